@@ -1,1 +1,39 @@
+"""The matching engine: optimal 1+N supplier allocation (matching-problem.md) with OR-Tools CP-SAT."""
 
+from flexsupply.allocation.check import cost_cents, violations
+from flexsupply.allocation.explain import explain
+from flexsupply.allocation.greedy import greedy_plan
+from flexsupply.allocation.params import SolveParams
+from flexsupply.allocation.plan import Allocation, Plan, PlanStatus, Reserve
+from flexsupply.allocation.problem import (
+    InvalidProblem,
+    Offer,
+    Package,
+    PackageLine,
+    PriceTier,
+    Problem,
+    Supplier,
+    load_problem,
+)
+from flexsupply.allocation.solve import solve
+
+__all__ = [
+    "Allocation",
+    "InvalidProblem",
+    "Offer",
+    "Package",
+    "PackageLine",
+    "Plan",
+    "PlanStatus",
+    "PriceTier",
+    "Problem",
+    "Reserve",
+    "SolveParams",
+    "Supplier",
+    "cost_cents",
+    "explain",
+    "greedy_plan",
+    "load_problem",
+    "solve",
+    "violations",
+]

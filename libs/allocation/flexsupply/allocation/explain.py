@@ -1,0 +1,180 @@
+"""Why no plan exists, in sentences a group leader can act on.
+
+Cheap necessary conditions first (per package: offers, regions, capacity, backup suppliers). When they all
+hold, CP-SAT finds a set of constraint groups that cannot hold together (an infeasible core over assumption
+literals), shrunk until dropping any one group would allow a plan.
+"""
+
+import time
+
+from ortools.sat.python.cp_model import INFEASIBLE, CpModel, CpSolver, IntVar
+
+from flexsupply.allocation.model import Group, build_model
+from flexsupply.allocation.params import SolveParams
+from flexsupply.allocation.problem import Offer, Package, Problem, can_back_up, is_eligible
+
+# The explain pass is a feasibility question on a small core; it must not eat the whole solve's limit.
+EXPLAIN_SECONDS = 20.0
+
+
+def necessary_conditions(problem: Problem) -> list[str]:
+    """Sentences for each package that cannot be served whatever the other packages do; [] if none."""
+    reasons: list[str] = []
+    for package in problem.packages:
+        reasons += _package_reasons(problem, package)
+    return reasons
+
+
+def _package_reasons(problem: Problem, package: Package) -> list[str]:
+    if package.quantity == 0:
+        return []
+    eligible = [offer for offer in problem.offers if is_eligible(offer, package) and _can_make_moq(problem, offer)]
+    if not eligible:
+        return [_no_eligible_offer(problem, package)]
+    reasons = []
+    for line in package.lines:
+        serving = [offer for offer in eligible if line.region in offer.shipping_cents]
+        if line.quantity > 0 and not serving:
+            reasons.append(
+                f"Package {package.id} needs {line.quantity} units in {line.region}, "
+                f"but no eligible offer ships to {line.region}."
+            )
+        elif _capacity(problem, serving) < line.quantity:
+            reasons.append(
+                f"Package {package.id} needs {line.quantity} units in {line.region} by day {package.needed_by_days}; "
+                f"eligible offers shipping there can make {_capacity(problem, serving)}."
+            )
+    shipping = [offer for offer in eligible if set(offer.shipping_cents) & set(package.regions)]
+    if not reasons and _capacity(problem, shipping) < package.quantity:
+        reasons.append(
+            f"Package {package.id} needs {package.quantity} units by day {package.needed_by_days}; "
+            f"eligible offers can make {_capacity(problem, shipping)}."
+        )
+    if package.backups > 0:
+        suppliers = sorted({offer.supplier for offer in eligible})
+        backing = sorted({offer.supplier for offer in eligible if can_back_up(offer, package)})
+        regions = ", ".join(package.regions)
+        if len(backing) < package.backups:
+            reasons.append(
+                f"Package {package.id} asks for {package.backups} backup suppliers, each shipping to all of "
+                f"its regions ({regions}), but only {len(backing)} can: {', '.join(backing) or 'none'}."
+            )
+        elif len(suppliers) < package.backups + 1:
+            reasons.append(
+                f"Package {package.id} needs {package.backups + 1} distinct suppliers (at least one to make it "
+                f"and {package.backups} as backups, never both), but only {len(suppliers)} have eligible "
+                f"offers: {', '.join(suppliers)}."
+            )
+    return reasons
+
+
+def _no_eligible_offer(problem: Problem, package: Package) -> str:
+    same_sku = [offer for offer in problem.offers if offer.sku == package.sku]
+    if not same_sku:
+        return f"Package {package.id} needs {package.sku}, but no offer makes it."
+    late = [offer.id for offer in same_sku if offer.lead_time_days > package.needed_by_days]
+    poor = [offer.id for offer in same_sku if offer.quality < package.min_quality]
+    unable = [offer.id for offer in same_sku if not _can_make_moq(problem, offer)]
+    causes = []
+    if late:
+        causes.append(f"{', '.join(late)} cannot deliver by day {package.needed_by_days}")
+    if poor:
+        causes.append(f"{', '.join(poor)} fall below quality {package.min_quality}")
+    if unable:
+        causes.append(f"{', '.join(unable)} have a moq above what they can make")
+    return f"Package {package.id} has no eligible offer of {package.sku}: {'; '.join(causes)}."
+
+
+def _can_make_moq(problem: Problem, offer: Offer) -> bool:
+    supplier_capacity = problem.supplier(offer.supplier).capacity
+    return offer.moq <= min(offer.capacity, offer.capacity if supplier_capacity is None else supplier_capacity)
+
+
+def _capacity(problem: Problem, offers: list[Offer]) -> int:
+    """The most the offers can make together: offer capacities, capped per supplier."""
+    per_supplier: dict[str, int] = {}
+    for offer in offers:
+        per_supplier[offer.supplier] = per_supplier.get(offer.supplier, 0) + offer.capacity
+    total = 0
+    for supplier_id, made in per_supplier.items():
+        capacity = problem.supplier(supplier_id).capacity
+        total += made if capacity is None else min(made, capacity)
+    return total
+
+
+def explain(problem: Problem, params: SolveParams | None = None) -> list[str]:
+    """Why the problem has no plan: the necessary conditions that fail, else a minimal conflicting set."""
+    reasons = necessary_conditions(problem)
+    if reasons:
+        return reasons
+    model, variables = build_model(problem, explaining=True)
+    deadline = time.perf_counter() + EXPLAIN_SECONDS
+    core = _infeasible_core(model, variables.guards, list(variables.guards), deadline)
+    if core is None:
+        return ["No plan was found, and no conflicting set of requirements could be isolated in time."]
+    minimal = True
+    for group in list(core):
+        if group not in core:
+            continue
+        rest = [other for other in core if other != group]
+        smaller = _infeasible_core(model, variables.guards, rest, deadline)
+        if smaller is None:
+            minimal = minimal and time.perf_counter() < deadline
+        else:
+            core = smaller
+    sentences = [_describe(problem, group) for group in core]
+    packages = sorted({group[1] for group in core if group[0] in ("demand", "backups")})
+    lead = (
+        f"Package{'s' if len(packages) > 1 else ''} {', '.join(packages)} cannot be planned: "
+        "these requirements cannot all hold together: "
+    )
+    advice = (
+        "Relaxing any one of them (more capacity, a lower moq, fewer backups, less demand) makes room for a plan."
+        if minimal
+        else "Relaxing one of them may make room for a plan."
+    )
+    return [lead + "; ".join(sentences) + ".", advice]
+
+
+def _infeasible_core(
+    model: CpModel, guards: dict[Group, IntVar], assumed: list[Group], deadline: float
+) -> list[Group] | None:
+    """The groups of an infeasible core among `assumed`, or None when holding them all is feasible (or time ran
+    out)."""
+    remaining = deadline - time.perf_counter()
+    if remaining <= 0:
+        return None
+    model.clear_assumptions()
+    model.add_assumptions([guards[group] for group in assumed])
+    solver = CpSolver()
+    # Presolve can report a literal that is not an assumption in 9.15 (google/or-tools#5141), hence off.
+    solver.parameters.cp_model_presolve = False
+    solver.parameters.num_workers = 1
+    solver.parameters.catch_sigint_signal = False
+    solver.parameters.max_time_in_seconds = remaining
+    if solver.solve(model) != INFEASIBLE:
+        return None
+    by_index = {guards[group].index: group for group in assumed}
+    return [by_index[index] for index in solver.sufficient_assumptions_for_infeasibility() if index in by_index]
+
+
+def _describe(problem: Problem, group: Group) -> str:
+    kind, item_id = group[0], group[1]
+    if kind == "demand":
+        package = problem.package(item_id)
+        line = next(line for line in package.lines if line.region == group[2])
+        return f"package {item_id} needs {line.quantity} units in {line.region} by day {package.needed_by_days}"
+    if kind == "backups":
+        package = problem.package(item_id)
+        return (
+            f"package {item_id} needs {package.backups} backup supplier{'s' if package.backups > 1 else ''} "
+            f"(not among its makers, shipping to {', '.join(package.regions)}) whose reserves cover its largest "
+            f"supplier's share even if {package.backups - 1} of them fall through"
+        )
+    if kind == "moq":
+        offer = problem.offer(item_id)
+        return f"offer {item_id} of {offer.supplier} makes or reserves at least {offer.moq} units, or none"
+    if kind == "offer_capacity":
+        offer = problem.offer(item_id)
+        return f"offer {item_id} of {offer.supplier} can make and reserve at most {offer.capacity} units"
+    return f"supplier {item_id} can make and reserve at most {problem.supplier(item_id).capacity} units in all"

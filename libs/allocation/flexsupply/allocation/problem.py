@@ -1,0 +1,171 @@
+"""The matching problem of contract version 1 (matching-problem.md), validated on construction."""
+
+import json
+from collections import Counter
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt, ValidationError, model_validator
+
+
+class _Strict(BaseModel):
+    # A misspelt field in a hand-written problem file must be an error, not a silently ignored key.
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class PriceTier(_Strict):
+    min_quantity: NonNegativeInt
+    unit_cents: NonNegativeInt
+
+
+class Supplier(_Strict):
+    id: str = Field(min_length=1)
+    capacity: NonNegativeInt | None = Field(default=None, description="Units across all offers; None: no limit.")
+
+
+class Offer(_Strict):
+    id: str = Field(min_length=1)
+    supplier: str
+    sku: str
+    moq: NonNegativeInt
+    capacity: NonNegativeInt
+    lead_time_days: NonNegativeInt
+    quality: NonNegativeInt
+    fixed_cents: NonNegativeInt = 0
+    reserve_cents: NonNegativeInt = 0
+    price_tiers: list[PriceTier] = Field(min_length=1)
+    shipping_cents: dict[str, NonNegativeInt]
+
+    @model_validator(mode="after")
+    def _tiers_ascend_from_moq(self) -> "Offer":
+        minimums = [tier.min_quantity for tier in self.price_tiers]
+        if any(later <= earlier for earlier, later in zip(minimums, minimums[1:], strict=False)):
+            raise ValueError(f"price_tiers: min_quantity must strictly increase, got {minimums}")
+        if minimums[0] > self.moq:
+            raise ValueError(f"price_tiers: the first tier starts at {minimums[0]}, above the moq {self.moq}")
+        return self
+
+    def unit_cents(self, quantity: int) -> int:
+        """All-units price: the tier with the largest min_quantity <= quantity (the first tier below it)."""
+        eligible = [tier for tier in self.price_tiers if tier.min_quantity <= quantity]
+        return (eligible[-1] if eligible else self.price_tiers[0]).unit_cents
+
+
+class PackageLine(_Strict):
+    region: str = Field(min_length=1)
+    quantity: NonNegativeInt
+
+
+class Package(_Strict):
+    id: str = Field(min_length=1)
+    sku: str
+    needed_by_days: NonNegativeInt
+    min_quality: NonNegativeInt = 0
+    backups: NonNegativeInt = 0
+    lines: list[PackageLine] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _one_line_per_region(self) -> "Package":
+        repeated = _repeated(line.region for line in self.lines)
+        if repeated:
+            raise ValueError(f"lines: more than one line for region {', '.join(repeated)}")
+        return self
+
+    @property
+    def regions(self) -> list[str]:
+        return [line.region for line in self.lines]
+
+    @property
+    def quantity(self) -> int:
+        return sum(line.quantity for line in self.lines)
+
+
+class Problem(_Strict):
+    version: Literal[1] = 1
+    currency: str = Field(min_length=1)
+    suppliers: list[Supplier]
+    offers: list[Offer]
+    packages: list[Package]
+
+    @model_validator(mode="after")
+    def _references_resolve(self) -> "Problem":
+        for name, items in (("suppliers", self.suppliers), ("offers", self.offers), ("packages", self.packages)):
+            repeated = _repeated(item.id for item in items)
+            if repeated:
+                raise ValueError(f"{name}[{repeated[0]}]: the id is used more than once")
+        known = {supplier.id for supplier in self.suppliers}
+        for offer in self.offers:
+            if offer.supplier not in known:
+                raise ValueError(f"offers[{offer.id}].supplier: unknown supplier {offer.supplier}")
+        return self
+
+    def supplier(self, supplier_id: str) -> Supplier:
+        return next(supplier for supplier in self.suppliers if supplier.id == supplier_id)
+
+    def offer(self, offer_id: str) -> Offer:
+        return next(offer for offer in self.offers if offer.id == offer_id)
+
+    def package(self, package_id: str) -> Package:
+        return next(package for package in self.packages if package.id == package_id)
+
+
+def is_eligible(offer: Offer, package: Package) -> bool:
+    """Same SKU, ready by the deadline and good enough: the offer may serve the package's lines it ships to."""
+    return (
+        offer.sku == package.sku
+        and offer.lead_time_days <= package.needed_by_days
+        and offer.quality >= package.min_quality
+    )
+
+
+def can_back_up(offer: Offer, package: Package) -> bool:
+    """A reserve must be able to replace a primary anywhere, so the offer ships to every region of the package."""
+    return is_eligible(offer, package) and all(region in offer.shipping_cents for region in package.regions)
+
+
+class InvalidProblem(ValueError):
+    """The problem breaks the contract; the message names the item."""
+
+
+def load_problem(text: str) -> Problem:
+    """Parse and validate a problem's JSON, naming items by id rather than list position in errors."""
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise InvalidProblem(f"not JSON: {error}") from error
+    try:
+        return Problem.model_validate(data)
+    except ValidationError as error:
+        raise InvalidProblem(describe_errors(error, data)) from error
+
+
+def describe_errors(error: ValidationError, data: Any) -> str:
+    return "\n".join(
+        f"{_location(detail['loc'], data)}: {detail['msg'].removeprefix('Value error, ')}"
+        if detail["loc"]
+        else detail["msg"].removeprefix("Value error, ")
+        for detail in error.errors()
+    )
+
+
+def _location(loc: tuple[int | str, ...], data: Any) -> str:
+    """('offers', 2, 'moq') becomes 'offers[o-3].moq' when the third offer has id o-3."""
+    text, node = "", data
+    for part in loc:
+        item = node[part] if _indexable(node, part) else None
+        if isinstance(part, int):
+            label = item.get("id") if isinstance(item, dict) and isinstance(item.get("id"), str) else part
+            text += f"[{label}]"
+        else:
+            text += f".{part}" if text else str(part)
+        node = item
+    return text
+
+
+def _indexable(node: Any, part: int | str) -> bool:
+    if isinstance(part, int):
+        return isinstance(node, list) and 0 <= part < len(node)
+    return isinstance(node, dict) and part in node
+
+
+def _repeated(values: Any) -> list[str]:
+    return [value for value, count in Counter(values).items() if count > 1]

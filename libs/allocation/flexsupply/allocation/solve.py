@@ -1,0 +1,156 @@
+"""Solve a matching problem to proved optimality (or the best plan and bound within the time limit)."""
+
+import math
+import time
+from dataclasses import dataclass, field
+
+from ortools.sat.python.cp_model import FEASIBLE, INFEASIBLE, MODEL_INVALID, OPTIMAL, CpModel, CpSolver
+
+from flexsupply.allocation.explain import explain, necessary_conditions
+from flexsupply.allocation.greedy import greedy_plan
+from flexsupply.allocation.model import Variables, build_model, hint_plan
+from flexsupply.allocation.params import SolveParams, configured_solver
+from flexsupply.allocation.plan import Allocation, Plan, PlanStatus, Reserve, relative_gap
+from flexsupply.allocation.problem import Problem, is_eligible
+
+
+@dataclass
+class Outcome:
+    """One solve of one model: what CP-SAT found, in plan terms."""
+
+    status: PlanStatus
+    allocations: list[Allocation] = field(default_factory=list)
+    reserves: list[Reserve] = field(default_factory=list)
+    total_cents: int | None = None
+    bound_cents: int | None = None
+    spent_seconds: float = 0.0
+
+
+def solve(problem: Problem, params: SolveParams | None = None) -> Plan:
+    """The least-cost plan; its explanation says why when there is none."""
+    params = params or SolveParams()
+    started = time.perf_counter()
+    reasons = necessary_conditions(problem)
+    if reasons:
+        return Plan(status=PlanStatus.INFEASIBLE, explanation=reasons, solve_seconds=time.perf_counter() - started)
+    components = split_components(problem)
+    sizes = [_size(component) for component in components]
+    budget_left = params.time_limit_seconds
+    outcomes = []
+    for index, component in enumerate(components):
+        # Each part gets a share by size; what a quick part leaves over goes to the parts after it.
+        budget = max(budget_left, 0.05) * sizes[index] / sum(sizes[index:])
+        outcome = solve_component(component, params, budget)
+        budget_left -= outcome.spent_seconds
+        if outcome.status == PlanStatus.INFEASIBLE:
+            return Plan(
+                status=PlanStatus.INFEASIBLE,
+                explanation=explain(component, params),
+                solve_seconds=time.perf_counter() - started,
+            )
+        outcomes.append(outcome)
+    return combine(outcomes, time.perf_counter() - started)
+
+
+def combine(outcomes: list[Outcome], solve_seconds: float) -> Plan:
+    if any(outcome.status == PlanStatus.UNKNOWN for outcome in outcomes):
+        return Plan(
+            status=PlanStatus.UNKNOWN,
+            explanation=["No plan was found within the time limit, nor a proof that none exists."],
+            solve_seconds=solve_seconds,
+        )
+    proved = all(outcome.status == PlanStatus.OPTIMAL for outcome in outcomes)
+    total = sum(outcome.total_cents or 0 for outcome in outcomes)
+    bound = sum(outcome.bound_cents or 0 for outcome in outcomes)
+    return Plan(
+        status=PlanStatus.OPTIMAL if proved else PlanStatus.FEASIBLE,
+        total_cents=total,
+        bound_cents=total if proved else bound,
+        allocations=[allocation for outcome in outcomes for allocation in outcome.allocations],
+        reserves=[reserve for outcome in outcomes for reserve in outcome.reserves],
+        gap=0.0 if proved else relative_gap(total, bound),
+        solve_seconds=solve_seconds,
+    )
+
+
+def solve_component(problem: Problem, params: SolveParams, budget_seconds: float) -> Outcome:
+    model, variables = build_model(problem)
+    start = greedy_plan(problem)
+    if start is not None:
+        hint_plan(model, problem, variables, start.allocations, start.reserves)
+    outcome = run(model, variables, params, budget_seconds)
+    if outcome.status == PlanStatus.UNKNOWN and start is not None:
+        outcome.status, outcome.total_cents = PlanStatus.FEASIBLE, start.total_cents
+        outcome.allocations, outcome.reserves = start.allocations, start.reserves
+    return outcome
+
+
+def run(model: CpModel, variables: Variables, params: SolveParams, budget_seconds: float) -> Outcome:
+    solver = configured_solver(params, budget_seconds)
+    status = solver.solve(model)
+    spent = solver.deterministic_time if params.deterministic else solver.wall_time
+    if status == MODEL_INVALID:
+        raise RuntimeError(f"invalid CP-SAT model: {model.validate()}")
+    if status == INFEASIBLE:
+        return Outcome(PlanStatus.INFEASIBLE, spent_seconds=spent)
+    if status not in (OPTIMAL, FEASIBLE):
+        return Outcome(PlanStatus.UNKNOWN, bound_cents=_bound(solver), spent_seconds=spent)
+    total = round(solver.objective_value)
+    return Outcome(
+        status=PlanStatus.OPTIMAL if status == OPTIMAL else PlanStatus.FEASIBLE,
+        allocations=[
+            Allocation(package=package_id, offer=offer_id, region=region, quantity=solver.value(var))
+            for (package_id, region, offer_id), var in variables.allocation.items()
+            if solver.value(var) > 0
+        ],
+        reserves=[
+            Reserve(package=package_id, offer=offer_id, quantity=solver.value(var))
+            for (package_id, offer_id), var in variables.reserve.items()
+            if solver.value(var) > 0
+        ],
+        total_cents=total,
+        bound_cents=total if status == OPTIMAL else _bound(solver),
+        spent_seconds=spent,
+    )
+
+
+def _bound(solver: CpSolver) -> int:
+    return math.ceil(solver.best_objective_bound - 1e-6)  # costs are whole cents
+
+
+def split_components(problem: Problem) -> list[Problem]:
+    """Packages interact only through offers they may share and capacity-limited suppliers; solve each
+    connected group of packages alone."""
+    parent = {package.id: package.id for package in problem.packages}
+
+    def root(package_id: str) -> str:
+        while parent[package_id] != package_id:
+            parent[package_id] = parent[parent[package_id]]
+            package_id = parent[package_id]
+        return package_id
+
+    limited = {supplier.id for supplier in problem.suppliers if supplier.capacity is not None}
+    first_user: dict[str, str] = {}  # offer id or supplier id -> the first package that may use it
+    for package in problem.packages:
+        for offer in problem.offers:
+            if not is_eligible(offer, package):
+                continue
+            for shared in (offer.id, offer.supplier) if offer.supplier in limited else (offer.id,):
+                other = first_user.setdefault(shared, package.id)
+                parent[root(other)] = root(package.id)
+    groups: dict[str, list[str]] = {}
+    for package in problem.packages:
+        groups.setdefault(root(package.id), []).append(package.id)
+    return [_restricted(problem, set(package_ids)) for package_ids in groups.values()]
+
+
+def _restricted(problem: Problem, package_ids: set[str]) -> Problem:
+    packages = [package for package in problem.packages if package.id in package_ids]
+    offers = [offer for offer in problem.offers if any(is_eligible(offer, package) for package in packages)]
+    supplier_ids = {offer.supplier for offer in offers}
+    suppliers = [supplier for supplier in problem.suppliers if supplier.id in supplier_ids]
+    return problem.model_copy(update={"packages": packages, "offers": offers, "suppliers": suppliers})
+
+
+def _size(problem: Problem) -> int:
+    return 1 + sum(len(package.lines) for package in problem.packages) * len(problem.offers)
