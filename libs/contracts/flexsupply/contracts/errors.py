@@ -1,0 +1,14 @@
+"""Domain errors every service maps to the same problem details."""
+
+
+class InvalidField(ValueError):
+    """A field of the request breaks a business rule."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
+
+
+class NotFound(LookupError):
+    """The resource does not exist, or the caller may not see it."""

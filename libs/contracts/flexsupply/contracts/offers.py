@@ -1,0 +1,83 @@
+"""An offer's terms, field for field those of an offer in the matching problem (matching-problem.md)."""
+
+from datetime import datetime
+from typing import Annotated
+from uuid import UUID
+
+from pydantic import AwareDatetime, NonNegativeInt, StringConstraints, ValidationInfo, field_validator
+from sqlmodel import Field, SQLModel
+
+RegionCode = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,39}$")]
+Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
+Sku = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
+
+
+class PriceTier(SQLModel):
+    min_quantity: NonNegativeInt = Field(description="The tier applies when the offer's total quantity reaches this.")
+    unit_cents: NonNegativeInt = Field(description="Price per unit for every unit (all-units discount).")
+
+
+class OfferScalars(SQLModel):
+    sku: Sku = Field(max_length=64, index=True)
+    moq: int = Field(ge=1, description="Least total primary quantity the supplier makes.")
+    capacity: int = Field(ge=1, description="Most units of this offer: allocations plus reserves.")
+    lead_time_days: int = Field(ge=0, le=365, description="Days from award to delivery.")
+    quality: int = Field(ge=0, le=100, description="Quality score, 0-100.")
+    fixed_cents: int = Field(ge=0, description="Paid once when the offer is used (set-up, tooling).")
+    reserve_cents: int = Field(ge=0, description="Paid per unit of backup capacity held.")
+    currency: Currency = Field(default="CNY", max_length=3, description="ISO 4217 code of every *_cents amount.")
+    valid_from: AwareDatetime | None = Field(default=None, description="UTC; none means at once.")
+    valid_until: AwareDatetime | None = Field(default=None, description="UTC; none means until withdrawn.")
+
+
+class OfferTerms(OfferScalars):
+    """What a supplier publishes; validated as the matching contract requires."""
+
+    price_tiers: list[PriceTier] = Field(min_length=1, max_length=20)
+    shipping_cents: dict[RegionCode, NonNegativeInt] = Field(
+        min_length=1, description="Shipping cost per unit to each region the offer ships to."
+    )
+
+    @field_validator("capacity")
+    @classmethod
+    def _capacity_covers_moq(cls, capacity: int, info: ValidationInfo) -> int:
+        moq = info.data.get("moq")
+        if moq is not None and capacity < moq:
+            raise ValueError(f"capacity {capacity} is below the moq {moq}")
+        return capacity
+
+    @field_validator("price_tiers")
+    @classmethod
+    def _tiers_ascend_from_moq(cls, tiers: list[PriceTier], info: ValidationInfo) -> list[PriceTier]:
+        for previous, tier in zip(tiers, tiers[1:], strict=False):
+            if tier.min_quantity <= previous.min_quantity:
+                raise ValueError("tiers must have strictly increasing min_quantity")
+        moq = info.data.get("moq")
+        if moq is not None and tiers[0].min_quantity > moq:
+            raise ValueError(f"the first tier starts at {tiers[0].min_quantity}, above the moq {moq}")
+        return tiers
+
+    @field_validator("valid_until")
+    @classmethod
+    def _window_is_ordered(cls, valid_until: datetime | None, info: ValidationInfo) -> datetime | None:
+        valid_from = info.data.get("valid_from")
+        if valid_until is not None and valid_from is not None and valid_until <= valid_from:
+            raise ValueError("valid_until must be after valid_from")
+        return valid_until
+
+
+class SupplierCapacity(SQLModel):
+    id: UUID
+    capacity: int | None = Field(default=None, description="Units across all offers; none means no limit.")
+
+
+class EligibleOffer(OfferTerms):
+    id: UUID
+    supplier_id: UUID
+
+
+class EligibleOffers(SQLModel):
+    """The answer to 'who can make this': the suppliers and offers of a matching problem."""
+
+    suppliers: list[SupplierCapacity]
+    offers: list[EligibleOffer]

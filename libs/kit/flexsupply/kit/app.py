@@ -1,0 +1,82 @@
+"""Assemble a Litestar app from service routers: one way for a single service and for the embedded stack."""
+
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager
+
+from litestar import Litestar, Router
+from litestar.config.cors import CORSConfig
+from litestar.logging import LoggingConfig
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import SwaggerRenderPlugin
+from litestar.openapi.spec import Components, SecurityScheme
+from litestar.static_files import create_static_files_router
+from swagger_ui_bundle import swagger_ui_path
+
+from flexsupply.kit.errors import internal_error_handler, problem_details
+from flexsupply.kit.health import health, live
+from flexsupply.kit.idempotency import IdempotencyKeyReused
+
+Lifespan = Callable[[Litestar], AbstractAsyncContextManager[None]]
+DOCS_ASSETS = "/docs-assets"
+
+
+def _openapi(title: str) -> OpenAPIConfig:
+    # Swagger UI's files come from the swagger-ui-bundle wheel: the docs page works without internet access.
+    swagger = SwaggerRenderPlugin(
+        path="/",
+        js_url=f"{DOCS_ASSETS}/swagger-ui-bundle.js",
+        css_url=f"{DOCS_ASSETS}/swagger-ui.css",
+        standalone_preset_js_url=f"{DOCS_ASSETS}/swagger-ui-standalone-preset.js",
+        favicon=f"<link rel='icon' type='image/png' href='{DOCS_ASSETS}/favicon-32x32.png'>",
+    )
+    return OpenAPIConfig(
+        title=title,
+        version="1",
+        path="/docs",
+        render_plugins=[swagger],
+        components=Components(
+            security_schemes={
+                "bearer": SecurityScheme(
+                    type="http",
+                    scheme="bearer",
+                    description="The operator token, or a supplier's API key (fsk_...).",
+                )
+            }
+        ),
+        security=[{"bearer": []}],
+    )
+
+
+def build_app(
+    *,
+    title: str,
+    routers: Sequence[Router],
+    lifespans: Sequence[Lifespan],
+    domain_errors: Mapping[type[Exception], int] | None = None,
+    log_level: str = "INFO",
+    debug: bool = False,
+) -> Litestar:
+    errors = {IdempotencyKeyReused: 422, **(domain_errors or {})}
+    assets = create_static_files_router(
+        path=DOCS_ASSETS, directories=[swagger_ui_path], include_in_schema=False, opt={"exclude_from_auth": True}
+    )
+    return Litestar(
+        route_handlers=[live, health, assets, *routers],
+        lifespan=list(lifespans),
+        plugins=[problem_details(errors)],
+        exception_handlers={500: internal_error_handler},
+        openapi_config=_openapi(title),
+        cors_config=CORSConfig(allow_origins=[]),
+        logging_config=LoggingConfig(
+            root={"level": log_level, "handlers": ["queue_listener"]},
+            log_exceptions="debug",
+            disable_stack_trace={404, 400, 401, 403, 409, 422},
+        ),
+        debug=debug,
+    )
+
+
+def configure_logging(level: str) -> None:
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+

@@ -1,0 +1,85 @@
+"""Who is calling: operators and services carry the operator token, suppliers their own API key.
+
+API keys look like `fsk_<key id>_<secret>`. Only a SHA-256 of the secret is stored: the secret has 256 random
+bits, so a slow password hash would add latency to every request and no safety.
+"""
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+from uuid import UUID, uuid4
+
+from litestar.connection import ASGIConnection
+from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
+
+API_KEY_PREFIX = "fsk"
+
+
+class Role(StrEnum):
+    OPERATOR = "operator"
+    SUPPLIER = "supplier"
+
+
+@dataclass(frozen=True)
+class Principal:
+    role: Role
+    supplier_id: UUID | None = None
+
+    @property
+    def scope(self) -> str:
+        """What idempotency keys and audit lines are scoped to."""
+        return f"{self.role}:{self.supplier_id or ''}"
+
+    def require_operator(self) -> None:
+        if self.role is not Role.OPERATOR:
+            raise PermissionDeniedException("only operators may do this")
+
+    def require_supplier(self) -> UUID:
+        if self.role is not Role.SUPPLIER or self.supplier_id is None:
+            raise PermissionDeniedException("only a supplier, with its own API key, may do this")
+        return self.supplier_id
+
+
+@dataclass(frozen=True)
+class IssuedApiKey:
+    key_id: UUID
+    token: str  # shown once, never stored
+    secret_hash: str
+
+
+def hash_secret(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def issue_api_key() -> IssuedApiKey:
+    key_id, secret = uuid4(), secrets.token_urlsafe(32)
+    return IssuedApiKey(key_id=key_id, token=f"{API_KEY_PREFIX}_{key_id.hex}_{secret}", secret_hash=hash_secret(secret))
+
+
+def parse_api_key(token: str) -> tuple[UUID, str] | None:
+    prefix, _, rest = token.partition("_")
+    key_hex, _, secret = rest.partition("_")
+    if prefix != API_KEY_PREFIX or not secret:
+        return None
+    try:
+        return UUID(hex=key_hex), secret
+    except ValueError:
+        return None
+
+
+def secret_matches(secret: str, stored_hash: str) -> bool:
+    return hmac.compare_digest(hash_secret(secret), stored_hash)
+
+
+def bearer_token(connection: ASGIConnection[Any, Any, Any, Any]) -> str:
+    scheme, _, token = connection.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        raise NotAuthorizedException("send 'Authorization: Bearer <operator token or supplier API key>'")
+    return token.strip()
+
+
+def is_operator_token(token: str, operator_token: str) -> bool:
+    return hmac.compare_digest(token.encode(), operator_token.encode())

@@ -1,0 +1,92 @@
+"""Async engines and sessions: SQLite for the embedded stack, PostgreSQL when distributed."""
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import DateTime, Dialect, TypeDecorator, event, text
+from sqlalchemy.engine.interfaces import DBAPIConnection
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.pool import ConnectionPoolEntry, NullPool
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+
+def _configure_sqlite(engine: AsyncEngine) -> None:
+    # The sqlite3 driver's own transaction handling breaks SAVEPOINT and lets two writers deadlock on a lock
+    # upgrade; take it over and start every transaction as a writer (BEGIN IMMEDIATE) so writers queue instead.
+    @event.listens_for(engine.sync_engine, "connect")
+    def on_connect(dbapi_connection: DBAPIConnection, _: ConnectionPoolEntry) -> None:
+        dbapi_connection.isolation_level = None  # type: ignore[attr-defined]
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def on_begin(connection: Any) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def create_engine(url: str, *, pooled: bool = True) -> AsyncEngine:
+    """An engine for one process and one event loop (asyncpg connections belong to the loop that made them)."""
+    options: dict[str, Any] = {"pool_pre_ping": True} if pooled else {"poolclass": NullPool}
+    if url.startswith("sqlite"):
+        engine = create_async_engine(url, poolclass=NullPool)
+        _configure_sqlite(engine)
+        return engine
+    return create_async_engine(url, **options)
+
+
+class Database:
+    """One service's database: an engine and the unit of work over it."""
+
+    def __init__(self, url: str, *, pooled: bool = True) -> None:
+        self.url = url
+        self.engine = create_engine(url, pooled=pooled)
+        self.sessions = async_sessionmaker(self.engine, class_=AsyncSession, expire_on_commit=False)
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncSession]:
+        """Commit on success, roll back on error; a failed commit raises here."""
+        async with self.sessions() as session, session.begin():
+            yield session
+
+    async def ping(self) -> None:
+        async with self.engine.connect() as connection:
+            await connection.execute(text("SELECT 1"))
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()
+
+
+_per_loop: dict[tuple[int, str], Database] = {}
+
+
+def database_for_current_loop(url: str) -> Database:
+    """Actors run on the worker's own event loop: give each loop its own engine, made lazily on first use."""
+    key = (id(asyncio.get_running_loop()), url)
+    if key not in _per_loop:
+        _per_loop[key] = Database(url)
+    return _per_loop[key]
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC in and out, on PostgreSQL and on SQLite (which drops the offset)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetimes are not stored: give a timezone")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)

@@ -1,0 +1,81 @@
+"""RFC 9457 problem details for every error a service answers."""
+
+from collections.abc import Mapping
+from typing import Any
+
+from litestar import Request, Response
+from litestar.exceptions import ValidationException
+from litestar.plugins.problem_details import ProblemDetailsConfig, ProblemDetailsException, ProblemDetailsPlugin
+from sqlalchemy.exc import IntegrityError
+
+from flexsupply.contracts.errors import InvalidField, NotFound
+
+PROBLEM_TYPE_BASE = "https://flexsupply.dev/problems/"
+
+
+def _validation_problem(exc: ValidationException) -> ProblemDetailsException:
+    errors = []
+    for item in exc.extra if isinstance(exc.extra, list) else []:
+        if isinstance(item, Mapping):
+            field = str(item.get("key") or item.get("source") or "body")
+            errors.append({"field": field, "message": str(item.get("message", "")), "source": item.get("source")})
+    detail = "; ".join(f"{error['field']}: {error['message']}" for error in errors) or str(exc.detail)
+    return ProblemDetailsException(
+        status_code=400,
+        title="The request is invalid",
+        detail=detail,
+        type_=PROBLEM_TYPE_BASE + "invalid-request",
+        extra={"errors": errors},
+    )
+
+
+def _invalid_field_problem(exc: InvalidField) -> ProblemDetailsException:
+    return ProblemDetailsException(
+        status_code=400,
+        title="The request is invalid",
+        detail=str(exc),
+        type_=PROBLEM_TYPE_BASE + "invalid-request",
+        extra={"errors": [{"field": exc.field, "message": exc.message, "source": "body"}]},
+    )
+
+
+def _integrity_problem(_: IntegrityError) -> ProblemDetailsException:
+    return ProblemDetailsException(
+        status_code=409,
+        title="Conflict",
+        detail="The change conflicts with data already stored (a duplicate or a missing reference).",
+        type_=PROBLEM_TYPE_BASE + "conflict",
+    )
+
+
+def _domain_problem(status_code: int) -> Any:
+    def convert(exc: Exception) -> ProblemDetailsException:
+        kind = type(exc).__name__
+        slug = "".join(f"-{c.lower()}" if c.isupper() else c for c in kind).lstrip("-")
+        return ProblemDetailsException(
+            status_code=status_code, title=type(exc).__doc__ or kind, detail=str(exc), type_=PROBLEM_TYPE_BASE + slug
+        )
+
+    return convert
+
+
+def problem_details(domain_errors: Mapping[type[Exception], int]) -> ProblemDetailsPlugin:
+    """Map litestar's HTTP errors, validation errors, integrity errors and our domain errors to problem details."""
+    mapping: dict[type[Exception], Any] = {
+        ValidationException: _validation_problem,
+        IntegrityError: _integrity_problem,
+        InvalidField: _invalid_field_problem,
+        NotFound: _domain_problem(404),
+    }
+    mapping.update({exc_type: _domain_problem(status) for exc_type, status in domain_errors.items()})
+    return ProblemDetailsPlugin(ProblemDetailsConfig(exception_to_problem_detail_map=mapping))
+
+
+def internal_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
+    """A bug is still answered as problem details, without leaking internals."""
+    request.logger.exception("unhandled error on %s %s", request.method, request.url.path)
+    return Response(
+        {"type": PROBLEM_TYPE_BASE + "internal", "title": "Internal error", "status": 500},
+        status_code=500,
+        media_type="application/problem+json",
+    )

@@ -1,0 +1,66 @@
+"""Catalogue rules: which regions an offer may name, and when an offer is eligible for a need."""
+
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from math import floor
+
+from flexsupply.contracts.errors import InvalidField
+
+SECONDS_PER_DAY = 86_400
+
+
+def check_regions_known(field: str, regions: Iterable[str], known: Collection[str]) -> None:
+    unknown = sorted(set(regions) - set(known))
+    if unknown:
+        raise InvalidField(field, f"unknown region(s) {', '.join(unknown)}; an operator adds regions first")
+
+
+def check_offer_regions_served(shipping_regions: Iterable[str], served: Collection[str]) -> None:
+    outside = sorted(set(shipping_regions) - set(served))
+    if outside:
+        raise InvalidField(
+            "shipping_cents", f"region(s) {', '.join(outside)} are not among the supplier's regions"
+        )
+
+
+@dataclass(frozen=True)
+class Need:
+    """What a demand package asks of an offer (the matching contract's eligibility, plus validity and regions)."""
+
+    sku: str
+    needed_by: datetime
+    min_quality: int
+    regions: frozenset[str]
+
+    def __post_init__(self) -> None:
+        if self.needed_by.tzinfo is None:
+            raise InvalidField("needed_by", "give a timezone, for example 2026-12-01T00:00:00Z")
+
+    def days_available(self, now: datetime) -> int:
+        """Whole days from now to the deadline: the longest lead time that still makes it."""
+        return floor((self.needed_by - now).total_seconds() / SECONDS_PER_DAY)
+
+
+@dataclass(frozen=True)
+class OfferFacts:
+    sku: str
+    lead_time_days: int
+    quality: int
+    shipping_regions: frozenset[str]
+    valid_from: datetime | None
+    valid_until: datetime | None
+    withdrawn: bool
+
+
+def is_eligible(offer: OfferFacts, need: Need, now: datetime) -> bool:
+    """Same SKU, good enough, in time, valid now and ships to at least one wanted region (all, if none named)."""
+    return (
+        not offer.withdrawn
+        and offer.sku == need.sku
+        and offer.quality >= need.min_quality
+        and offer.lead_time_days <= need.days_available(now)
+        and (offer.valid_from is None or offer.valid_from <= now)
+        and (offer.valid_until is None or offer.valid_until >= now)
+        and (not need.regions or bool(offer.shipping_regions & need.regions))
+    )

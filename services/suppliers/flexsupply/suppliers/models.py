@@ -1,0 +1,90 @@
+"""The suppliers service's tables: nothing else reads them."""
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+from uuid import UUID, uuid4
+
+from sqlalchemy import JSON
+from sqlalchemy.orm import registry
+from sqlmodel import Field, SQLModel
+
+from flexsupply.contracts.offers import OfferScalars
+from flexsupply.kit.clock import utc_now
+from flexsupply.kit.db import UtcDateTime
+from flexsupply.kit.idempotency import IdempotencyRecordBase
+from flexsupply.kit.outbox import OutboxMessageBase
+
+
+class SuppliersTable(SQLModel, registry=registry()):
+    """Base of this service's tables: its own metadata, migrated by its own alembic history."""
+
+
+class Region(SuppliersTable, table=True):
+    code: str = Field(primary_key=True, max_length=40)
+    name: str = Field(max_length=120)
+
+
+class Supplier(SuppliersTable, table=True):
+    id: UUID = Field(default_factory=uuid4, primary_key=True)
+    name: str = Field(max_length=200, index=True)
+    contact_name: str = Field(max_length=200)
+    contact_email: str = Field(max_length=320)
+    regions: list[str] = Field(default_factory=list, sa_type=JSON)
+    capacity: int | None = Field(default=None)
+    webhook_url: str | None = Field(default=None, max_length=2000)
+    webhook_secret: str | None = Field(default=None, max_length=100)
+    created_at: datetime = Field(default_factory=utc_now, sa_type=UtcDateTime)  # type: ignore[call-overload]
+    updated_at: datetime = Field(default_factory=utc_now, sa_type=UtcDateTime)  # type: ignore[call-overload]
+
+
+class ApiKey(SuppliersTable, table=True):
+    __tablename__ = "api_key"  # type: ignore[assignment]
+
+    id: UUID = Field(primary_key=True)
+    supplier_id: UUID = Field(foreign_key="supplier.id", index=True)
+    secret_hash: str = Field(max_length=64)
+    created_at: datetime = Field(default_factory=utc_now, sa_type=UtcDateTime)  # type: ignore[call-overload]
+    revoked_at: datetime | None = Field(default=None, sa_type=UtcDateTime)  # type: ignore[call-overload]
+
+
+class Offer(OfferScalars, SuppliersTable, table=True):
+    id: UUID = Field(default_factory=uuid4, primary_key=True)
+    supplier_id: UUID = Field(foreign_key="supplier.id", index=True)
+    price_tiers: list[dict[str, Any]] = Field(sa_type=JSON)
+    shipping_cents: dict[str, int] = Field(sa_type=JSON)
+    valid_from: datetime | None = Field(default=None, sa_type=UtcDateTime)  # type: ignore[call-overload]
+    valid_until: datetime | None = Field(default=None, sa_type=UtcDateTime)  # type: ignore[call-overload]
+    withdrawn_at: datetime | None = Field(default=None, sa_type=UtcDateTime)  # type: ignore[call-overload]
+    created_at: datetime = Field(default_factory=utc_now, sa_type=UtcDateTime)  # type: ignore[call-overload]
+    updated_at: datetime = Field(default_factory=utc_now, sa_type=UtcDateTime)  # type: ignore[call-overload]
+
+
+class DeliveryStatus(StrEnum):
+    PENDING = "pending"
+    DELIVERED = "delivered"
+    FAILED = "failed"
+
+
+class WebhookDelivery(SuppliersTable, table=True):
+    """One event for one supplier's webhook; its id is the Standard Webhooks `webhook-id` (receivers dedupe on it)."""
+
+    __tablename__ = "webhook_delivery"  # type: ignore[assignment]
+
+    id: UUID = Field(default_factory=uuid4, primary_key=True)
+    supplier_id: UUID = Field(foreign_key="supplier.id", index=True)
+    event_type: str = Field(max_length=100)
+    payload: dict[str, Any] = Field(sa_type=JSON)
+    status: DeliveryStatus = Field(default=DeliveryStatus.PENDING, max_length=20)
+    attempts: int = 0
+    last_error: str | None = Field(default=None, max_length=500)
+    created_at: datetime = Field(default_factory=utc_now, sa_type=UtcDateTime)  # type: ignore[call-overload]
+    delivered_at: datetime | None = Field(default=None, sa_type=UtcDateTime)  # type: ignore[call-overload]
+
+
+class OutboxMessage(OutboxMessageBase, SuppliersTable, table=True):
+    __tablename__ = "outbox_message"  # type: ignore[assignment]
+
+
+class IdempotencyRecord(IdempotencyRecordBase, SuppliersTable, table=True):
+    __tablename__ = "idempotency_record"  # type: ignore[assignment]

@@ -1,0 +1,94 @@
+"""Bodies only the suppliers API uses."""
+
+from datetime import datetime
+from typing import Annotated
+from uuid import UUID
+
+from pydantic import AnyHttpUrl, EmailStr, StringConstraints
+from sqlmodel import Field, SQLModel
+
+from flexsupply.contracts.offers import OfferTerms, RegionCode
+
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+
+
+class RegionUpsert(SQLModel):
+    name: Name
+
+
+class RegionPublic(SQLModel):
+    code: str
+    name: str
+
+
+class SupplierFields(SQLModel):
+    name: Name
+    contact_name: Name
+    contact_email: EmailStr
+    regions: list[RegionCode] = Field(min_length=1, description="Known region codes the supplier serves.")
+    capacity: int | None = Field(default=None, ge=1, description="Units across all offers; none means no limit.")
+    webhook_url: AnyHttpUrl | None = Field(default=None, description="Where awards and production orders go.")
+
+
+class SupplierCreate(SupplierFields):
+    pass
+
+
+class SupplierUpdate(SQLModel):
+    name: Name | None = None
+    contact_name: Name | None = None
+    contact_email: EmailStr | None = None
+    regions: list[RegionCode] | None = Field(default=None, min_length=1)
+    capacity: int | None = Field(default=None, ge=1)
+    webhook_url: AnyHttpUrl | None = None
+
+
+class SupplierPublic(SQLModel):
+    id: UUID
+    name: str
+    contact_name: str
+    contact_email: str
+    regions: list[str]
+    capacity: int | None
+    webhook_url: str | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class ApiKeyPublic(SQLModel):
+    id: UUID
+    supplier_id: UUID
+    created_at: datetime
+    revoked_at: datetime | None
+
+
+class ApiKeyIssued(ApiKeyPublic):
+    api_key: str = Field(description="Shown once: only its hash is stored.")
+
+
+class ApiKeyRotate(SQLModel):
+    revoke_existing: bool = Field(default=True, description="Revoke every other key of the supplier now.")
+
+
+class SupplierCreated(SQLModel):
+    supplier: SupplierPublic
+    api_key: ApiKeyIssued
+    webhook_secret: str | None = Field(description="Standard Webhooks signing secret; shown once.")
+
+
+class OfferPublic(OfferTerms):
+    id: UUID
+    supplier_id: UUID
+    created_at: datetime
+    updated_at: datetime
+    withdrawn_at: datetime | None
+
+
+class WebhookDeliveryPublic(SQLModel):
+    id: UUID
+    event_type: str
+    status: str
+    attempts: int
+    last_error: str | None
+    created_at: datetime
+    delivered_at: datetime | None
