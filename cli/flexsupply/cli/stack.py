@@ -77,22 +77,29 @@ def ensure_operator_token(settings: KitSettings) -> tuple[str, Path | None]:
     return token, path
 
 
+def start_worker(threads: int) -> Any:
+    """A dramatiq worker in this process, consuming every service's queues from the configured broker."""
+    import importlib
+
+    from dramatiq import Worker
+
+    from flexsupply.kit.broker import broker
+
+    for module in ACTOR_MODULES:
+        importlib.import_module(module)
+    worker = Worker(broker, worker_timeout=100, worker_threads=threads)
+    worker.start()
+    return worker
+
+
 def embedded_worker_lifespan(threads: int) -> Lifespan:
     """A dramatiq worker on the in-process broker, started and stopped with the app."""
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
-        import importlib
-
         import anyio
-        from dramatiq import Worker
 
-        from flexsupply.kit.broker import broker
-
-        for module in ACTOR_MODULES:
-            importlib.import_module(module)
-        worker = Worker(broker, worker_timeout=100, worker_threads=threads)
-        worker.start()
+        worker = start_worker(threads)
         try:
             yield
         finally:
@@ -101,11 +108,12 @@ def embedded_worker_lifespan(threads: int) -> Lifespan:
     return lifespan
 
 
-def embedded_app(services: list[Service], settings: KitSettings, worker_threads: int = 4) -> Litestar:
-    """The whole stack in one app: every router, every service's lifespan, and the worker."""
+def embedded_app(services: list[Service], settings: KitSettings, worker_threads: int | None = 4) -> Litestar:
+    """The whole stack in one app: every router, every service's lifespan, and a worker unless told none."""
+    worker = [embedded_worker_lifespan(worker_threads)] if worker_threads else []
     return build_app(
         title="flexsupply",
         routers=[service.router() for service in services],
-        lifespans=[*(service.lifespan() for service in services), embedded_worker_lifespan(worker_threads)],
+        lifespans=[*(service.lifespan() for service in services), *worker],
         log_level=settings.log_level,
     )

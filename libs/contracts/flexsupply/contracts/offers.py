@@ -13,7 +13,9 @@ Sku = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63
 
 
 class PriceTier(SQLModel):
-    min_quantity: NonNegativeInt = Field(description="The tier applies when the offer's total quantity reaches this.")
+    min_quantity: NonNegativeInt = Field(
+        description="The tier applies when the offer's total quantity reaches this."
+    )
     unit_cents: NonNegativeInt = Field(description="Price per unit for every unit (all-units discount).")
 
 
@@ -25,7 +27,9 @@ class OfferScalars(SQLModel):
     quality: int = Field(ge=0, le=100, description="Quality score, 0-100.")
     fixed_cents: int = Field(ge=0, description="Paid once when the offer is used (set-up, tooling).")
     reserve_cents: int = Field(ge=0, description="Paid per unit of backup capacity held.")
-    currency: Currency = Field(default="CNY", max_length=3, description="ISO 4217 code of every *_cents amount.")
+    currency: Currency = Field(
+        default="CNY", max_length=3, description="ISO 4217 code of every *_cents amount."
+    )
     valid_from: AwareDatetime | None = Field(default=None, description="UTC; none means at once.")
     valid_until: AwareDatetime | None = Field(default=None, description="UTC; none means until withdrawn.")
 

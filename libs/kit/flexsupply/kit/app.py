@@ -59,7 +59,10 @@ def build_app(
 ) -> Litestar:
     errors = {IdempotencyKeyReused: 422, **(domain_errors or {})}
     assets = create_static_files_router(
-        path=DOCS_ASSETS, directories=[swagger_ui_path], include_in_schema=False, opt={"exclude_from_auth": True}
+        path=DOCS_ASSETS,
+        directories=[swagger_ui_path],
+        include_in_schema=False,
+        opt={"exclude_from_auth": True},
     )
     return Litestar(
         route_handlers=[live, health, assets, *routers],
@@ -79,4 +82,3 @@ def build_app(
 
 def configure_logging(level: str) -> None:
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-

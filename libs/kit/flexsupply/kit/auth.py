@@ -7,13 +7,18 @@ bits, so a slow password hash would add latency to every request and no safety.
 import hashlib
 import hmac
 import secrets
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 from uuid import UUID, uuid4
 
+from litestar import Request
 from litestar.connection import ASGIConnection
 from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
+from litestar.handlers.base import BaseRouteHandler
+from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult, DefineMiddleware
+from litestar.types import ASGIApp
 
 API_KEY_PREFIX = "fsk"
 
@@ -56,7 +61,9 @@ def hash_secret(secret: str) -> str:
 
 def issue_api_key() -> IssuedApiKey:
     key_id, secret = uuid4(), secrets.token_urlsafe(32)
-    return IssuedApiKey(key_id=key_id, token=f"{API_KEY_PREFIX}_{key_id.hex}_{secret}", secret_hash=hash_secret(secret))
+    return IssuedApiKey(
+        key_id=key_id, token=f"{API_KEY_PREFIX}_{key_id.hex}_{secret}", secret_hash=hash_secret(secret)
+    )
 
 
 def parse_api_key(token: str) -> tuple[UUID, str] | None:
@@ -83,3 +90,48 @@ def bearer_token(connection: ASGIConnection[Any, Any, Any, Any]) -> str:
 
 def is_operator_token(token: str, operator_token: str) -> bool:
     return hmac.compare_digest(token.encode(), operator_token.encode())
+
+
+SupplierResolver = Callable[[ASGIConnection[Any, Any, Any, Any], str], Awaitable[UUID | None]]
+
+
+class BearerAuthentication(AbstractAuthenticationMiddleware):
+    """Who is calling (401 when nobody we know); what they may do is each handler's guard (403)."""
+
+    def __init__(
+        self, app: ASGIApp, operator_token: Callable[[], str], resolve_supplier: SupplierResolver | None
+    ) -> None:
+        super().__init__(app)
+        self.operator_token = operator_token
+        self.resolve_supplier = resolve_supplier
+
+    async def authenticate_request(
+        self, connection: ASGIConnection[Any, Any, Any, Any]
+    ) -> AuthenticationResult:
+        token = bearer_token(connection)
+        if is_operator_token(token, self.operator_token()):
+            return AuthenticationResult(user=Principal(Role.OPERATOR), auth=None)
+        supplier_id = await self.resolve_supplier(connection, token) if self.resolve_supplier else None
+        if supplier_id is None:
+            raise NotAuthorizedException("the token or API key is unknown or revoked")
+        return AuthenticationResult(user=Principal(Role.SUPPLIER, supplier_id), auth=None)
+
+
+def bearer_authentication(
+    operator_token: Callable[[], str], resolve_supplier: SupplierResolver | None = None
+) -> DefineMiddleware:
+    return DefineMiddleware(
+        BearerAuthentication, operator_token=operator_token, resolve_supplier=resolve_supplier
+    )
+
+
+def operators_only(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    connection.user.require_operator()
+
+
+def suppliers_only(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    connection.user.require_supplier()
+
+
+async def provide_caller(request: Request[Principal, Any, Any]) -> Principal:
+    return request.user

@@ -5,7 +5,11 @@ from typing import Any
 
 from litestar import Request, Response
 from litestar.exceptions import ValidationException
-from litestar.plugins.problem_details import ProblemDetailsConfig, ProblemDetailsException, ProblemDetailsPlugin
+from litestar.plugins.problem_details import (
+    ProblemDetailsConfig,
+    ProblemDetailsException,
+    ProblemDetailsPlugin,
+)
 from sqlalchemy.exc import IntegrityError
 
 from flexsupply.contracts.errors import InvalidField, NotFound
@@ -18,7 +22,9 @@ def _validation_problem(exc: ValidationException) -> ProblemDetailsException:
     for item in exc.extra if isinstance(exc.extra, list) else []:
         if isinstance(item, Mapping):
             field = str(item.get("key") or item.get("source") or "body")
-            errors.append({"field": field, "message": str(item.get("message", "")), "source": item.get("source")})
+            errors.append(
+                {"field": field, "message": str(item.get("message", "")), "source": item.get("source")}
+            )
     detail = "; ".join(f"{error['field']}: {error['message']}" for error in errors) or str(exc.detail)
     return ProblemDetailsException(
         status_code=400,
@@ -53,7 +59,10 @@ def _domain_problem(status_code: int) -> Any:
         kind = type(exc).__name__
         slug = "".join(f"-{c.lower()}" if c.isupper() else c for c in kind).lstrip("-")
         return ProblemDetailsException(
-            status_code=status_code, title=type(exc).__doc__ or kind, detail=str(exc), type_=PROBLEM_TYPE_BASE + slug
+            status_code=status_code,
+            title=type(exc).__doc__ or kind,
+            detail=str(exc),
+            type_=PROBLEM_TYPE_BASE + slug,
         )
 
     return convert
@@ -68,7 +77,9 @@ def problem_details(domain_errors: Mapping[type[Exception], int]) -> ProblemDeta
         NotFound: _domain_problem(404),
     }
     mapping.update({exc_type: _domain_problem(status) for exc_type, status in domain_errors.items()})
-    return ProblemDetailsPlugin(ProblemDetailsConfig(exception_to_problem_detail_map=mapping))
+    return ProblemDetailsPlugin(
+        ProblemDetailsConfig(enable_for_all_http_exceptions=True, exception_to_problem_detail_map=mapping)
+    )
 
 
 def internal_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:

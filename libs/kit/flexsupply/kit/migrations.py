@@ -38,7 +38,9 @@ def current_revision_is_head(migrations_dir: Path, database_url: str) -> bool:
         engine = create_engine(database_url, pooled=False)
         try:
             async with engine.connect() as connection:
-                return await connection.run_sync(lambda c: set(MigrationContext.configure(c).get_current_heads()))
+                return await connection.run_sync(
+                    lambda c: set(MigrationContext.configure(c).get_current_heads())
+                )
         finally:
             await engine.dispose()
 
@@ -49,7 +51,11 @@ def run_env(target_metadata: MetaData) -> None:
     """The body of every service's env.py."""
     url = context.config.attributes.get("database_url") or context.config.get_main_option("sqlalchemy.url")
     assert url, "no database URL: run migrations through `flexsupply migrate`"
-    options = {"target_metadata": target_metadata, "render_as_batch": url.startswith("sqlite"), "compare_type": True}
+    options = {
+        "target_metadata": target_metadata,
+        "render_as_batch": url.startswith("sqlite"),
+        "compare_type": True,
+    }
 
     if context.is_offline_mode():
         context.configure(url=url, literal_binds=True, **options)

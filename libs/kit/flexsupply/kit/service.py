@@ -8,13 +8,19 @@ from typing import Any
 
 from litestar import Litestar
 from litestar.datastructures import State
+from litestar.di import NamedDependency
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from flexsupply.kit import outbox
 from flexsupply.kit.broker import broker
 from flexsupply.kit.db import Database
 from flexsupply.kit.health import register_check
+from flexsupply.kit.auth import Principal
 from flexsupply.kit.settings import KitSettings
+
+# What handlers declare to receive the unit of work and the caller (litestar 3 needs dependencies marked).
+Transaction = NamedDependency[AsyncSession]
+Caller = NamedDependency[Principal]
 
 
 def database_key(service: str) -> str:
@@ -37,7 +43,8 @@ def service_lifespan(
         app.state[database_key(service)], app.state[settings_key(service)] = database, settings
         register_check(app, service, "database", database.ping)
         relay = asyncio.create_task(
-            outbox.run_relay(database, outbox_table, broker, settings.outbox_poll_seconds), name=f"{service}-outbox"
+            outbox.run_relay(database, outbox_table, broker, settings.outbox_poll_seconds),
+            name=f"{service}-outbox",
         )
         try:
             yield
@@ -55,7 +62,10 @@ def transaction_provider(service: str) -> Callable[[State], AsyncIterator[AsyncS
 
     async def provide_transaction(state: State) -> AsyncIterator[AsyncSession]:
         database: Database = state[database_key(service)]
-        async with database.sessions() as session, session.begin():  # a failed commit raises here, before the 2xx
+        async with (
+            database.sessions() as session,
+            session.begin(),
+        ):  # a failed commit raises here, before the 2xx
             yield session
 
     return provide_transaction

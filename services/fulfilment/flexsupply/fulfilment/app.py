@@ -6,8 +6,9 @@ from litestar import Litestar, Router
 from litestar.di import Provide
 
 from flexsupply.kit.app import Lifespan, build_app
+from flexsupply.kit.auth import bearer_authentication, provide_caller
 from flexsupply.kit.service import service_lifespan
-from flexsupply.fulfilment.deps import SERVICE, provide_caller, provide_transaction
+from flexsupply.fulfilment.deps import SERVICE, provide_transaction
 from flexsupply.fulfilment.models import OutboxMessage
 from flexsupply.fulfilment.settings import FulfilmentSettings
 
@@ -19,6 +20,7 @@ def create_router(settings: FulfilmentSettings) -> Router:
         path="/",
         route_handlers=[],
         dependencies={"transaction": Provide(provide_transaction), "caller": Provide(provide_caller)},
+        middleware=[bearer_authentication(settings.require_operator_token)],
     )
 
 

@@ -23,5 +23,8 @@ async def deliver_webhook(delivery_id: str) -> None:
     settings = SuppliersSettings()
     async with create_http_client(settings) as http:
         await webhooks.deliver(
-            database_for_current_loop(settings.database_url), http, UUID(delivery_id), settings.webhook_attempts
+            database_for_current_loop(settings.database_url),
+            http,
+            UUID(delivery_id),
+            settings.webhook_attempts,
         )

@@ -6,9 +6,10 @@ from litestar import Litestar, Router
 from litestar.di import Provide
 
 from flexsupply.kit.app import Lifespan, build_app
+from flexsupply.kit.auth import bearer_authentication, provide_caller
 from flexsupply.kit.service import service_lifespan
 from flexsupply.suppliers import controllers
-from flexsupply.suppliers.deps import SERVICE, provide_caller, provide_transaction
+from flexsupply.suppliers.deps import SERVICE, provide_transaction, resolve_supplier
 from flexsupply.suppliers.models import OutboxMessage
 from flexsupply.suppliers.settings import SuppliersSettings
 
@@ -26,6 +27,7 @@ def create_router(settings: SuppliersSettings) -> Router:
             controllers.EligibleOfferController,
         ],
         dependencies={"transaction": Provide(provide_transaction), "caller": Provide(provide_caller)},
+        middleware=[bearer_authentication(settings.require_operator_token, resolve_supplier)],
     )
 
 

@@ -5,12 +5,12 @@ from typing import Annotated, Any
 from uuid import UUID
 
 from litestar import Controller, Response, delete, get, patch, post, put
-from litestar.params import Parameter
-from sqlmodel.ext.asyncio.session import AsyncSession
+from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody, PathParameter, QueryParameter
 
 from flexsupply.contracts.offers import EligibleOffers, OfferTerms, RegionCode
-from flexsupply.kit.auth import Principal
 from flexsupply.kit.idempotency import run_once
+from flexsupply.kit.auth import operators_only, suppliers_only
+from flexsupply.kit.service import Caller, Transaction
 from flexsupply.suppliers import services
 from flexsupply.suppliers.domain.catalogue import Need
 from flexsupply.suppliers.models import IdempotencyRecord
@@ -30,20 +30,22 @@ from flexsupply.suppliers.schemas import (
 
 IdempotencyKey = Annotated[
     str | None,
-    Parameter(
-        header="Idempotency-Key",
+    HeaderParameter(
+        name="Idempotency-Key",
         required=False,
         min_length=8,
         max_length=200,
         description="Repeat a create safely: the same key returns the first result.",
     ),
 ]
-Limit = Annotated[int, Parameter(ge=1, le=500, default=100)]
-Offset = Annotated[int, Parameter(ge=0, default=0)]
+Limit = Annotated[int, QueryParameter(ge=1, le=500)]
+Offset = Annotated[int, QueryParameter(ge=0)]
 
 
 def _created(result: Any, replayed: bool) -> Response[Any]:
-    return Response(result, status_code=200 if replayed else 201, headers={"Idempotent-Replayed": str(replayed).lower()})
+    return Response(
+        result, status_code=200 if replayed else 201, headers={"Idempotent-Replayed": str(replayed).lower()}
+    )
 
 
 class RegionController(Controller):
@@ -51,16 +53,19 @@ class RegionController(Controller):
     tags = ["regions"]
 
     @get("/")
-    async def list_regions(self, transaction: AsyncSession, caller: Principal) -> list[RegionPublic]:
+    async def list_regions(self, transaction: Transaction, caller: Caller) -> list[RegionPublic]:
         """Regions that offers may ship to."""
         return [RegionPublic.model_validate(r) for r in await services.list_regions(transaction)]
 
-    @put("/{code:str}")
+    @put("/{code:str}", guards=[operators_only])
     async def upsert_region(
-        self, transaction: AsyncSession, caller: Principal, code: Annotated[RegionCode, Parameter()], data: RegionUpsert
+        self,
+        transaction: Transaction,
+        caller: Caller,
+        code: Annotated[RegionCode, PathParameter()],
+        data: JSONBody[RegionUpsert],
     ) -> RegionPublic:
         """Add or rename a delivery region (operators)."""
-        caller.require_operator()
         return RegionPublic.model_validate(await services.upsert_region(transaction, code, data))
 
 
@@ -70,12 +75,15 @@ class SupplierController(Controller):
     path = "/api/v1/suppliers"
     tags = ["suppliers"]
 
-    @post("/", status_code=201)
+    @post("/", status_code=201, guards=[operators_only])
     async def create_supplier(
-        self, transaction: AsyncSession, caller: Principal, data: SupplierCreate, idempotency_key: IdempotencyKey
+        self,
+        transaction: Transaction,
+        caller: Caller,
+        data: JSONBody[SupplierCreate],
+        idempotency_key: IdempotencyKey = None,
     ) -> Response[SupplierCreated]:
         """Register a supplier; the answer holds its API key and webhook secret, shown this once."""
-        caller.require_operator()
         result, replayed = await run_once(
             transaction,
             IdempotencyRecord,
@@ -87,43 +95,47 @@ class SupplierController(Controller):
         )
         return _created(result, replayed)
 
-    @get("/")
+    @get("/", guards=[operators_only])
     async def list_suppliers(
-        self, transaction: AsyncSession, caller: Principal, limit: Limit, offset: Offset
+        self, transaction: Transaction, caller: Caller, limit: Limit = 100, offset: Offset = 0
     ) -> list[SupplierPublic]:
-        caller.require_operator()
-        return [SupplierPublic.model_validate(s) for s in await services.list_suppliers(transaction, limit, offset)]
+        return [
+            SupplierPublic.model_validate(s)
+            for s in await services.list_suppliers(transaction, limit, offset)
+        ]
 
-    @get("/{supplier_id:uuid}")
-    async def get_supplier(self, transaction: AsyncSession, caller: Principal, supplier_id: UUID) -> SupplierPublic:
-        caller.require_operator()
+    @get("/{supplier_id:uuid}", guards=[operators_only])
+    async def get_supplier(
+        self, transaction: Transaction, caller: Caller, supplier_id: FromPath[UUID]
+    ) -> SupplierPublic:
         return SupplierPublic.model_validate(await services.get_supplier(transaction, supplier_id))
 
-    @patch("/{supplier_id:uuid}")
+    @patch("/{supplier_id:uuid}", guards=[operators_only])
     async def update_supplier(
-        self, transaction: AsyncSession, caller: Principal, supplier_id: UUID, data: SupplierUpdate
+        self,
+        transaction: Transaction,
+        caller: Caller,
+        supplier_id: FromPath[UUID],
+        data: JSONBody[SupplierUpdate],
     ) -> SupplierPublic:
-        caller.require_operator()
         return SupplierPublic.model_validate(await services.update_supplier(transaction, supplier_id, data))
 
-    @get("/{supplier_id:uuid}/api-keys")
+    @get("/{supplier_id:uuid}/api-keys", guards=[operators_only])
     async def list_api_keys(
-        self, transaction: AsyncSession, caller: Principal, supplier_id: UUID
+        self, transaction: Transaction, caller: Caller, supplier_id: FromPath[UUID]
     ) -> list[ApiKeyPublic]:
-        caller.require_operator()
         return [ApiKeyPublic.model_validate(k) for k in await services.list_keys(transaction, supplier_id)]
 
-    @post("/{supplier_id:uuid}/api-keys", status_code=201)
+    @post("/{supplier_id:uuid}/api-keys", status_code=201, guards=[operators_only])
     async def rotate_api_key(
         self,
-        transaction: AsyncSession,
-        caller: Principal,
-        supplier_id: UUID,
-        data: ApiKeyRotate,
-        idempotency_key: IdempotencyKey,
+        transaction: Transaction,
+        caller: Caller,
+        supplier_id: FromPath[UUID],
+        data: JSONBody[ApiKeyRotate],
+        idempotency_key: IdempotencyKey = None,
     ) -> Response[ApiKeyIssued]:
         """Issue a new key (shown once), revoking the others unless told not to."""
-        caller.require_operator()
         result, replayed = await run_once(
             transaction,
             IdempotencyRecord,
@@ -135,19 +147,17 @@ class SupplierController(Controller):
         )
         return _created(result, replayed)
 
-    @delete("/{supplier_id:uuid}/api-keys/{key_id:uuid}", status_code=200)
+    @delete("/{supplier_id:uuid}/api-keys/{key_id:uuid}", status_code=200, guards=[operators_only])
     async def revoke_api_key(
-        self, transaction: AsyncSession, caller: Principal, supplier_id: UUID, key_id: UUID
+        self, transaction: Transaction, caller: Caller, supplier_id: FromPath[UUID], key_id: FromPath[UUID]
     ) -> ApiKeyPublic:
-        caller.require_operator()
         return ApiKeyPublic.model_validate(await services.revoke_key(transaction, supplier_id, key_id))
 
-    @get("/{supplier_id:uuid}/webhook-deliveries")
+    @get("/{supplier_id:uuid}/webhook-deliveries", guards=[operators_only])
     async def list_webhook_deliveries(
-        self, transaction: AsyncSession, caller: Principal, supplier_id: UUID
+        self, transaction: Transaction, caller: Caller, supplier_id: FromPath[UUID]
     ) -> list[WebhookDeliveryPublic]:
         """Events sent to the supplier's webhook and whether they arrived."""
-        caller.require_operator()
         deliveries = await services.list_webhook_deliveries(transaction, supplier_id)
         return [WebhookDeliveryPublic.model_validate(d) for d in deliveries]
 
@@ -156,10 +166,12 @@ class MeController(Controller):
     path = "/api/v1/me"
     tags = ["offers"]
 
-    @get("/")
-    async def who_am_i(self, transaction: AsyncSession, caller: Principal) -> SupplierPublic:
+    @get("/", guards=[suppliers_only])
+    async def who_am_i(self, transaction: Transaction, caller: Caller) -> SupplierPublic:
         """The supplier this API key belongs to."""
-        return SupplierPublic.model_validate(await services.get_supplier(transaction, caller.require_supplier()))
+        return SupplierPublic.model_validate(
+            await services.get_supplier(transaction, caller.require_supplier())
+        )
 
 
 class OfferController(Controller):
@@ -168,9 +180,13 @@ class OfferController(Controller):
     path = "/api/v1/offers"
     tags = ["offers"]
 
-    @post("/", status_code=201)
+    @post("/", status_code=201, guards=[suppliers_only])
     async def create_offer(
-        self, transaction: AsyncSession, caller: Principal, data: OfferTerms, idempotency_key: IdempotencyKey
+        self,
+        transaction: Transaction,
+        caller: Caller,
+        data: JSONBody[OfferTerms],
+        idempotency_key: IdempotencyKey = None,
     ) -> Response[OfferPublic]:
         supplier_id = caller.require_supplier()
         result, replayed = await run_once(
@@ -187,12 +203,12 @@ class OfferController(Controller):
     @get("/")
     async def list_offers(
         self,
-        transaction: AsyncSession,
-        caller: Principal,
-        limit: Limit,
-        offset: Offset,
-        supplier_id: UUID | None = None,
-        include_withdrawn: bool = False,
+        transaction: Transaction,
+        caller: Caller,
+        limit: Limit = 100,
+        offset: Offset = 0,
+        supplier_id: FromQuery[UUID | None] = None,
+        include_withdrawn: FromQuery[bool] = False,
     ) -> list[OfferPublic]:
         """A supplier lists its own offers; an operator lists all, or one supplier's."""
         if caller.supplier_id is not None:
@@ -201,19 +217,23 @@ class OfferController(Controller):
         return [OfferPublic.model_validate(o) for o in offers]
 
     @get("/{offer_id:uuid}")
-    async def get_offer(self, transaction: AsyncSession, caller: Principal, offer_id: UUID) -> OfferPublic:
+    async def get_offer(
+        self, transaction: Transaction, caller: Caller, offer_id: FromPath[UUID]
+    ) -> OfferPublic:
         return OfferPublic.model_validate(await services.get_offer(transaction, offer_id, caller.supplier_id))
 
-    @put("/{offer_id:uuid}")
+    @put("/{offer_id:uuid}", guards=[suppliers_only])
     async def replace_offer(
-        self, transaction: AsyncSession, caller: Principal, offer_id: UUID, data: OfferTerms
+        self, transaction: Transaction, caller: Caller, offer_id: FromPath[UUID], data: JSONBody[OfferTerms]
     ) -> OfferPublic:
         """Replace the offer's terms (reactivates a withdrawn offer)."""
         offer = await services.replace_offer(transaction, offer_id, caller.require_supplier(), data)
         return OfferPublic.model_validate(offer)
 
-    @delete("/{offer_id:uuid}", status_code=200)
-    async def withdraw_offer(self, transaction: AsyncSession, caller: Principal, offer_id: UUID) -> OfferPublic:
+    @delete("/{offer_id:uuid}", status_code=200, guards=[suppliers_only])
+    async def withdraw_offer(
+        self, transaction: Transaction, caller: Caller, offer_id: FromPath[UUID]
+    ) -> OfferPublic:
         """Withdraw the offer: it stays on record but is no longer eligible."""
         offer = await services.withdraw_offer(transaction, offer_id, caller.require_supplier())
         return OfferPublic.model_validate(offer)
@@ -223,17 +243,18 @@ class EligibleOfferController(Controller):
     path = "/api/v1/eligible-offers"
     tags = ["offers"]
 
-    @get("/")
+    @get("/", guards=[operators_only])
     async def eligible_offers(
         self,
-        transaction: AsyncSession,
-        caller: Principal,
-        sku: str,
-        needed_by: datetime,
-        min_quality: Annotated[int, Parameter(ge=0, le=100)] = 0,
-        regions: Annotated[list[str] | None, Parameter(description="Ships to at least one of these.")] = None,
+        transaction: Transaction,
+        caller: Caller,
+        sku: FromQuery[str],
+        needed_by: FromQuery[datetime],
+        min_quality: Annotated[int, QueryParameter(ge=0, le=100)] = 0,
+        regions: Annotated[
+            list[str] | None, QueryParameter(description="Ships to at least one of these.")
+        ] = None,
     ) -> EligibleOffers:
         """Offers that can serve a need, with their suppliers' capacities: a matching problem's input (services)."""
-        caller.require_operator()
         need = Need(sku=sku, needed_by=needed_by, min_quality=min_quality, regions=frozenset(regions or []))
         return await services.eligible_offers(transaction, need)

@@ -59,9 +59,12 @@ async def _known_region_codes(session: AsyncSession) -> set[str]:
 
 async def create_supplier(session: AsyncSession, data: SupplierCreate) -> SupplierCreated:
     check_regions_known("regions", data.regions, await _known_region_codes(session))
-    webhook_secret = "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode() if data.webhook_url else None
+    webhook_secret = (
+        "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode() if data.webhook_url else None
+    )
     supplier = Supplier.model_validate(
-        data.model_dump(mode="json"), update={"webhook_secret": webhook_secret, "regions": sorted(set(data.regions))}
+        data.model_dump(mode="json"),
+        update={"webhook_secret": webhook_secret, "regions": sorted(set(data.regions))},
     )
     session.add(supplier)
     await session.flush()
@@ -233,7 +236,9 @@ async def eligible_offers(session: AsyncSession, need: Need) -> EligibleOffers:
     supplier_ids = sorted({offer.supplier_id for offer in offers})
     suppliers = (await session.exec(select(Supplier).where(col(Supplier.id).in_(supplier_ids)))).all()
     return EligibleOffers(
-        suppliers=[SupplierCapacity(id=s.id, capacity=s.capacity) for s in sorted(suppliers, key=lambda s: s.id)],
+        suppliers=[
+            SupplierCapacity(id=s.id, capacity=s.capacity) for s in sorted(suppliers, key=lambda s: s.id)
+        ],
         offers=[EligibleOffer.model_validate(offer) for offer in offers],
     )
 
@@ -241,7 +246,9 @@ async def eligible_offers(session: AsyncSession, need: Need) -> EligibleOffers:
 # --- webhooks -----------------------------------------------------------------------------------------------
 
 
-async def _queue_webhook(session: AsyncSession, supplier_id: UUID, event_type: str, data: dict[str, str]) -> None:
+async def _queue_webhook(
+    session: AsyncSession, supplier_id: UUID, event_type: str, data: dict[str, str]
+) -> None:
     delivery = WebhookDelivery(
         supplier_id=supplier_id,
         event_type=event_type,
@@ -256,4 +263,3 @@ async def list_webhook_deliveries(session: AsyncSession, supplier_id: UUID) -> S
     await get_supplier(session, supplier_id)
     query = select(WebhookDelivery).where(WebhookDelivery.supplier_id == supplier_id)
     return (await session.exec(query.order_by(col(WebhookDelivery.created_at)))).all()
-

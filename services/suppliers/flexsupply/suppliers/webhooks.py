@@ -41,7 +41,9 @@ async def _start_attempt(database: Database, delivery_id: UUID, max_attempts: in
             return None
         delivery.attempts += 1
         body = json.dumps(delivery.payload, separators=(",", ":"), sort_keys=True)
-        return _Attempt(url=supplier.webhook_url, secret=supplier.webhook_secret, body=body, number=delivery.attempts)
+        return _Attempt(
+            url=supplier.webhook_url, secret=supplier.webhook_secret, body=body, number=delivery.attempts
+        )
 
 
 async def deliver(database: Database, http: httpx.AsyncClient, delivery_id: UUID, max_attempts: int) -> None:
@@ -65,11 +67,17 @@ async def deliver(database: Database, http: httpx.AsyncClient, delivery_id: UUID
         delivery = await session.get(WebhookDelivery, delivery_id, with_for_update=True)
         assert delivery is not None
         if error is None:
-            delivery.status, delivery.delivered_at, delivery.last_error = DeliveryStatus.DELIVERED, utc_now(), None
+            delivery.status, delivery.delivered_at, delivery.last_error = (
+                DeliveryStatus.DELIVERED,
+                utc_now(),
+                None,
+            )
             return
         delivery.last_error = error
         if attempt.number >= max_attempts:
             delivery.status = DeliveryStatus.FAILED
-            log.warning("webhook %s failed for good after %d attempts: %s", delivery_id, attempt.number, error)
+            log.warning(
+                "webhook %s failed for good after %d attempts: %s", delivery_id, attempt.number, error
+            )
             return
     raise WebhookNotAccepted(f"webhook {delivery_id} attempt {attempt.number}: {error}")

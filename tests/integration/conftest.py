@@ -1,0 +1,116 @@
+"""One embedded app (all services and a worker) on real databases and a real broker, one event loop."""
+
+import asyncio
+import os
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from pathlib import Path
+from typing import Any, TypeVar
+
+import httpx
+import pytest
+
+from tests.support.databases import SERVICES, fresh_databases
+
+OPERATOR_TOKEN = os.environ["FLEXSUPPLY_OPERATOR_TOKEN"]
+T = TypeVar("T")
+
+
+@pytest.fixture(scope="session")
+def database_urls(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+    from flexsupply.cli.stack import load_service
+    from flexsupply.kit.migrations import upgrade
+
+    data_dir: Path = tmp_path_factory.mktemp("data")
+    with fresh_databases(os.environ.get("FLEXSUPPLY_TEST_POSTGRES_URL"), data_dir) as urls:
+        saved = dict(os.environ)
+        os.environ["FLEXSUPPLY_DATA_DIR"] = str(data_dir)
+        for service, url in urls.items():
+            os.environ[f"FLEXSUPPLY_{service.upper()}_DATABASE_URL"] = url
+        for service in SERVICES:
+            loaded = load_service(service)
+            upgrade(loaded.migrations, loaded.database_url)
+        yield urls
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+@pytest.fixture(scope="session")
+def worker(database_urls: dict[str, str]) -> Iterator[Any]:
+    """One worker for the session: dramatiq workers add middleware to the broker that outlives them."""
+    from flexsupply.cli.stack import start_worker
+
+    started = start_worker(threads=4)
+    yield started
+    started.stop()
+
+
+@pytest.fixture
+async def app(database_urls: dict[str, str], worker: Any) -> AsyncIterator[Any]:
+    from flexsupply.cli.stack import embedded_app, load_service
+    from flexsupply.kit.settings import KitSettings
+
+    application = embedded_app([load_service(name) for name in SERVICES], KitSettings(), worker_threads=None)
+    # The lifespan's cancel scope must be entered and left in one task; fixture setup and teardown are two.
+    started, stop = asyncio.Event(), asyncio.Event()
+
+    async def hold_lifespan() -> None:
+        async with application.lifespan():
+            started.set()
+            await stop.wait()
+
+    holder = asyncio.create_task(hold_lifespan())
+    await asyncio.wait([holder, asyncio.create_task(started.wait())], return_when=asyncio.FIRST_COMPLETED)
+    if holder.done():
+        holder.result()  # start-up failed: raise its error here
+    yield application
+    stop.set()
+    await holder
+
+
+@pytest.fixture
+async def anonymous(app: Any) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://flexsupply.test"
+    ) as client:
+        yield client
+
+
+@pytest.fixture
+async def operator(app: Any) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app),
+        base_url="http://flexsupply.test",
+        headers={"authorization": f"Bearer {OPERATOR_TOKEN}"},
+    ) as client:
+        yield client
+
+
+@pytest.fixture
+async def as_key(app: Any) -> AsyncIterator[Callable[[str], httpx.AsyncClient]]:
+    """Clients carrying a supplier's API key."""
+    clients: list[httpx.AsyncClient] = []
+
+    def make(api_key: str) -> httpx.AsyncClient:
+        client = httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app),
+            base_url="http://flexsupply.test",
+            headers={"authorization": f"Bearer {api_key}"},
+        )
+        clients.append(client)
+        return client
+
+    yield make
+    for client in clients:
+        await client.aclose()
+
+
+async def eventually(probe: Callable[[], Awaitable[T | None]], timeout_seconds: float = 15.0) -> T:
+    """Poll until `probe` returns something truthy: background work is asynchronous by design."""
+    deadline = asyncio.get_running_loop().time() + timeout_seconds
+    while True:
+        result = await probe()
+        if result:
+            return result
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"condition not met within {timeout_seconds}s (last: {result!r})")
+        await asyncio.sleep(0.05)

@@ -1,0 +1,42 @@
+"""Builders of valid catalogue requests, so each test states only what it varies."""
+
+from typing import Any
+from uuid import uuid4
+
+import httpx
+
+
+def offer_body(**changes: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "sku": "bread-gift-box",
+        "moq": 100,
+        "capacity": 600,
+        "lead_time_days": 5,
+        "quality": 92,
+        "fixed_cents": 20000,
+        "reserve_cents": 150,
+        "price_tiers": [{"min_quantity": 0, "unit_cents": 3900}, {"min_quantity": 300, "unit_cents": 3500}],
+        "shipping_cents": {"ningbo": 300, "shanghai": 600},
+    }
+    body.update(changes)
+    return body
+
+
+async def ensure_regions(operator: httpx.AsyncClient, *codes: str) -> None:
+    for code in codes:
+        response = await operator.put(f"/api/v1/regions/{code}", json={"name": code.title()})
+        assert response.status_code == 200, response.text
+
+
+async def create_supplier(operator: httpx.AsyncClient, **changes: Any) -> dict[str, Any]:
+    """Register a supplier serving ningbo and shanghai; returns the whole answer (supplier, api_key, secret)."""
+    await ensure_regions(operator, "ningbo", "shanghai", "chengdu")
+    body = {
+        "name": f"Workshop {uuid4().hex[:8]}",
+        "contact_name": "Li Wei",
+        "contact_email": "li.wei@example.com",
+        "regions": ["ningbo", "shanghai"],
+    } | changes
+    response = await operator.post("/api/v1/suppliers", json=body)
+    assert response.status_code == 201, response.text
+    return response.json()
