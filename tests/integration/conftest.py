@@ -69,9 +69,7 @@ async def app(database_urls: dict[str, str], worker: Any) -> AsyncIterator[Any]:
 
 @pytest.fixture
 async def anonymous(app: Any) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://flexsupply.test"
-    ) as client:
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://flexsupply.test") as client:
         yield client
 
 

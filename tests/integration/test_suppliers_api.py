@@ -24,9 +24,7 @@ async def publish(client: httpx.AsyncClient, **changes: Any) -> dict[str, Any]:
     return response.json()
 
 
-async def test_a_registered_supplier_publishes_offers_with_its_key(
-    operator: httpx.AsyncClient, as_key: KeyClient
-):
+async def test_a_registered_supplier_publishes_offers_with_its_key(operator: httpx.AsyncClient, as_key: KeyClient):
     created = await create_supplier(operator, capacity=900)
     supplier = as_key(created["api_key"]["api_key"])
 
@@ -39,9 +37,7 @@ async def test_a_registered_supplier_publishes_offers_with_its_key(
     assert (await supplier.get("/api/v1/me")).json()["id"] == created["supplier"]["id"]
 
 
-async def test_only_the_hash_of_an_api_key_is_stored(
-    operator: httpx.AsyncClient, database_urls: dict[str, str]
-):
+async def test_only_the_hash_of_an_api_key_is_stored(operator: httpx.AsyncClient, database_urls: dict[str, str]):
     from flexsupply.suppliers.models import ApiKey
 
     created = await create_supplier(operator)
@@ -52,9 +48,7 @@ async def test_only_the_hash_of_an_api_key_is_stored(
     try:
         async with database.transaction() as session:
             keys = (
-                await session.exec(
-                    select(ApiKey).where(ApiKey.supplier_id == UUID(created["supplier"]["id"]))
-                )
+                await session.exec(select(ApiKey).where(ApiKey.supplier_id == UUID(created["supplier"]["id"])))
             ).all()
     finally:
         await database.dispose()
@@ -63,9 +57,7 @@ async def test_only_the_hash_of_an_api_key_is_stored(
     assert secret not in keys[0].secret_hash and token not in keys[0].secret_hash
 
 
-async def test_a_supplier_cannot_see_or_change_another_suppliers_offers(
-    operator: httpx.AsyncClient, as_key: KeyClient
-):
+async def test_a_supplier_cannot_see_or_change_another_suppliers_offers(operator: httpx.AsyncClient, as_key: KeyClient):
     owner = as_key((await create_supplier(operator))["api_key"]["api_key"])
     intruder = as_key((await create_supplier(operator))["api_key"]["api_key"])
     offer = await publish(owner)
@@ -105,9 +97,7 @@ async def test_supplier_endpoints_refuse_the_operator(operator: httpx.AsyncClien
 @pytest.mark.parametrize(
     "header", [None, "Bearer nonsense", "Bearer fsk_00000000000000000000000000000000_x", "Basic abc"]
 )
-async def test_requests_without_a_valid_credential_are_unauthorised(
-    anonymous: httpx.AsyncClient, header: str | None
-):
+async def test_requests_without_a_valid_credential_are_unauthorised(anonymous: httpx.AsyncClient, header: str | None):
     headers = {"authorization": header} if header else {}
     response = await anonymous.get("/api/v1/offers", headers=headers)
     assert response.status_code == 401
@@ -163,9 +153,7 @@ BAD_OFFERS = [
 ]
 
 
-@pytest.mark.parametrize(
-    ("field", "changes"), BAD_OFFERS, ids=[f"{f}-{i}" for i, (f, _) in enumerate(BAD_OFFERS)]
-)
+@pytest.mark.parametrize(("field", "changes"), BAD_OFFERS, ids=[f"{f}-{i}" for i, (f, _) in enumerate(BAD_OFFERS)])
 async def test_a_bad_offer_gets_a_400_naming_the_field(
     operator: httpx.AsyncClient, as_key: KeyClient, field: str, changes: dict[str, Any]
 ):
@@ -209,9 +197,7 @@ async def test_a_supplier_with_unknown_regions_is_refused_and_not_stored(operato
     assert name not in names
 
 
-async def test_a_repeated_idempotency_key_returns_the_first_result(
-    operator: httpx.AsyncClient, as_key: KeyClient
-):
+async def test_a_repeated_idempotency_key_returns_the_first_result(operator: httpx.AsyncClient, as_key: KeyClient):
     await ensure_regions(operator, "ningbo")
     body = {
         "name": f"Retry {uuid4().hex[:8]}",
@@ -261,9 +247,7 @@ async def test_eligible_offers_follow_sku_quality_deadline_regions_and_withdrawa
     fast = await publish(supplier, sku=sku, lead_time_days=3, quality=90)
     slow = await publish(supplier, sku=sku, lead_time_days=20, quality=95)
     poor = await publish(supplier, sku=sku, lead_time_days=3, quality=60)
-    shanghai_only = await publish(
-        supplier, sku=sku, lead_time_days=3, quality=90, shipping_cents={"shanghai": 500}
-    )
+    shanghai_only = await publish(supplier, sku=sku, lead_time_days=3, quality=90, shipping_cents={"shanghai": 500})
     withdrawn = await publish(supplier, sku=sku, lead_time_days=3, quality=90)
     await supplier.delete(f"/api/v1/offers/{withdrawn['id']}")
     later = datetime.now(UTC) + timedelta(days=30)
@@ -299,9 +283,7 @@ async def test_eligible_offers_follow_sku_quality_deadline_regions_and_withdrawa
 
 
 async def test_a_naive_deadline_is_refused(operator: httpx.AsyncClient):
-    response = await operator.get(
-        "/api/v1/eligible-offers", params={"sku": "x", "needed_by": "2030-01-01T00:00:00"}
-    )
+    response = await operator.get("/api/v1/eligible-offers", params={"sku": "x", "needed_by": "2030-01-01T00:00:00"})
     assert response.status_code == 400
     assert response.json()["errors"][0]["field"] == "needed_by"
 

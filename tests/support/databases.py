@@ -37,12 +37,7 @@ def fresh_databases(postgres_url: str | None, sqlite_dir: Path) -> Iterator[dict
     base = make_url(postgres_url)
     try:
         yield {
-            service: base.set(database=name).render_as_string(hide_password=False)
-            for service, name in names.items()
+            service: base.set(database=name).render_as_string(hide_password=False) for service, name in names.items()
         }
     finally:
-        asyncio.run(
-            _admin(
-                postgres_url, [f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)' for name in names.values()]
-            )
-        )
+        asyncio.run(_admin(postgres_url, [f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)' for name in names.values()]))

@@ -32,9 +32,7 @@ def fake_supplier_server() -> Iterator[FakeSupplier]:
             assert fake is not None
             body = self.rfile.read(int(self.headers.get("content-length", "0")))
             with fake.lock:
-                fake.received.append(
-                    ReceivedRequest(self.path, {k.lower(): v for k, v in self.headers.items()}, body)
-                )
+                fake.received.append(ReceivedRequest(self.path, {k.lower(): v for k, v in self.headers.items()}, body))
                 status = fake.answers.pop(0) if fake.answers else 200
             self.send_response(status)
             self.send_header("content-length", "0")

@@ -1,6 +1,7 @@
 """An offer's terms, field for field those of an offer in the matching problem (matching-problem.md)."""
 
 from datetime import datetime
+from itertools import pairwise
 from typing import Annotated
 from uuid import UUID
 
@@ -13,9 +14,7 @@ Sku = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63
 
 
 class PriceTier(SQLModel):
-    min_quantity: NonNegativeInt = Field(
-        description="The tier applies when the offer's total quantity reaches this."
-    )
+    min_quantity: NonNegativeInt = Field(description="The tier applies when the offer's total quantity reaches this.")
     unit_cents: NonNegativeInt = Field(description="Price per unit for every unit (all-units discount).")
 
 
@@ -27,9 +26,7 @@ class OfferScalars(SQLModel):
     quality: int = Field(ge=0, le=100, description="Quality score, 0-100.")
     fixed_cents: int = Field(ge=0, description="Paid once when the offer is used (set-up, tooling).")
     reserve_cents: int = Field(ge=0, description="Paid per unit of backup capacity held.")
-    currency: Currency = Field(
-        default="CNY", max_length=3, description="ISO 4217 code of every *_cents amount."
-    )
+    currency: Currency = Field(default="CNY", max_length=3, description="ISO 4217 code of every *_cents amount.")
     valid_from: AwareDatetime | None = Field(default=None, description="UTC; none means at once.")
     valid_until: AwareDatetime | None = Field(default=None, description="UTC; none means until withdrawn.")
 
@@ -53,7 +50,7 @@ class OfferTerms(OfferScalars):
     @field_validator("price_tiers")
     @classmethod
     def _tiers_ascend_from_moq(cls, tiers: list[PriceTier], info: ValidationInfo) -> list[PriceTier]:
-        for previous, tier in zip(tiers, tiers[1:], strict=False):
+        for previous, tier in pairwise(tiers):
             if tier.min_quantity <= previous.min_quantity:
                 raise ValueError("tiers must have strictly increasing min_quantity")
         moq = info.data.get("moq")

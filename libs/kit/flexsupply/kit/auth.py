@@ -61,9 +61,7 @@ def hash_secret(secret: str) -> str:
 
 def issue_api_key() -> IssuedApiKey:
     key_id, secret = uuid4(), secrets.token_urlsafe(32)
-    return IssuedApiKey(
-        key_id=key_id, token=f"{API_KEY_PREFIX}_{key_id.hex}_{secret}", secret_hash=hash_secret(secret)
-    )
+    return IssuedApiKey(key_id=key_id, token=f"{API_KEY_PREFIX}_{key_id.hex}_{secret}", secret_hash=hash_secret(secret))
 
 
 def parse_api_key(token: str) -> tuple[UUID, str] | None:
@@ -105,9 +103,7 @@ class BearerAuthentication(AbstractAuthenticationMiddleware):
         self.operator_token = operator_token
         self.resolve_supplier = resolve_supplier
 
-    async def authenticate_request(
-        self, connection: ASGIConnection[Any, Any, Any, Any]
-    ) -> AuthenticationResult:
+    async def authenticate_request(self, connection: ASGIConnection[Any, Any, Any, Any]) -> AuthenticationResult:
         token = bearer_token(connection)
         if is_operator_token(token, self.operator_token()):
             return AuthenticationResult(user=Principal(Role.OPERATOR), auth=None)
@@ -120,9 +116,7 @@ class BearerAuthentication(AbstractAuthenticationMiddleware):
 def bearer_authentication(
     operator_token: Callable[[], str], resolve_supplier: SupplierResolver | None = None
 ) -> DefineMiddleware:
-    return DefineMiddleware(
-        BearerAuthentication, operator_token=operator_token, resolve_supplier=resolve_supplier
-    )
+    return DefineMiddleware(BearerAuthentication, operator_token=operator_token, resolve_supplier=resolve_supplier)
 
 
 def operators_only(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:

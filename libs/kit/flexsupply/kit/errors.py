@@ -22,9 +22,7 @@ def _validation_problem(exc: ValidationException) -> ProblemDetailsException:
     for item in exc.extra if isinstance(exc.extra, list) else []:
         if isinstance(item, Mapping):
             field = str(item.get("key") or item.get("source") or "body")
-            errors.append(
-                {"field": field, "message": str(item.get("message", "")), "source": item.get("source")}
-            )
+            errors.append({"field": field, "message": str(item.get("message", "")), "source": item.get("source")})
     detail = "; ".join(f"{error['field']}: {error['message']}" for error in errors) or str(exc.detail)
     return ProblemDetailsException(
         status_code=400,

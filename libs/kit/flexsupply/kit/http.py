@@ -5,9 +5,7 @@ import httpx
 from flexsupply.kit.settings import KitSettings
 
 
-def create_http_client(
-    settings: KitSettings, *, base_url: str = "", token: str | None = None
-) -> httpx.AsyncClient:
+def create_http_client(settings: KitSettings, *, base_url: str = "", token: str | None = None) -> httpx.AsyncClient:
     """One client per process and event loop, made in a lifespan and closed with it."""
     headers = {"authorization": f"Bearer {token}"} if token else {}
     return httpx.AsyncClient(

@@ -39,9 +39,7 @@ def _digest(*parts: str) -> str:
 
 
 def _cipher(key: str) -> Fernet:
-    return Fernet(
-        base64.urlsafe_b64encode(hashlib.sha256(f"flexsupply-idempotency\x00{key}".encode()).digest())
-    )
+    return Fernet(base64.urlsafe_b64encode(hashlib.sha256(f"flexsupply-idempotency\x00{key}".encode()).digest()))
 
 
 async def run_once(
@@ -61,9 +59,7 @@ async def run_once(
     stored = await session.get(table, key_hash)
     if stored is not None:
         if stored.request_hash != request_hash:
-            raise IdempotencyKeyReused(
-                f"Idempotency-Key {key!r} was already used with a different request body"
-            )
+            raise IdempotencyKeyReused(f"Idempotency-Key {key!r} was already used with a different request body")
         return response_type.model_validate_json(_cipher(key).decrypt(stored.response_token)), True
     result = await create()
     token = _cipher(key).encrypt(result.model_dump_json().encode()).decode()

@@ -38,9 +38,7 @@ def current_revision_is_head(migrations_dir: Path, database_url: str) -> bool:
         engine = create_engine(database_url, pooled=False)
         try:
             async with engine.connect() as connection:
-                return await connection.run_sync(
-                    lambda c: set(MigrationContext.configure(c).get_current_heads())
-                )
+                return await connection.run_sync(lambda c: set(MigrationContext.configure(c).get_current_heads()))
         finally:
             await engine.dispose()
 

@@ -33,9 +33,7 @@ class OutboxMessageBase(SQLModel):
     sent_at: datetime | None = Field(default=None, sa_type=UtcDateTime, index=True)  # type: ignore[call-overload]
 
 
-def add(
-    session: AsyncSession, table: type[OutboxMessageBase], actor: dramatiq.Actor[Any, Any], *args: Any
-) -> None:
+def add(session: AsyncSession, table: type[OutboxMessageBase], actor: dramatiq.Actor[Any, Any], *args: Any) -> None:
     """Queue a message for `actor` in the caller's transaction. Arguments must be JSON: pass ids, not rows."""
     session.add(table(queue_name=actor.queue_name, actor_name=actor.actor_name, args=list(args)))
 

@@ -12,10 +12,10 @@ from litestar.di import NamedDependency
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from flexsupply.kit import outbox
+from flexsupply.kit.auth import Principal
 from flexsupply.kit.broker import broker
 from flexsupply.kit.db import Database
 from flexsupply.kit.health import register_check
-from flexsupply.kit.auth import Principal
 from flexsupply.kit.settings import KitSettings
 
 # What handlers declare to receive the unit of work and the caller (litestar 3 needs dependencies marked).

@@ -8,8 +8,8 @@ from litestar import Controller, Response, delete, get, patch, post, put
 from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody, PathParameter, QueryParameter
 
 from flexsupply.contracts.offers import EligibleOffers, OfferTerms, RegionCode
-from flexsupply.kit.idempotency import run_once
 from flexsupply.kit.auth import operators_only, suppliers_only
+from flexsupply.kit.idempotency import run_once
 from flexsupply.kit.service import Caller, Transaction
 from flexsupply.suppliers import services
 from flexsupply.suppliers.domain.catalogue import Need
@@ -99,10 +99,7 @@ class SupplierController(Controller):
     async def list_suppliers(
         self, transaction: Transaction, caller: Caller, limit: Limit = 100, offset: Offset = 0
     ) -> list[SupplierPublic]:
-        return [
-            SupplierPublic.model_validate(s)
-            for s in await services.list_suppliers(transaction, limit, offset)
-        ]
+        return [SupplierPublic.model_validate(s) for s in await services.list_suppliers(transaction, limit, offset)]
 
     @get("/{supplier_id:uuid}", guards=[operators_only])
     async def get_supplier(
@@ -169,9 +166,7 @@ class MeController(Controller):
     @get("/", guards=[suppliers_only])
     async def who_am_i(self, transaction: Transaction, caller: Caller) -> SupplierPublic:
         """The supplier this API key belongs to."""
-        return SupplierPublic.model_validate(
-            await services.get_supplier(transaction, caller.require_supplier())
-        )
+        return SupplierPublic.model_validate(await services.get_supplier(transaction, caller.require_supplier()))
 
 
 class OfferController(Controller):
@@ -217,9 +212,7 @@ class OfferController(Controller):
         return [OfferPublic.model_validate(o) for o in offers]
 
     @get("/{offer_id:uuid}")
-    async def get_offer(
-        self, transaction: Transaction, caller: Caller, offer_id: FromPath[UUID]
-    ) -> OfferPublic:
+    async def get_offer(self, transaction: Transaction, caller: Caller, offer_id: FromPath[UUID]) -> OfferPublic:
         return OfferPublic.model_validate(await services.get_offer(transaction, offer_id, caller.supplier_id))
 
     @put("/{offer_id:uuid}", guards=[suppliers_only])
@@ -231,9 +224,7 @@ class OfferController(Controller):
         return OfferPublic.model_validate(offer)
 
     @delete("/{offer_id:uuid}", status_code=200, guards=[suppliers_only])
-    async def withdraw_offer(
-        self, transaction: Transaction, caller: Caller, offer_id: FromPath[UUID]
-    ) -> OfferPublic:
+    async def withdraw_offer(self, transaction: Transaction, caller: Caller, offer_id: FromPath[UUID]) -> OfferPublic:
         """Withdraw the offer: it stays on record but is no longer eligible."""
         offer = await services.withdraw_offer(transaction, offer_id, caller.require_supplier())
         return OfferPublic.model_validate(offer)
@@ -251,9 +242,7 @@ class EligibleOfferController(Controller):
         sku: FromQuery[str],
         needed_by: FromQuery[datetime],
         min_quality: Annotated[int, QueryParameter(ge=0, le=100)] = 0,
-        regions: Annotated[
-            list[str] | None, QueryParameter(description="Ships to at least one of these.")
-        ] = None,
+        regions: Annotated[list[str] | None, QueryParameter(description="Ships to at least one of these.")] = None,
     ) -> EligibleOffers:
         """Offers that can serve a need, with their suppliers' capacities: a matching problem's input (services)."""
         need = Need(sku=sku, needed_by=needed_by, min_quality=min_quality, regions=frozenset(regions or []))

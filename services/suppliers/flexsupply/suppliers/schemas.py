@@ -26,9 +26,7 @@ class SupplierFields(SQLModel):
     contact_name: Name
     contact_email: EmailStr
     regions: list[RegionCode] = Field(min_length=1, description="Known region codes the supplier serves.")
-    capacity: int | None = Field(
-        default=None, ge=1, description="Units across all offers; none means no limit."
-    )
+    capacity: int | None = Field(default=None, ge=1, description="Units across all offers; none means no limit.")
     webhook_url: AnyHttpUrl | None = Field(default=None, description="Where awards and production orders go.")
 
 

@@ -3,6 +3,7 @@
 import base64
 import secrets
 from collections.abc import Sequence
+from typing import Any
 from uuid import UUID
 
 from sqlmodel import col, select
@@ -59,9 +60,7 @@ async def _known_region_codes(session: AsyncSession) -> set[str]:
 
 async def create_supplier(session: AsyncSession, data: SupplierCreate) -> SupplierCreated:
     check_regions_known("regions", data.regions, await _known_region_codes(session))
-    webhook_secret = (
-        "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode() if data.webhook_url else None
-    )
+    webhook_secret = "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode() if data.webhook_url else None
     supplier = Supplier.model_validate(
         data.model_dump(mode="json"),
         update={"webhook_secret": webhook_secret, "regions": sorted(set(data.regions))},
@@ -154,7 +153,7 @@ async def _check_offer_regions(session: AsyncSession, supplier: Supplier, terms:
     check_offer_regions_served(terms.shipping_cents, supplier.regions)
 
 
-def _terms_columns(terms: OfferTerms) -> dict[str, object]:
+def _terms_columns(terms: OfferTerms) -> dict[str, Any]:
     return terms.model_dump(mode="python", exclude={"price_tiers"}) | {
         "price_tiers": [tier.model_dump() for tier in terms.price_tiers]
     }
@@ -236,9 +235,7 @@ async def eligible_offers(session: AsyncSession, need: Need) -> EligibleOffers:
     supplier_ids = sorted({offer.supplier_id for offer in offers})
     suppliers = (await session.exec(select(Supplier).where(col(Supplier.id).in_(supplier_ids)))).all()
     return EligibleOffers(
-        suppliers=[
-            SupplierCapacity(id=s.id, capacity=s.capacity) for s in sorted(suppliers, key=lambda s: s.id)
-        ],
+        suppliers=[SupplierCapacity(id=s.id, capacity=s.capacity) for s in sorted(suppliers, key=lambda s: s.id)],
         offers=[EligibleOffer.model_validate(offer) for offer in offers],
     )
 
@@ -246,9 +243,7 @@ async def eligible_offers(session: AsyncSession, need: Need) -> EligibleOffers:
 # --- webhooks -----------------------------------------------------------------------------------------------
 
 
-async def _queue_webhook(
-    session: AsyncSession, supplier_id: UUID, event_type: str, data: dict[str, str]
-) -> None:
+async def _queue_webhook(session: AsyncSession, supplier_id: UUID, event_type: str, data: dict[str, str]) -> None:
     delivery = WebhookDelivery(
         supplier_id=supplier_id,
         event_type=event_type,

@@ -41,9 +41,7 @@ async def _start_attempt(database: Database, delivery_id: UUID, max_attempts: in
             return None
         delivery.attempts += 1
         body = json.dumps(delivery.payload, separators=(",", ":"), sort_keys=True)
-        return _Attempt(
-            url=supplier.webhook_url, secret=supplier.webhook_secret, body=body, number=delivery.attempts
-        )
+        return _Attempt(url=supplier.webhook_url, secret=supplier.webhook_secret, body=body, number=delivery.attempts)
 
 
 async def deliver(database: Database, http: httpx.AsyncClient, delivery_id: UUID, max_attempts: int) -> None:
@@ -76,8 +74,6 @@ async def deliver(database: Database, http: httpx.AsyncClient, delivery_id: UUID
         delivery.last_error = error
         if attempt.number >= max_attempts:
             delivery.status = DeliveryStatus.FAILED
-            log.warning(
-                "webhook %s failed for good after %d attempts: %s", delivery_id, attempt.number, error
-            )
+            log.warning("webhook %s failed for good after %d attempts: %s", delivery_id, attempt.number, error)
             return
     raise WebhookNotAccepted(f"webhook {delivery_id} attempt {attempt.number}: {error}")

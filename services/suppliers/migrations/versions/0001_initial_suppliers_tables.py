@@ -8,7 +8,7 @@ Create Date: 2026-11-25 18:20:20.367459
 from collections.abc import Sequence
 
 import sqlalchemy as sa
-import sqlmodel
+import sqlmodel.sql.sqltypes
 from alembic import op
 
 import flexsupply.kit.db

@@ -19,9 +19,7 @@ def check_regions_known(field: str, regions: Iterable[str], known: Collection[st
 def check_offer_regions_served(shipping_regions: Iterable[str], served: Collection[str]) -> None:
     outside = sorted(set(shipping_regions) - set(served))
     if outside:
-        raise InvalidField(
-            "shipping_cents", f"region(s) {', '.join(outside)} are not among the supplier's regions"
-        )
+        raise InvalidField("shipping_cents", f"region(s) {', '.join(outside)} are not among the supplier's regions")
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,83 @@
+"""compose.yaml's processes on one machine: migrations, three services and two workers on PostgreSQL and RabbitMQ.
+
+No Docker engine runs here, so this starts the very commands compose.yaml names, with its environment pointed at the
+local servers and the ports moved to free ones.
+"""
+
+import os
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+import yaml
+from standardwebhooks.webhooks import Webhook
+
+from tests.support.databases import fresh_databases
+from tests.support.fake_supplier import fake_supplier_server
+from tests.support.processes import free_port, processes, wait_until_healthy
+
+ROOT = Path(__file__).resolve().parents[2]
+POSTGRES_URL = os.environ.get("FLEXSUPPLY_TEST_POSTGRES_URL")
+BROKER_URL = os.environ.get("FLEXSUPPLY_BROKER_URL", "")
+
+pytestmark = [
+    pytest.mark.distributed,
+    pytest.mark.skipif(
+        not POSTGRES_URL or not BROKER_URL.startswith(("amqp", "redis")),
+        reason="needs FLEXSUPPLY_TEST_POSTGRES_URL and an amqp:// or redis:// FLEXSUPPLY_BROKER_URL",
+    ),
+]
+
+
+def test_the_compose_processes_serve_and_a_worker_handles_a_services_message(tmp_path: Path):
+    compose = yaml.safe_load((ROOT / "compose.yaml").read_text())["services"]
+    token = "distributed-test-token"
+    with fresh_databases(POSTGRES_URL, tmp_path) as urls, processes(tmp_path) as running:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("FLEXSUPPLY_")} | {
+            "FLEXSUPPLY_OPERATOR_TOKEN": token,
+            "FLEXSUPPLY_BROKER_URL": BROKER_URL,
+            **{f"FLEXSUPPLY_{service.upper()}_DATABASE_URL": url for service, url in urls.items()},
+        }
+        assert running.run("migrate", compose["migrate"]["command"], env) == 0, running.logs()
+
+        ports: dict[str, int] = {}
+        for name in ("suppliers", "matching", "fulfilment"):
+            command = list(compose[name]["command"])
+            ports[name] = free_port()
+            command[command.index("--port") + 1] = str(ports[name])
+            running.start(name, command, env)
+        for replica in range(compose["worker"]["deploy"]["replicas"]):
+            running.start(f"worker-{replica}", compose["worker"]["command"], env)
+
+        for name, port in ports.items():
+            health = wait_until_healthy(f"http://127.0.0.1:{port}/health", running)
+            assert health == {"status": "up", "services": {name: {"database": "up"}}, "broker": "up"}
+
+        with (
+            httpx.Client(
+                base_url=f"http://127.0.0.1:{ports['suppliers']}",
+                headers={"authorization": f"Bearer {token}"},
+            ) as suppliers,
+            fake_supplier_server() as fake,
+        ):
+            assert suppliers.put("/api/v1/regions/ningbo", json={"name": "Ningbo"}).status_code == 200
+            created = suppliers.post(
+                "/api/v1/suppliers",
+                json={
+                    "name": "Hakko Bakery",
+                    "contact_name": "Li Wei",
+                    "contact_email": "li@example.com",
+                    "regions": ["ningbo"],
+                    "webhook_url": fake.url,
+                },
+            )
+            assert created.status_code == 201, created.text
+            # The service only writes the message; a separate worker process delivers it.
+            deadline = time.monotonic() + 60
+            while not fake.received and time.monotonic() < deadline:
+                time.sleep(0.2)
+            assert fake.received, running.logs()
+
+        payload = Webhook(created.json()["webhook_secret"]).verify(fake.received[0].body, fake.received[0].headers)
+        assert payload["data"]["supplier_id"] == created.json()["supplier"]["id"]
