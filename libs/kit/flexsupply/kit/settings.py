@@ -23,9 +23,6 @@ class KitSettings(BaseSettings):
     )
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
-    public_url: str = Field(
-        default="http://127.0.0.1:8000", description="Where the other services reach this stack's API."
-    )
     http_timeout_seconds: float = Field(default=10.0, gt=0)
     outbox_poll_seconds: float = Field(default=0.5, gt=0)
     log_level: str = "INFO"
