@@ -309,7 +309,7 @@ async def test_registration_sends_a_signed_webhook_through_the_worker(operator: 
 
 async def test_a_failing_webhook_is_retried_until_it_arrives(operator: httpx.AsyncClient):
     with fake_supplier_server() as fake:
-        fake.answers = [503]
+        fake.answers = [(503, {})]
         created = await create_supplier(operator, webhook_url=fake.url)
         supplier_id = created["supplier"]["id"]
 

@@ -1,4 +1,7 @@
-"""A supplier's webhook endpoint: a real HTTP server on loopback that records what it receives."""
+"""A real HTTP server on loopback that records what it receives and answers as scripted.
+
+It plays a supplier's webhook endpoint, or a flaky upstream for the clients' retries.
+"""
 
 import threading
 from collections.abc import Iterator
@@ -18,8 +21,9 @@ class ReceivedRequest:
 class FakeSupplier:
     url: str
     received: list[ReceivedRequest] = field(default_factory=list)
-    # Status codes to answer, in order; 200 once they run out.
-    answers: list[int] = field(default_factory=list)
+    # Answers (status, headers) in order; then 200 with `body`.
+    answers: list[tuple[int, dict[str, str]]] = field(default_factory=list)
+    body: bytes = b""
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
@@ -33,10 +37,16 @@ def fake_supplier_server() -> Iterator[FakeSupplier]:
             body = self.rfile.read(int(self.headers.get("content-length", "0")))
             with fake.lock:
                 fake.received.append(ReceivedRequest(self.path, {k.lower(): v for k, v in self.headers.items()}, body))
-                status = fake.answers.pop(0) if fake.answers else 200
+                status, headers = fake.answers.pop(0) if fake.answers else (200, {})
+            content = fake.body if status == 200 else b""
             self.send_response(status)
-            self.send_header("content-length", "0")
+            for name, value in headers.items():
+                self.send_header(name, value)
+            self.send_header("content-length", str(len(content)))
             self.end_headers()
+            self.wfile.write(content)
+
+        do_GET = do_POST
 
         def log_message(self, format: str, *args: object) -> None:
             pass

@@ -22,7 +22,8 @@ def _validation_problem(exc: ValidationException) -> ProblemDetailsException:
     for item in exc.extra if isinstance(exc.extra, list) else []:
         if isinstance(item, Mapping):
             field = str(item.get("key") or item.get("source") or "body")
-            errors.append({"field": field, "message": str(item.get("message", "")), "source": item.get("source")})
+            message = str(item.get("message", "")).removeprefix("Value error, ")
+            errors.append({"field": field, "message": message, "source": item.get("source") or "body"})
     detail = "; ".join(f"{error['field']}: {error['message']}" for error in errors) or str(exc.detail)
     return ProblemDetailsException(
         status_code=400,

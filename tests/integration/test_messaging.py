@@ -1,0 +1,69 @@
+"""The outbox relay and an actor's idempotency, on the real database (dramatiq delivers at least once)."""
+
+from uuid import UUID
+
+import httpx
+from dramatiq import Message
+from dramatiq.brokers.stub import StubBroker
+from sqlmodel import col, select
+
+from flexsupply.kit import outbox
+from flexsupply.kit.db import Database
+from flexsupply.suppliers import actors, webhooks
+from flexsupply.suppliers.models import DeliveryStatus, OutboxMessage, Supplier, WebhookDelivery
+from tests.support.fake_supplier import fake_supplier_server
+
+
+async def test_the_relay_sends_each_outbox_row_once_with_its_id_as_message_id(database_urls: dict[str, str]):
+    database = Database(database_urls["suppliers"], pooled=False)
+    broker = StubBroker()
+    try:
+        async with database.transaction() as session:
+            outbox.add(session, OutboxMessage, actors.deliver_webhook, "00000000-0000-0000-0000-000000000001")
+        async with database.transaction() as session:
+            row = (await session.exec(select(OutboxMessage).order_by(col(OutboxMessage.created_at).desc()))).first()
+        assert row is not None and row.sent_at is None
+
+        await outbox.relay_once(database, OutboxMessage, broker)
+        await outbox.relay_once(database, OutboxMessage, broker)
+
+        queued = [Message.decode(data) for data in broker.queues[actors.deliver_webhook.queue_name].queue]
+        sent = [message for message in queued if message.message_id == str(row.id)]
+        assert len(sent) == 1
+        async with database.transaction() as session:
+            stored = await session.get(OutboxMessage, row.id)
+            assert stored is not None and stored.sent_at is not None
+    finally:
+        await database.dispose()
+
+
+async def test_a_redelivered_webhook_message_is_sent_once(database_urls: dict[str, str]):
+    database = Database(database_urls["suppliers"], pooled=False)
+    try:
+        with fake_supplier_server() as fake:
+            async with database.transaction() as session:
+                supplier = Supplier(
+                    name="Twice Co",
+                    contact_name="A",
+                    contact_email="a@example.com",
+                    regions=["ningbo"],
+                    webhook_url=fake.url,
+                    webhook_secret="whsec_" + "A" * 43 + "=",
+                )
+                session.add(supplier)
+                await session.flush()
+                delivery = WebhookDelivery(supplier_id=supplier.id, event_type="test.event", payload={"n": 1})
+                session.add(delivery)
+            delivery_id: UUID = delivery.id
+
+            async with httpx.AsyncClient() as http:
+                await webhooks.deliver(database, http, delivery_id, max_attempts=3)
+                await webhooks.deliver(database, http, delivery_id, max_attempts=3)
+
+        assert len(fake.received) == 1
+        async with database.transaction() as session:
+            stored = await session.get(WebhookDelivery, delivery_id)
+            assert stored is not None
+            assert (stored.status, stored.attempts) == (DeliveryStatus.DELIVERED, 1)
+    finally:
+        await database.dispose()

@@ -1,0 +1,48 @@
+import pytest
+from pydantic import ValidationError
+
+from flexsupply.contracts.offers import OfferTerms
+
+VALID = {
+    "sku": "bread-gift-box",
+    "moq": 100,
+    "capacity": 600,
+    "lead_time_days": 5,
+    "quality": 92,
+    "fixed_cents": 20000,
+    "reserve_cents": 150,
+    "price_tiers": [{"min_quantity": 0, "unit_cents": 3900}, {"min_quantity": 300, "unit_cents": 3500}],
+    "shipping_cents": {"ningbo": 300},
+}
+
+
+def error_fields(changes: dict) -> set[str]:
+    with pytest.raises(ValidationError) as raised:
+        OfferTerms.model_validate(VALID | changes)
+    return {".".join(str(part) for part in error["loc"]) for error in raised.value.errors()}
+
+
+def test_the_contract_example_offer_is_valid():
+    terms = OfferTerms.model_validate(VALID)
+    assert terms.currency == "CNY" and terms.price_tiers[0].unit_cents == 3900
+
+
+def test_a_tier_may_start_exactly_at_the_moq():
+    OfferTerms.model_validate(VALID | {"price_tiers": [{"min_quantity": 100, "unit_cents": 1}]})
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"price_tiers": [{"min_quantity": 0, "unit_cents": 1}, {"min_quantity": 0, "unit_cents": 1}]}, "price_tiers"),
+        ({"price_tiers": [{"min_quantity": 101, "unit_cents": 1}]}, "price_tiers"),
+        ({"capacity": 99}, "capacity"),
+        ({"moq": 0}, "moq"),
+        ({"fixed_cents": 10.5}, "fixed_cents"),
+        ({"shipping_cents": {"ningbo": -1}}, "shipping_cents.ningbo"),
+        ({"shipping_cents": {"Not A Region": 1}}, "shipping_cents.Not A Region.[key]"),
+        ({"valid_from": "2026-12-01T00:00:00"}, "valid_from"),
+    ],
+)
+def test_each_broken_rule_names_its_field(changes, field):
+    assert field in error_fields(changes)
