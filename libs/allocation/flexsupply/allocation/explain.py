@@ -10,11 +10,8 @@ import time
 from ortools.sat.python.cp_model import INFEASIBLE, CpModel, CpSolver, IntVar
 
 from flexsupply.allocation.model import Group, build_model
-from flexsupply.allocation.params import SolveParams
 from flexsupply.allocation.problem import Offer, Package, Problem, can_back_up, is_eligible
 
-# The explain pass is a feasibility question on a small core; it must not eat the whole solve's limit.
-EXPLAIN_SECONDS = 20.0
 
 
 def necessary_conditions(problem: Problem) -> list[str]:
@@ -28,7 +25,9 @@ def necessary_conditions(problem: Problem) -> list[str]:
 def _package_reasons(problem: Problem, package: Package) -> list[str]:
     if package.quantity == 0:
         return []
-    eligible = [offer for offer in problem.offers if is_eligible(offer, package) and _can_make_moq(problem, offer)]
+    eligible = [
+        offer for offer in problem.offers if is_eligible(offer, package) and _can_make_moq(problem, offer)
+    ]
     if not eligible:
         return [_no_eligible_offer(problem, package)]
     reasons = []
@@ -87,7 +86,9 @@ def _no_eligible_offer(problem: Problem, package: Package) -> str:
 
 def _can_make_moq(problem: Problem, offer: Offer) -> bool:
     supplier_capacity = problem.supplier(offer.supplier).capacity
-    return offer.moq <= min(offer.capacity, offer.capacity if supplier_capacity is None else supplier_capacity)
+    return offer.moq <= min(
+        offer.capacity, offer.capacity if supplier_capacity is None else supplier_capacity
+    )
 
 
 def _capacity(problem: Problem, offers: list[Offer]) -> int:
@@ -102,13 +103,13 @@ def _capacity(problem: Problem, offers: list[Offer]) -> int:
     return total
 
 
-def explain(problem: Problem, params: SolveParams | None = None) -> list[str]:
+def explain(problem: Problem, time_limit_seconds: float = 20.0) -> list[str]:
     """Why the problem has no plan: the necessary conditions that fail, else a minimal conflicting set."""
     reasons = necessary_conditions(problem)
     if reasons:
         return reasons
     model, variables = build_model(problem, explaining=True)
-    deadline = time.perf_counter() + EXPLAIN_SECONDS
+    deadline = time.perf_counter() + time_limit_seconds
     core = _infeasible_core(model, variables.guards, list(variables.guards), deadline)
     if core is None:
         return ["No plan was found, and no conflicting set of requirements could be isolated in time."]
@@ -155,7 +156,9 @@ def _infeasible_core(
     if solver.solve(model) != INFEASIBLE:
         return None
     by_index = {guards[group].index: group for group in assumed}
-    return [by_index[index] for index in solver.sufficient_assumptions_for_infeasibility() if index in by_index]
+    return [
+        by_index[index] for index in solver.sufficient_assumptions_for_infeasibility() if index in by_index
+    ]
 
 
 def _describe(problem: Problem, group: Group) -> str:
@@ -163,7 +166,9 @@ def _describe(problem: Problem, group: Group) -> str:
     if kind == "demand":
         package = problem.package(item_id)
         line = next(line for line in package.lines if line.region == group[2])
-        return f"package {item_id} needs {line.quantity} units in {line.region} by day {package.needed_by_days}"
+        return (
+            f"package {item_id} needs {line.quantity} units in {line.region} by day {package.needed_by_days}"
+        )
     if kind == "backups":
         package = problem.package(item_id)
         return (
@@ -177,4 +182,6 @@ def _describe(problem: Problem, group: Group) -> str:
     if kind == "offer_capacity":
         offer = problem.offer(item_id)
         return f"offer {item_id} of {offer.supplier} can make and reserve at most {offer.capacity} units"
-    return f"supplier {item_id} can make and reserve at most {problem.supplier(item_id).capacity} units in all"
+    return (
+        f"supplier {item_id} can make and reserve at most {problem.supplier(item_id).capacity} units in all"
+    )

@@ -2,10 +2,11 @@
 
 One package at a time with capacity carried forward: each line takes the cheapest landed unit cost first
 (tier price at the resulting total, shipping, and the fixed cost spread over the units when the offer is
-new), then the package takes its N cheapest backups, each reserving the largest primary share.
+new), then the package takes the cheapest backups that survive losing N - 1 of them.
 """
 
 from collections import defaultdict
+from collections.abc import Callable
 
 from flexsupply.allocation.check import cost_cents
 from flexsupply.allocation.plan import Allocation, Plan, PlanStatus, Reserve
@@ -22,7 +23,11 @@ def greedy_plan(problem: Problem) -> Plan | None:
 
     def available(offer: Offer) -> int:
         supplier_capacity = supplier_left[offer.supplier]
-        return offer_left[offer.id] if supplier_capacity is None else min(offer_left[offer.id], supplier_capacity)
+        return (
+            offer_left[offer.id]
+            if supplier_capacity is None
+            else min(offer_left[offer.id], supplier_capacity)
+        )
 
     def take(offer: Offer, quantity: int) -> None:
         offer_left[offer.id] -= quantity
@@ -44,10 +49,11 @@ def greedy_plan(problem: Problem) -> Plan | None:
                     # What the offer's cost grows by, so a tier reached for everything counts as a saving.
                     added = offer.unit_cents(after) * after - offer.unit_cents(before) * before
                     added += offer.shipping_cents[line.region] * quantity + (offer.fixed_cents if before == 0 else 0)
-                    choices.append((added / quantity, offer.id, offer, quantity))
+                    # Covering the rest of the line comes first: a small remainder may fit no offer's moq.
+                    choices.append((quantity < missing, added / quantity, offer.id, offer, quantity))
                 if not choices:
                     return None
-                _, _, offer, quantity = min(choices)
+                *_, offer, quantity = min(choices)
                 allocations.append(
                     Allocation(package=package.id, offer=offer.id, region=line.region, quantity=quantity)
                 )
@@ -57,25 +63,41 @@ def greedy_plan(problem: Problem) -> Plan | None:
                 missing -= quantity
         if package.backups == 0 or package.quantity == 0:
             continue
-        largest_share = max(shares.values())
-        backups = []
-        for offer in eligible:
-            quantity = max(largest_share, offer.moq)
-            if can_back_up(offer, package) and shares[offer.supplier] == 0 and available(offer) >= quantity:
-                backups.append((offer.reserve_cents * quantity, offer.id, offer, quantity))
-        chosen_suppliers: set[str] = set()
-        for _, _, offer, quantity in sorted(backups):
-            if len(chosen_suppliers) < package.backups and offer.supplier not in chosen_suppliers:
-                if available(offer) < quantity:
-                    continue
-                chosen_suppliers.add(offer.supplier)
-                reserves.append(Reserve(package=package.id, offer=offer.id, quantity=quantity))
-                take(offer, quantity)
-        if len(chosen_suppliers) < package.backups:
+        candidates = [
+            offer for offer in eligible if can_back_up(offer, package) and shares[offer.supplier] == 0
+        ]
+        chosen = _cheapest_backups(package.backups, max(shares.values()), candidates, available)
+        if chosen is None:
             return None
+        for offer, quantity in chosen:
+            reserves.append(Reserve(package=package.id, offer=offer.id, quantity=quantity))
+            take(offer, quantity)
     plan = Plan(status=PlanStatus.FEASIBLE, allocations=_merged(allocations), reserves=reserves)
     plan.total_cents = cost_cents(problem, plan)
     return plan
+
+
+def _cheapest_backups(
+    backups: int, largest_share: int, candidates: list[Offer], available: Callable[[Offer], int]
+) -> list[tuple[Offer, int]] | None:
+    """The cheapest set of m >= N backup suppliers each reserving ceil(P / (m - N + 1)): losing the N - 1
+    largest of them still leaves m - N + 1 shares of P. None when no m works."""
+    best: tuple[int, list[tuple[Offer, int]]] | None = None
+    suppliers = len({offer.supplier for offer in candidates})
+    for count in range(backups, suppliers + 1):
+        each = -(-largest_share // (count - backups + 1))
+        picked: list[tuple[Offer, int]] = []
+        by_cost = sorted(candidates, key=lambda offer: (offer.reserve_cents * max(each, offer.moq), offer.id))
+        for offer in by_cost:
+            quantity = max(each, offer.moq)
+            if available(offer) >= quantity and offer.supplier not in {o.supplier for o, _ in picked}:
+                picked.append((offer, quantity))
+            if len(picked) == count:
+                cost = sum(offer.reserve_cents * quantity for offer, quantity in picked)
+                if best is None or cost < best[0]:
+                    best = (cost, picked)
+                break
+    return None if best is None else best[1]
 
 
 def _merged(allocations: list[Allocation]) -> list[Allocation]:

@@ -72,12 +72,15 @@ class Variables:
                         allocation[key] = model.new_int_var(0, most(offer, line.quantity), f"x{key}")
                         demand_reachable[offer.id] += line.quantity
                         serves.setdefault(
-                            (package.id, offer.supplier), model.new_bool_var(f"serves{package.id, offer.supplier}")
+                            (package.id, offer.supplier),
+                            model.new_bool_var(f"serves{package.id, offer.supplier}"),
                         )
                 if package.backups > 0 and package.quantity > 0 and can_back_up(offer, package):
                     # More than the package's demand never helps, unless the moq asks for it.
                     key = (package.id, offer.id)
-                    reserve[key] = model.new_int_var(0, most(offer, max(package.quantity, offer.moq)), f"r{key}")
+                    reserve[key] = model.new_int_var(
+                        0, most(offer, max(package.quantity, offer.moq)), f"r{key}"
+                    )
                     reserve_used[key] = model.new_bool_var(f"reserved{key}")
         parts_of: dict[str, list[IntVar]] = defaultdict(list)
         for (_, _, offer_id), var in allocation.items():
@@ -169,7 +172,9 @@ def add_backups(model: CpModel, problem: Problem, variables: Variables) -> None:
         for offer_id in offers_backing[package.id]:
             serves = variables.serves.get((package.id, supplier_of[offer_id]))
             if serves is not None:
-                model.add_bool_or([~variables.reserve_used[package.id, offer_id], ~serves]).only_enforce_if(guard)
+                model.add_bool_or([~variables.reserve_used[package.id, offer_id], ~serves]).only_enforce_if(
+                    guard
+                )
         resilience = Resilience(
             largest_share=model.new_int_var(0, package.quantity, f"largest_share{package.id}"),
             lost=package.backups - 1,
@@ -222,7 +227,10 @@ def add_price_tiers(model: CpModel, problem: Problem, variables: Variables) -> N
         bounds = [tier.min_quantity for tier in offer.price_tiers[1:]] + [variables.upper_bound[offer.id] + 1]
         pieces = []
         for tier, next_minimum in zip(offer.price_tiers, bounds, strict=True):
-            low, high = max(tier.min_quantity, offer.moq, 1), min(next_minimum - 1, variables.upper_bound[offer.id])
+            low, high = (
+                max(tier.min_quantity, offer.moq, 1),
+                min(next_minimum - 1, variables.upper_bound[offer.id]),
+            )
             if low > high:
                 continue
             piece = TierPiece(
@@ -236,7 +244,9 @@ def add_price_tiers(model: CpModel, problem: Problem, variables: Variables) -> N
             model.add(piece.quantity <= high * piece.chosen)
             pieces.append(piece)
         model.add(LinearExpr.sum([piece.chosen for piece in pieces]) == variables.offer_used[offer.id])
-        model.add(LinearExpr.sum([piece.quantity for piece in pieces]) == variables.primary_quantity[offer.id])
+        model.add(
+            LinearExpr.sum([piece.quantity for piece in pieces]) == variables.primary_quantity[offer.id]
+        )
         variables.tiers[offer.id] = pieces
 
 
@@ -266,7 +276,11 @@ def build_model(problem: Problem, explaining: bool = False) -> tuple[CpModel, Va
 
 
 def hint_plan(
-    model: CpModel, problem: Problem, variables: Variables, allocations: list[Allocation], reserves: list[Reserve]
+    model: CpModel,
+    problem: Problem,
+    variables: Variables,
+    allocations: list[Allocation],
+    reserves: list[Reserve],
 ) -> None:
     """Hint every variable from a known plan (the greedy one) so that CP-SAT starts from a complete solution."""
     supplier_of = {offer.id: offer.supplier for offer in problem.offers}

@@ -19,7 +19,9 @@ class PriceTier(_Strict):
 
 class Supplier(_Strict):
     id: str = Field(min_length=1)
-    capacity: NonNegativeInt | None = Field(default=None, description="Units across all offers; None: no limit.")
+    capacity: NonNegativeInt | None = Field(
+        default=None, description="Units across all offers; None: no limit."
+    )
 
 
 class Offer(_Strict):
@@ -88,7 +90,11 @@ class Problem(_Strict):
 
     @model_validator(mode="after")
     def _references_resolve(self) -> "Problem":
-        for name, items in (("suppliers", self.suppliers), ("offers", self.offers), ("packages", self.packages)):
+        for name, items in (
+            ("suppliers", self.suppliers),
+            ("offers", self.offers),
+            ("packages", self.packages),
+        ):
             repeated = _repeated(item.id for item in items)
             if repeated:
                 raise ValueError(f"{name}[{repeated[0]}]: the id is used more than once")

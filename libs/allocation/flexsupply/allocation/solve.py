@@ -9,7 +9,7 @@ from ortools.sat.python.cp_model import FEASIBLE, INFEASIBLE, MODEL_INVALID, OPT
 from flexsupply.allocation.explain import explain, necessary_conditions
 from flexsupply.allocation.greedy import greedy_plan
 from flexsupply.allocation.model import Variables, build_model, hint_plan
-from flexsupply.allocation.params import SolveParams, configured_solver
+from flexsupply.allocation.params import DETERMINISTIC_UNITS_PER_SECOND, SolveParams, configured_solver
 from flexsupply.allocation.plan import Allocation, Plan, PlanStatus, Reserve, relative_gap
 from flexsupply.allocation.problem import Problem, is_eligible
 
@@ -32,20 +32,23 @@ def solve(problem: Problem, params: SolveParams | None = None) -> Plan:
     started = time.perf_counter()
     reasons = necessary_conditions(problem)
     if reasons:
-        return Plan(status=PlanStatus.INFEASIBLE, explanation=reasons, solve_seconds=time.perf_counter() - started)
-    components = split_components(problem)
+        return Plan(
+            status=PlanStatus.INFEASIBLE, explanation=reasons, solve_seconds=time.perf_counter() - started
+        )
+    # Smallest first, so that the time a quick part leaves over goes to the larger parts after it.
+    components = sorted(split_components(problem), key=_size)
     sizes = [_size(component) for component in components]
     budget_left = params.time_limit_seconds
+    deadline = started + params.time_limit_seconds
     outcomes = []
     for index, component in enumerate(components):
-        # Each part gets a share by size; what a quick part leaves over goes to the parts after it.
         budget = max(budget_left, 0.05) * sizes[index] / sum(sizes[index:])
-        outcome = solve_component(component, params, budget)
+        outcome = solve_component(component, params, budget, deadline)
         budget_left -= outcome.spent_seconds
         if outcome.status == PlanStatus.INFEASIBLE:
             return Plan(
                 status=PlanStatus.INFEASIBLE,
-                explanation=explain(component, params),
+                explanation=explain(component, min(params.time_limit_seconds, 20.0)),
                 solve_seconds=time.perf_counter() - started,
             )
         outcomes.append(outcome)
@@ -73,22 +76,42 @@ def combine(outcomes: list[Outcome], solve_seconds: float) -> Plan:
     )
 
 
-def solve_component(problem: Problem, params: SolveParams, budget_seconds: float) -> Outcome:
+def solve_component(problem: Problem, params: SolveParams, budget_seconds: float, deadline: float) -> Outcome:
+    """A quick single-worker search first, which proves small problems in a fraction of a second; then the
+    interleaved portfolio, which is slow to start but much stronger on large ones, from the best plan so far."""
     model, variables = build_model(problem)
     start = greedy_plan(problem)
     if start is not None:
         hint_plan(model, problem, variables, start.allocations, start.reserves)
-    outcome = run(model, variables, params, budget_seconds)
+    quick_params = params.model_copy(update={"num_workers": 1})
+    quick = run(model, variables, quick_params, budget_seconds * QUICK_SHARE, deadline)
+    if quick.status in (PlanStatus.OPTIMAL, PlanStatus.INFEASIBLE) or params.num_workers == 1:
+        return _or_start(quick, start)
+    if quick.status == PlanStatus.FEASIBLE:
+        hint_plan(model, problem, variables, quick.allocations, quick.reserves)
+    outcome = run(model, variables, params, budget_seconds - quick.spent_seconds, deadline)
+    outcome.spent_seconds += quick.spent_seconds
+    if outcome.bound_cents is not None and quick.bound_cents is not None:
+        outcome.bound_cents = max(outcome.bound_cents, quick.bound_cents)
+    return _or_start(outcome, start)
+
+
+def _or_start(outcome: Outcome, start: Plan | None) -> Outcome:
+    """The greedy plan when CP-SAT found none in time."""
     if outcome.status == PlanStatus.UNKNOWN and start is not None:
         outcome.status, outcome.total_cents = PlanStatus.FEASIBLE, start.total_cents
         outcome.allocations, outcome.reserves = start.allocations, start.reserves
     return outcome
 
 
-def run(model: CpModel, variables: Variables, params: SolveParams, budget_seconds: float) -> Outcome:
-    solver = configured_solver(params, budget_seconds)
+# The share of a part's time the single-worker search gets before the portfolio takes over.
+QUICK_SHARE = 0.1
+
+
+def run(model: CpModel, variables: Variables, params: SolveParams, budget_seconds: float, deadline: float) -> Outcome:
+    solver = configured_solver(params, max(budget_seconds, 0.01), max(deadline - time.perf_counter(), 0.01))
     status = solver.solve(model)
-    spent = solver.deterministic_time if params.deterministic else solver.wall_time
+    spent = solver.deterministic_time / DETERMINISTIC_UNITS_PER_SECOND if params.deterministic else solver.wall_time
     if status == MODEL_INVALID:
         raise RuntimeError(f"invalid CP-SAT model: {model.validate()}")
     if status == INFEASIBLE:
