@@ -10,6 +10,7 @@ import httpx
 import pytest
 
 from tests.support.databases import SERVICES, fresh_databases
+from tests.support.lifespan import running
 
 OPERATOR_TOKEN = os.environ["FLEXSUPPLY_OPERATOR_TOKEN"]
 T = TypeVar("T")
@@ -50,21 +51,8 @@ async def app(database_urls: dict[str, str], worker: Any) -> AsyncIterator[Any]:
     from flexsupply.kit.settings import KitSettings
 
     application = embedded_app([load_service(name) for name in SERVICES], KitSettings(), worker_threads=None)
-    # The lifespan's cancel scope must be entered and left in one task; fixture setup and teardown are two.
-    started, stop = asyncio.Event(), asyncio.Event()
-
-    async def hold_lifespan() -> None:
-        async with application.lifespan():
-            started.set()
-            await stop.wait()
-
-    holder = asyncio.create_task(hold_lifespan())
-    await asyncio.wait([holder, asyncio.create_task(started.wait())], return_when=asyncio.FIRST_COMPLETED)
-    if holder.done():
-        holder.result()  # start-up failed: raise its error here
-    yield application
-    stop.set()
-    await holder
+    async with running(application):
+        yield application
 
 
 @pytest.fixture

@@ -4,6 +4,8 @@ import re
 
 import httpx
 
+from tests.support.lifespan import running
+
 
 async def test_health_names_each_service_its_database_and_the_broker(anonymous: httpx.AsyncClient):
     response = await anonymous.get("/health")
@@ -53,3 +55,21 @@ async def test_the_suite_runs_on_the_servers_it_was_given(database_urls: dict[st
         os.environ["FLEXSUPPLY_BROKER_URL"].split(":", 1)[0]
     ]
     assert type(broker).__name__ == expected_broker
+
+
+async def test_health_is_503_naming_the_database_that_is_down(database_urls: dict[str, str]):
+    from flexsupply.suppliers.app import create_app
+    from flexsupply.suppliers.settings import SuppliersSettings
+
+    unreachable = "postgresql+asyncpg://nobody@127.0.0.1:9/nothing"
+    app = create_app(SuppliersSettings(FLEXSUPPLY_SUPPLIERS_DATABASE_URL=unreachable))  # type: ignore[call-arg]
+    async with (
+        running(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client,
+    ):
+        response = await client.get("/health")
+
+    assert response.status_code == 503
+    body = response.json()
+    assert body["status"] == "down"
+    assert body["services"]["suppliers"]["database"].startswith("down")
