@@ -1,10 +1,100 @@
-"""`flexsupply match PROBLEM.json`: solve a matching problem file (placeholder until the engine lands)."""
+"""`flexsupply match PROBLEM.json`: solve a matching problem file and print the plan."""
 
+from collections import defaultdict
 from pathlib import Path
 
 import typer
+from rich.console import Console
+from rich.table import Table
+
+from flexsupply.allocation import (
+    InvalidProblem,
+    Plan,
+    PlanStatus,
+    Problem,
+    SolveParams,
+    cost_breakdown,
+    load_problem,
+    solve,
+)
+
+EXIT_INVALID_PROBLEM = 2
+EXIT_INFEASIBLE = 3
+# Not in the contract: the time limit ran out before either a plan or a proof that none exists.
+EXIT_NO_ANSWER = 4
 
 
-def match(problem_file: Path) -> None:
-    """Solve a matching problem file and print the plan."""
-    raise typer.Exit(code=1)
+def match(
+    problem_file: Path = typer.Argument(..., help="A matching problem in the contract's JSON."),
+    time_limit: float = typer.Option(30.0, "--time-limit", min=0.1, help="Seconds the solver may search."),
+    json_output: bool = typer.Option(False, "--json", help="Print only the plan's JSON."),
+) -> None:
+    """Find the least-cost plan for a matching problem; explain why when there is none.
+
+    Exit 0 for a plan, 2 for an invalid problem file, 3 when no plan exists.
+    """
+    errors = Console(stderr=True)
+    try:
+        problem = load_problem(problem_file.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, InvalidProblem) as error:
+        errors.print(f"[red]invalid problem[/red] {problem_file}: {error}", highlight=False)
+        raise typer.Exit(EXIT_INVALID_PROBLEM) from error
+    plan = solve(problem, SolveParams(time_limit_seconds=time_limit))
+    if json_output:
+        typer.echo(plan.model_dump_json(indent=2))
+    else:
+        print_plan(Console(), problem, plan)
+    if plan.status == PlanStatus.INFEASIBLE:
+        raise typer.Exit(EXIT_INFEASIBLE)
+    if plan.status == PlanStatus.UNKNOWN:
+        raise typer.Exit(EXIT_NO_ANSWER)
+
+
+def print_plan(console: Console, problem: Problem, plan: Plan) -> None:
+    currency = problem.currency
+    if not plan.has_plan:
+        console.print(f"[bold red]{plan.status}[/bold red]: no plan ({plan.solve_seconds:.2f} s)")
+        for sentence in plan.explanation:
+            console.print(f"- {sentence}", highlight=False)
+        return
+    offers = {offer.id: offer for offer in problem.offers}
+    primary: dict[str, int] = defaultdict(int)
+    for allocation in plan.allocations:
+        primary[allocation.offer] += allocation.quantity
+    for package in problem.packages:
+        table = Table(
+            title=f"{package.id}: {package.quantity} x {package.sku} by day {package.needed_by_days}, "
+            f"1+{package.backups}",
+            title_justify="left",
+        )
+        table.add_column("supplier", no_wrap=True)
+        table.add_column("offer", no_wrap=True)
+        for column in (*package.regions, "reserved", "unit landed", "cost"):
+            table.add_column(column, justify="right")
+        for offer_id in dict.fromkeys(a.offer for a in plan.allocations if a.package == package.id):
+            offer = offers[offer_id]
+            per_region = {a.region: a.quantity for a in plan.allocations if a.package == package.id and a.offer == offer_id}
+            quantity = sum(per_region.values())
+            unit = offer.unit_cents(primary[offer_id])
+            # The fixed cost is spread over all the offer's units, whichever packages they go to.
+            cost = sum((unit + offer.shipping_cents[region]) * units for region, units in per_region.items())
+            cost += round(offer.fixed_cents * quantity / primary[offer_id])
+            cells = [str(per_region.get(region, "")) for region in package.regions]
+            table.add_row(offer.supplier, offer_id, *cells, "", _money(cost / quantity), _money(cost))
+        for reserve in (r for r in plan.reserves if r.package == package.id):
+            offer = offers[reserve.offer]
+            cells = [""] * len(package.regions)
+            cost = offer.reserve_cents * reserve.quantity
+            table.add_row(offer.supplier, offer.id, *cells, str(reserve.quantity), "", _money(cost))
+        console.print(table)
+    status = "[green]optimal[/green]" if plan.status == PlanStatus.OPTIMAL else f"[yellow]{plan.status}[/yellow]"
+    console.print(
+        f"{status}: total {_money(plan.total_cents or 0)} {currency}, lower bound {_money(plan.bound_cents or 0)} "
+        f"(gap {100 * (plan.gap or 0):.2f}%), solved in {plan.solve_seconds:.2f} s"
+    )
+    parts = ", ".join(f"{kind} {_money(cents)}" for kind, cents in cost_breakdown(problem, plan).items())
+    console.print(f"cost: {parts}")
+
+
+def _money(cents: float) -> str:
+    return f"{cents / 100:,.2f}"

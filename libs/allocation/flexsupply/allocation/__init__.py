@@ -1,6 +1,6 @@
 """The matching engine: optimal 1+N supplier allocation (matching-problem.md) with OR-Tools CP-SAT."""
 
-from flexsupply.allocation.check import cost_cents, violations
+from flexsupply.allocation.check import cost_breakdown, cost_cents, violations
 from flexsupply.allocation.explain import explain
 from flexsupply.allocation.greedy import greedy_plan
 from flexsupply.allocation.params import SolveParams
@@ -30,6 +30,7 @@ __all__ = [
     "Reserve",
     "SolveParams",
     "Supplier",
+    "cost_breakdown",
     "cost_cents",
     "explain",
     "greedy_plan",

@@ -78,16 +78,20 @@ def violations(problem: Problem, plan: Plan) -> list[str]:
 
 def cost_cents(problem: Problem, plan: Plan) -> int:
     """The contract's cost formula: tiered price on each offer's total, shipping, fixed and reserve fees."""
+    return sum(cost_breakdown(problem, plan).values())
+
+
+def cost_breakdown(problem: Problem, plan: Plan) -> dict[str, int]:
+    """The plan's cost in cents by kind: goods (tiered prices), shipping, fixed and reserve."""
     offers = {offer.id: offer for offer in problem.offers}
     primary = _primary_quantities(plan)
-    total = 0
-    for offer in problem.offers:
-        quantity = primary[offer.id]
-        if quantity > 0:
-            total += offer.unit_cents(quantity) * quantity + offer.fixed_cents
-    total += sum(offers[a.offer].shipping_cents[a.region] * a.quantity for a in plan.allocations)
-    total += sum(offers[r.offer].reserve_cents * r.quantity for r in plan.reserves)
-    return total
+    used = [offer for offer in problem.offers if primary[offer.id] > 0]
+    return {
+        "goods": sum(offer.unit_cents(primary[offer.id]) * primary[offer.id] for offer in used),
+        "shipping": sum(offers[a.offer].shipping_cents[a.region] * a.quantity for a in plan.allocations),
+        "fixed": sum(offer.fixed_cents for offer in used),
+        "reserve": sum(offers[r.offer].reserve_cents * r.quantity for r in plan.reserves),
+    }
 
 
 def _primary_quantities(plan: Plan) -> dict[str, int]:
