@@ -21,8 +21,9 @@ def generate(packages: int, offers: int, regions: int, seed: int, scarce: bool =
         supplier_id = f"s-{len(suppliers)}"
         offered = []
         for sku in rng.sample(skus, min(len(skus), rng.randint(1, 3), offers - len(made_offers))):
-            offered.append(_offer(rng, f"o-{len(made_offers) + len(offered)}", supplier_id, sku, base_cents[sku],
-                                  region_names))
+            offered.append(
+                _offer(rng, f"o-{len(made_offers) + len(offered)}", supplier_id, sku, base_cents[sku], region_names)
+            )
         made_offers += offered
         limited = rng.random() < 0.4
         capacity = int(sum(offer.capacity for offer in offered) * rng.uniform(0.5, 0.9)) if limited else None

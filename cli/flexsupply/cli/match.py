@@ -2,6 +2,7 @@
 
 from collections import defaultdict
 from pathlib import Path
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -25,9 +26,9 @@ EXIT_NO_ANSWER = 4
 
 
 def match(
-    problem_file: Path = typer.Argument(..., help="A matching problem in the contract's JSON."),
-    time_limit: float = typer.Option(30.0, "--time-limit", min=0.1, help="Seconds the solver may search."),
-    json_output: bool = typer.Option(False, "--json", help="Print only the plan's JSON."),
+    problem_file: Annotated[Path, typer.Argument(help="A matching problem in the contract's JSON.")],
+    time_limit: Annotated[float, typer.Option("--time-limit", min=0.1, help="Seconds the solver may search.")] = 30.0,
+    json_output: Annotated[bool, typer.Option("--json", help="Print only the plan's JSON.")] = False,
 ) -> None:
     """Find the least-cost plan for a matching problem; explain why when there is none.
 
@@ -70,10 +71,12 @@ def print_plan(console: Console, problem: Problem, plan: Plan) -> None:
         table.add_column("supplier", no_wrap=True)
         table.add_column("offer", no_wrap=True)
         for column in (*package.regions, "reserved", "unit landed", "cost"):
-            table.add_column(column, justify="right")
+            table.add_column(column, justify="right", no_wrap=True)
         for offer_id in dict.fromkeys(a.offer for a in plan.allocations if a.package == package.id):
             offer = offers[offer_id]
-            per_region = {a.region: a.quantity for a in plan.allocations if a.package == package.id and a.offer == offer_id}
+            per_region = {
+                a.region: a.quantity for a in plan.allocations if (a.package, a.offer) == (package.id, offer_id)
+            }
             quantity = sum(per_region.values())
             unit = offer.unit_cents(primary[offer_id])
             # The fixed cost is spread over all the offer's units, whichever packages they go to.

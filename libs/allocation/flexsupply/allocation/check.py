@@ -45,9 +45,7 @@ def violations(problem: Problem, plan: Plan) -> list[str]:
     for supplier in problem.suppliers:
         supplier_load = sum(load[offer.id] for offer in problem.offers if offer.supplier == supplier.id)
         if supplier.capacity is not None and supplier_load > supplier.capacity:
-            found.append(
-                f"rule 4: {supplier.id} is loaded with {supplier_load} of capacity {supplier.capacity}"
-            )
+            found.append(f"rule 4: {supplier.id} is loaded with {supplier_load} of capacity {supplier.capacity}")
 
     share = _supplier_shares(problem, plan)
     for package_id, offer_id in reserved:  # rule 5

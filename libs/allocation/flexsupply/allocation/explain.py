@@ -13,7 +13,6 @@ from flexsupply.allocation.model import Group, build_model
 from flexsupply.allocation.problem import Offer, Package, Problem, can_back_up, is_eligible
 
 
-
 def necessary_conditions(problem: Problem) -> list[str]:
     """Sentences for each package that cannot be served whatever the other packages do; [] if none."""
     reasons: list[str] = []
@@ -25,9 +24,7 @@ def necessary_conditions(problem: Problem) -> list[str]:
 def _package_reasons(problem: Problem, package: Package) -> list[str]:
     if package.quantity == 0:
         return []
-    eligible = [
-        offer for offer in problem.offers if is_eligible(offer, package) and _can_make_moq(problem, offer)
-    ]
+    eligible = [offer for offer in problem.offers if is_eligible(offer, package) and _can_make_moq(problem, offer)]
     if not eligible:
         return [_no_eligible_offer(problem, package)]
     reasons = []
@@ -86,9 +83,7 @@ def _no_eligible_offer(problem: Problem, package: Package) -> str:
 
 def _can_make_moq(problem: Problem, offer: Offer) -> bool:
     supplier_capacity = problem.supplier(offer.supplier).capacity
-    return offer.moq <= min(
-        offer.capacity, offer.capacity if supplier_capacity is None else supplier_capacity
-    )
+    return offer.moq <= min(offer.capacity, offer.capacity if supplier_capacity is None else supplier_capacity)
 
 
 def _capacity(problem: Problem, offers: list[Offer]) -> int:
@@ -156,9 +151,7 @@ def _infeasible_core(
     if solver.solve(model) != INFEASIBLE:
         return None
     by_index = {guards[group].index: group for group in assumed}
-    return [
-        by_index[index] for index in solver.sufficient_assumptions_for_infeasibility() if index in by_index
-    ]
+    return [by_index[index] for index in solver.sufficient_assumptions_for_infeasibility() if index in by_index]
 
 
 def _describe(problem: Problem, group: Group) -> str:
@@ -166,9 +159,7 @@ def _describe(problem: Problem, group: Group) -> str:
     if kind == "demand":
         package = problem.package(item_id)
         line = next(line for line in package.lines if line.region == group[2])
-        return (
-            f"package {item_id} needs {line.quantity} units in {line.region} by day {package.needed_by_days}"
-        )
+        return f"package {item_id} needs {line.quantity} units in {line.region} by day {package.needed_by_days}"
     if kind == "backups":
         package = problem.package(item_id)
         return (
@@ -182,6 +173,4 @@ def _describe(problem: Problem, group: Group) -> str:
     if kind == "offer_capacity":
         offer = problem.offer(item_id)
         return f"offer {item_id} of {offer.supplier} can make and reserve at most {offer.capacity} units"
-    return (
-        f"supplier {item_id} can make and reserve at most {problem.supplier(item_id).capacity} units in all"
-    )
+    return f"supplier {item_id} can make and reserve at most {problem.supplier(item_id).capacity} units in all"

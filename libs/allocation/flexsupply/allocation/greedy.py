@@ -23,11 +23,7 @@ def greedy_plan(problem: Problem) -> Plan | None:
 
     def available(offer: Offer) -> int:
         supplier_capacity = supplier_left[offer.supplier]
-        return (
-            offer_left[offer.id]
-            if supplier_capacity is None
-            else min(offer_left[offer.id], supplier_capacity)
-        )
+        return offer_left[offer.id] if supplier_capacity is None else min(offer_left[offer.id], supplier_capacity)
 
     def take(offer: Offer, quantity: int) -> None:
         offer_left[offer.id] -= quantity
@@ -63,9 +59,7 @@ def greedy_plan(problem: Problem) -> Plan | None:
                 missing -= quantity
         if package.backups == 0 or package.quantity == 0:
             continue
-        candidates = [
-            offer for offer in eligible if can_back_up(offer, package) and shares[offer.supplier] == 0
-        ]
+        candidates = [offer for offer in eligible if can_back_up(offer, package) and shares[offer.supplier] == 0]
         chosen = _cheapest_backups(package.backups, max(shares.values()), candidates, available)
         if chosen is None:
             return None

@@ -78,9 +78,7 @@ class Variables:
                 if package.backups > 0 and package.quantity > 0 and can_back_up(offer, package):
                     # More than the package's demand never helps, unless the moq asks for it.
                     key = (package.id, offer.id)
-                    reserve[key] = model.new_int_var(
-                        0, most(offer, max(package.quantity, offer.moq)), f"r{key}"
-                    )
+                    reserve[key] = model.new_int_var(0, most(offer, max(package.quantity, offer.moq)), f"r{key}")
                     reserve_used[key] = model.new_bool_var(f"reserved{key}")
         parts_of: dict[str, list[IntVar]] = defaultdict(list)
         for (_, _, offer_id), var in allocation.items():
@@ -172,9 +170,7 @@ def add_backups(model: CpModel, problem: Problem, variables: Variables) -> None:
         for offer_id in offers_backing[package.id]:
             serves = variables.serves.get((package.id, supplier_of[offer_id]))
             if serves is not None:
-                model.add_bool_or([~variables.reserve_used[package.id, offer_id], ~serves]).only_enforce_if(
-                    guard
-                )
+                model.add_bool_or([~variables.reserve_used[package.id, offer_id], ~serves]).only_enforce_if(guard)
         resilience = Resilience(
             largest_share=model.new_int_var(0, package.quantity, f"largest_share{package.id}"),
             lost=package.backups - 1,
@@ -244,9 +240,7 @@ def add_price_tiers(model: CpModel, problem: Problem, variables: Variables) -> N
             model.add(piece.quantity <= high * piece.chosen)
             pieces.append(piece)
         model.add(LinearExpr.sum([piece.chosen for piece in pieces]) == variables.offer_used[offer.id])
-        model.add(
-            LinearExpr.sum([piece.quantity for piece in pieces]) == variables.primary_quantity[offer.id]
-        )
+        model.add(LinearExpr.sum([piece.quantity for piece in pieces]) == variables.primary_quantity[offer.id])
         variables.tiers[offer.id] = pieces
 
 

@@ -2,6 +2,7 @@
 
 import json
 from collections import Counter
+from itertools import pairwise
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt, ValidationError, model_validator
@@ -19,9 +20,7 @@ class PriceTier(_Strict):
 
 class Supplier(_Strict):
     id: str = Field(min_length=1)
-    capacity: NonNegativeInt | None = Field(
-        default=None, description="Units across all offers; None: no limit."
-    )
+    capacity: NonNegativeInt | None = Field(default=None, description="Units across all offers; None: no limit.")
 
 
 class Offer(_Strict):
@@ -40,7 +39,7 @@ class Offer(_Strict):
     @model_validator(mode="after")
     def _tiers_ascend_from_moq(self) -> "Offer":
         minimums = [tier.min_quantity for tier in self.price_tiers]
-        if any(later <= earlier for earlier, later in zip(minimums, minimums[1:], strict=False)):
+        if any(later <= earlier for earlier, later in pairwise(minimums)):
             raise ValueError(f"price_tiers: min_quantity must strictly increase, got {minimums}")
         if minimums[0] > self.moq:
             raise ValueError(f"price_tiers: the first tier starts at {minimums[0]}, above the moq {self.moq}")

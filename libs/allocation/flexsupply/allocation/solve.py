@@ -32,9 +32,7 @@ def solve(problem: Problem, params: SolveParams | None = None) -> Plan:
     started = time.perf_counter()
     reasons = necessary_conditions(problem)
     if reasons:
-        return Plan(
-            status=PlanStatus.INFEASIBLE, explanation=reasons, solve_seconds=time.perf_counter() - started
-        )
+        return Plan(status=PlanStatus.INFEASIBLE, explanation=reasons, solve_seconds=time.perf_counter() - started)
     # Smallest first, so that the time a quick part leaves over goes to the larger parts after it.
     components = sorted(split_components(problem), key=_size)
     sizes = [_size(component) for component in components]
