@@ -322,3 +322,15 @@ async def test_a_failing_webhook_is_retried_until_it_arrives(operator: httpx.Asy
     assert delivery["attempts"] == 2
     assert len(fake.received) == 2
     assert fake.received[0].headers["webhook-id"] == fake.received[1].headers["webhook-id"]
+
+
+async def test_one_idempotency_key_rotates_each_suppliers_keys_separately(operator: httpx.AsyncClient):
+    first, second = await create_supplier(operator), await create_supplier(operator)
+    headers = {"idempotency-key": f"rotate-{uuid4()}"}
+
+    for_first = await operator.post(f"/api/v1/suppliers/{first['supplier']['id']}/api-keys", json={}, headers=headers)
+    for_second = await operator.post(f"/api/v1/suppliers/{second['supplier']['id']}/api-keys", json={}, headers=headers)
+
+    assert (for_first.status_code, for_second.status_code) == (201, 201)
+    assert for_first.json()["supplier_id"] == first["supplier"]["id"]
+    assert for_second.json()["supplier_id"] == second["supplier"]["id"]

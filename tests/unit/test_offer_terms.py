@@ -2,18 +2,9 @@ import pytest
 from pydantic import ValidationError
 
 from flexsupply.contracts.offers import OfferTerms
+from tests.support.catalogue import offer_body
 
-VALID = {
-    "sku": "bread-gift-box",
-    "moq": 100,
-    "capacity": 600,
-    "lead_time_days": 5,
-    "quality": 92,
-    "fixed_cents": 20000,
-    "reserve_cents": 150,
-    "price_tiers": [{"min_quantity": 0, "unit_cents": 3900}, {"min_quantity": 300, "unit_cents": 3500}],
-    "shipping_cents": {"ningbo": 300},
-}
+VALID = offer_body(shipping_cents={"ningbo": 300})
 
 
 def error_fields(changes: dict) -> set[str]:

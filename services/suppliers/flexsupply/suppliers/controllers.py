@@ -1,11 +1,13 @@
 """HTTP layer of the suppliers service: parse, authorise, call one use case, return a Public model."""
 
+from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, TypeVar
 from uuid import UUID
 
 from litestar import Controller, Response, delete, get, patch, post, put
 from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody, PathParameter, QueryParameter
+from sqlmodel import SQLModel
 
 from flexsupply.contracts.offers import EligibleOffers, OfferTerms, RegionCode
 from flexsupply.kit.auth import operators_only, suppliers_only
@@ -38,11 +40,30 @@ IdempotencyKey = Annotated[
         description="Repeat a create safely: the same key returns the first result.",
     ),
 ]
+M = TypeVar("M", bound=SQLModel)
 Limit = Annotated[int, QueryParameter(ge=1, le=500)]
 Offset = Annotated[int, QueryParameter(ge=0)]
 
 
-def _created(result: Any, replayed: bool) -> Response[Any]:
+async def _create_once(
+    transaction: Transaction,
+    caller: Caller,
+    idempotency_key: str | None,
+    operation: str,
+    request: SQLModel,
+    create: Callable[[], Awaitable[M]],
+    response_type: type[M],
+) -> Response[M]:
+    """Create, or replay the first answer to this caller's Idempotency-Key (200 and Idempotent-Replayed: true)."""
+    result, replayed = await run_once(
+        transaction,
+        IdempotencyRecord,
+        key=idempotency_key,
+        scope=f"{caller.scope}:{operation}",
+        request=request,
+        create=create,
+        response_type=response_type,
+    )
     return Response(
         result, status_code=200 if replayed else 201, headers={"Idempotent-Replayed": str(replayed).lower()}
     )
@@ -84,16 +105,15 @@ class SupplierController(Controller):
         idempotency_key: IdempotencyKey = None,
     ) -> Response[SupplierCreated]:
         """Register a supplier; the answer holds its API key and webhook secret, shown this once."""
-        result, replayed = await run_once(
+        return await _create_once(
             transaction,
-            IdempotencyRecord,
-            key=idempotency_key,
-            scope=caller.scope + ":create_supplier",
-            request=data,
-            create=lambda: services.create_supplier(transaction, data),
-            response_type=SupplierCreated,
+            caller,
+            idempotency_key,
+            "create_supplier",
+            data,
+            lambda: services.create_supplier(transaction, data),
+            SupplierCreated,
         )
-        return _created(result, replayed)
 
     @get("/", guards=[operators_only])
     async def list_suppliers(
@@ -133,16 +153,15 @@ class SupplierController(Controller):
         idempotency_key: IdempotencyKey = None,
     ) -> Response[ApiKeyIssued]:
         """Issue a new key (shown once), revoking the others unless told not to."""
-        result, replayed = await run_once(
+        return await _create_once(
             transaction,
-            IdempotencyRecord,
-            key=idempotency_key,
-            scope=f"{caller.scope}:rotate_key:{supplier_id}",
-            request=data,
-            create=lambda: services.rotate_key(transaction, supplier_id, data.revoke_existing),
-            response_type=ApiKeyIssued,
+            caller,
+            idempotency_key,
+            f"rotate_key:{supplier_id}",
+            data,
+            lambda: services.rotate_key(transaction, supplier_id, data.revoke_existing),
+            ApiKeyIssued,
         )
-        return _created(result, replayed)
 
     @delete("/{supplier_id:uuid}/api-keys/{key_id:uuid}", status_code=200, guards=[operators_only])
     async def revoke_api_key(
@@ -184,16 +203,15 @@ class OfferController(Controller):
         idempotency_key: IdempotencyKey = None,
     ) -> Response[OfferPublic]:
         supplier_id = caller.require_supplier()
-        result, replayed = await run_once(
+        return await _create_once(
             transaction,
-            IdempotencyRecord,
-            key=idempotency_key,
-            scope=caller.scope + ":create_offer",
-            request=data,
-            create=lambda: services.create_offer(transaction, supplier_id, data),
-            response_type=OfferPublic,
+            caller,
+            idempotency_key,
+            "create_offer",
+            data,
+            lambda: services.create_offer(transaction, supplier_id, data),
+            OfferPublic,
         )
-        return _created(result, replayed)
 
     @get("/")
     async def list_offers(
