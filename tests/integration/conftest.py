@@ -35,9 +35,10 @@ def database_urls(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str
         os.environ.update(saved)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def worker(database_urls: dict[str, str]) -> Iterator[Any]:
-    """One worker for the session: dramatiq workers add middleware to the broker that outlives them."""
+    """One worker for these tests (dramatiq workers add middleware to the broker that outlives them). It stops with
+    this package: on a real broker it would otherwise compete for the e2e tests' messages."""
     from flexsupply.cli.stack import start_worker
 
     started = start_worker(threads=4)

@@ -30,7 +30,10 @@ class _Attempt:
 async def _start_attempt(database: Database, delivery_id: UUID, max_attempts: int) -> _Attempt | None:
     async with database.transaction() as session:
         delivery = await session.get(WebhookDelivery, delivery_id, with_for_update=True)
-        if delivery is None or delivery.status is not DeliveryStatus.PENDING:
+        if delivery is None:
+            log.warning("webhook delivery %s is not in this database: is the worker on another one?", delivery_id)
+            return None
+        if delivery.status is not DeliveryStatus.PENDING:
             return None  # delivered already (a redelivered message), or given up
         supplier = await session.get(Supplier, delivery.supplier_id)
         if supplier is None or not supplier.webhook_url or not supplier.webhook_secret:
