@@ -334,3 +334,23 @@ async def test_one_idempotency_key_rotates_each_suppliers_keys_separately(operat
     assert (for_first.status_code, for_second.status_code) == (201, 201)
     assert for_first.json()["supplier_id"] == first["supplier"]["id"]
     assert for_second.json()["supplier_id"] == second["supplier"]["id"]
+
+
+async def test_concurrent_repeats_of_one_idempotency_key_create_one_supplier(operator: httpx.AsyncClient):
+    import asyncio
+
+    await ensure_regions(operator, "ningbo")
+    body = {
+        "name": f"Race {uuid4().hex[:8]}",
+        "contact_name": "A",
+        "contact_email": "a@example.com",
+        "regions": ["ningbo"],
+    }
+    headers = {"idempotency-key": f"race-{uuid4()}"}
+
+    answers = await asyncio.gather(*(operator.post("/api/v1/suppliers", json=body, headers=headers) for _ in range(4)))
+
+    statuses = sorted(answer.status_code for answer in answers)
+    assert statuses.count(201) == 1 and set(statuses) <= {200, 201, 409}, statuses
+    names = [s["name"] for s in (await operator.get("/api/v1/suppliers", params={"limit": 500})).json()]
+    assert names.count(body["name"]) == 1
