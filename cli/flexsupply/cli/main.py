@@ -47,7 +47,7 @@ def up(
     from flexsupply.kit.settings import KitSettings
 
     settings = KitSettings()
-    token, token_path = ensure_operator_token(settings)
+    token_path = ensure_operator_token(settings)
     _migrate(list(SERVICE_NAMES))
     services = [load_service(name) for name in SERVICE_NAMES]
     host, port = host or settings.host, port or settings.port
@@ -58,7 +58,6 @@ def up(
     table.add_row("data", str(settings.data_dir.resolve()))
     table.add_row("operator token", f"in {token_path}" if token_path else "from FLEXSUPPLY_OPERATOR_TOKEN")
     console.print(table)
-    del token
     uvicorn.run(embedded_app(services, settings, worker_threads), host=host, port=port, log_level="info")
 
 

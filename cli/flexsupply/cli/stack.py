@@ -63,18 +63,18 @@ def load_service(name: str) -> Service:
     raise ValueError(f"unknown service {name!r}; choose one of {', '.join(SERVICE_NAMES)}")
 
 
-def ensure_operator_token(settings: KitSettings) -> tuple[str, Path | None]:
-    """The embedded stack needs no set-up: make a token once, keep it in the data folder (mode 600)."""
+def ensure_operator_token(settings: KitSettings) -> Path | None:
+    """The embedded stack needs no set-up: make a token once and keep it in the data folder (mode 600).
+    Returns where it is kept, or None when FLEXSUPPLY_OPERATOR_TOKEN gives it."""
     if settings.operator_token is not None:
-        return settings.operator_token.get_secret_value(), None
+        return None
     path = settings.data_dir / "operator-token"
     if not path.exists():
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         path.touch(mode=0o600)
         path.write_text(secrets.token_urlsafe(32))
-    token = path.read_text().strip()
-    os.environ["FLEXSUPPLY_OPERATOR_TOKEN"] = token
-    return token, path
+    os.environ["FLEXSUPPLY_OPERATOR_TOKEN"] = path.read_text().strip()  # the services read their settings from it
+    return path
 
 
 def start_worker(threads: int) -> Any:
