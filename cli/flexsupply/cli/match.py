@@ -34,11 +34,10 @@ def match(
 
     Exit 0 for a plan, 2 for an invalid problem file, 3 when no plan exists.
     """
-    errors = Console(stderr=True)
     try:
         problem = load_problem(problem_file.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, InvalidProblem) as error:
-        errors.print(f"[red]invalid problem[/red] {problem_file}: {error}", highlight=False)
+        typer.echo(f"invalid problem {problem_file}: {error}", err=True)
         raise typer.Exit(EXIT_INVALID_PROBLEM) from error
     plan = solve(problem, SolveParams(time_limit_seconds=time_limit))
     if json_output:
@@ -56,7 +55,7 @@ def print_plan(console: Console, problem: Problem, plan: Plan) -> None:
     if not plan.has_plan:
         console.print(f"[bold red]{plan.status}[/bold red]: no plan ({plan.solve_seconds:.2f} s)")
         for sentence in plan.explanation:
-            console.print(f"- {sentence}", highlight=False)
+            console.print(f"- {sentence}", highlight=False, soft_wrap=True)
         return
     offers = {offer.id: offer for offer in problem.offers}
     primary: dict[str, int] = defaultdict(int)

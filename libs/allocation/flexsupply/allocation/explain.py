@@ -162,10 +162,15 @@ def _describe(problem: Problem, group: Group) -> str:
         return f"package {item_id} needs {line.quantity} units in {line.region} by day {package.needed_by_days}"
     if kind == "backups":
         package = problem.package(item_id)
+        backups = (
+            "backup suppliers whose reserves together cover"
+            if package.backups == 1
+            else f"{package.backups} backup suppliers whose reserves, even if any {package.backups - 1} fall "
+            "through, cover"
+        )
         return (
-            f"package {item_id} needs {package.backups} backup supplier{'s' if package.backups > 1 else ''} "
-            f"(not among its makers, shipping to {', '.join(package.regions)}) whose reserves cover its largest "
-            f"supplier's share even if {package.backups - 1} of them fall through"
+            f"package {item_id} needs {backups} its largest supplier's share, from suppliers that do not make it "
+            f"and ship to {', '.join(package.regions)}"
         )
     if kind == "moq":
         offer = problem.offer(item_id)

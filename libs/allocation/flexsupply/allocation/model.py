@@ -56,9 +56,11 @@ class Variables:
     def create(cls, model: CpModel, problem: Problem, explaining: bool = False) -> "Variables":
         supplier_capacity = {s.id: s.capacity for s in problem.suppliers}
 
-        def most(offer: Offer, *limits: int) -> int:
+        def most(offer: Offer, limit: int) -> int:
+            if explaining:  # capacities are constraints that the explanation may switch off, not bounds
+                return limit
             capacity = supplier_capacity[offer.supplier]
-            return min(offer.capacity, *limits, *([] if capacity is None else [capacity]))
+            return min(offer.capacity, limit, offer.capacity if capacity is None else capacity)
 
         allocation, reserve, reserve_used, serves = {}, {}, {}, {}
         demand_reachable: dict[str, int] = defaultdict(int)
@@ -119,10 +121,14 @@ def add_minimum_order_quantities(model: CpModel, problem: Problem, variables: Va
     for offer in problem.offers:
         total, used = variables.primary_quantity[offer.id], variables.offer_used[offer.id]
         guard = variables.guard(model, ("moq", offer.id))
-        # At least 1 as well, so that `used` means Q > 0 and the fixed charge is exactly the contract's.
-        model.add(total >= max(offer.moq, 1)).only_enforce_if([used])
+        # `used` means Q > 0, so that the fixed charge is exactly the contract's.
+        model.add(total >= 1).only_enforce_if([used])
         model.add(total >= offer.moq).only_enforce_if([used, *guard])
         model.add(total <= variables.upper_bound[offer.id] * used)
+    for (_, _, offer_id), var in variables.allocation.items():
+        # Implied by the line above, but per allocation it tightens the LP bound on the fixed costs a lot
+        # (the strong formulation of facility location).
+        model.add(var <= _largest(var) * variables.offer_used[offer_id])
     offers = {offer.id: offer for offer in problem.offers}
     for (package_id, offer_id), reserved in variables.reserve.items():
         offer, used = offers[offer_id], variables.reserve_used[package_id, offer_id]

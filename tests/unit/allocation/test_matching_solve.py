@@ -1,0 +1,138 @@
+"""Solved plans satisfy the contract, the example's optimum is pinned, and solving is reproducible."""
+
+from pathlib import Path
+
+import pytest
+
+from flexsupply.allocation import (
+    Allocation,
+    Plan,
+    PlanStatus,
+    Problem,
+    Reserve,
+    SolveParams,
+    cost_cents,
+    greedy_plan,
+    load_problem,
+    solve,
+    violations,
+)
+from flexsupply.allocation.solve import split_components
+
+INSTANCES = Path(__file__).parents[2] / "instances"
+INSTANCE_FILES = sorted(INSTANCES.glob("*.json"))
+EXAMPLE = INSTANCES / "example-problem.json"
+QUICK = SolveParams(time_limit_seconds=20)
+
+
+def load(path: Path) -> Problem:
+    return load_problem(path.read_text())
+
+
+@pytest.fixture(scope="module")
+def example() -> Problem:
+    return load(EXAMPLE)
+
+
+@pytest.fixture(scope="module")
+def example_plan(example: Problem) -> Plan:
+    return solve(example, QUICK)
+
+
+def test_the_example_optimum_is_pinned(example: Problem, example_plan: Plan) -> None:
+    assert example_plan.status == PlanStatus.OPTIMAL
+    assert example_plan.total_cents == example_plan.bound_cents == 3_538_250
+    assert example_plan.gap == 0
+    assert violations(example, example_plan) == []
+    assert cost_cents(example, example_plan) == 3_538_250
+
+
+@pytest.mark.parametrize("path", INSTANCE_FILES, ids=lambda path: path.stem)
+def test_every_instance_gets_a_checked_plan_or_an_explanation(path: Path) -> None:
+    problem = load(path)
+    plan = solve(problem, QUICK)
+    if path.stem.startswith("infeasible"):
+        assert plan.status == PlanStatus.INFEASIBLE
+        assert plan.explanation
+        assert (plan.allocations, plan.reserves, plan.total_cents, plan.bound_cents) == ([], [], None, None)
+    else:
+        assert plan.status == PlanStatus.OPTIMAL
+        assert violations(problem, plan) == []
+        assert cost_cents(problem, plan) == plan.total_cents == plan.bound_cents
+
+
+def test_the_plan_json_has_the_contract_shape(example_plan: Plan) -> None:
+    data = example_plan.model_dump(mode="json")
+    assert data["status"] == "optimal"
+    assert set(data) >= {"status", "total_cents", "bound_cents", "allocations", "reserves"}
+    assert set(data["allocations"][0]) == {"package", "offer", "region", "quantity"}
+    assert set(data["reserves"][0]) == {"package", "offer", "quantity"}
+
+
+def broken_rules(problem: Problem, plan: Plan, **changes: object) -> set[str]:
+    """The rule numbers the checker reports once `changes` are applied to the plan."""
+    return {violation.split(":")[0] for violation in violations(problem, plan.model_copy(update=changes))}
+
+
+def test_the_checker_finds_each_broken_rule(example: Problem, example_plan: Plan) -> None:
+    allocations, reserves = example_plan.allocations, example_plan.reserves
+    ineligible = Allocation(package="dp-candle", offer="o-hakko-candle", region="ningbo", quantity=1)
+    assert broken_rules(example, example_plan) == set()
+    assert broken_rules(example, example_plan, allocations=allocations[1:]) == {"rule 2"}
+    assert "rule 1" in broken_rules(example, example_plan, allocations=[*allocations, ineligible])
+    below_moq = [Reserve(package="dp-bread", offer="o-rumu-box", quantity=10)]
+    assert "rule 3" in broken_rules(example, example_plan, reserves=below_moq)
+    overloaded = [*reserves, Reserve(package="dp-candle", offer="o-wax-candle", quantity=190)]
+    assert "rule 4" in broken_rules(example, example_plan, reserves=overloaded)
+    own_backup = [*reserves, Reserve(package="dp-bread", offer="o-hakko-box", quantity=100)]
+    assert "rule 5" in broken_rules(example, example_plan, reserves=own_backup)
+    one_backup = [reserve for reserve in reserves if reserve.offer != "o-wax-candle"]
+    assert broken_rules(example, example_plan, reserves=one_backup) == {"rule 6"}
+
+
+def test_the_cost_is_recomputed_from_the_contract(example: Problem) -> None:
+    plan = Plan(
+        status=PlanStatus.FEASIBLE,
+        allocations=[Allocation(package="dp-bread", offer="o-hakko-box", region="shanghai", quantity=300)],
+        reserves=[Reserve(package="dp-bread", offer="o-rumu-box", quantity=200)],
+    )
+    # 300 units reach the 3500 tier; shipping 600 each; fixed 20000; reserve 120 each.
+    assert cost_cents(example, plan) == 300 * 3500 + 300 * 600 + 20000 + 200 * 120
+
+
+def test_the_same_input_gives_the_same_plan_even_when_time_runs_out() -> None:
+    problem = load(INSTANCES / "timed" / "generated-20-packages.json")
+    params = SolveParams(time_limit_seconds=2)
+    first, second = solve(problem, params), solve(problem, params)
+    assert (first.status, first.total_cents, first.bound_cents) == (
+        second.status,
+        second.total_cents,
+        second.bound_cents,
+    )
+    assert (first.allocations, first.reserves) == (second.allocations, second.reserves)
+    assert violations(problem, first) == []
+
+
+def test_independent_skus_are_solved_as_separate_parts(example: Problem) -> None:
+    unlimited = example.model_copy(
+        update={"suppliers": [s.model_copy(update={"capacity": None}) for s in example.suppliers]}
+    )
+    parts = split_components(unlimited)
+    assert sorted(p.id for part in parts for p in part.packages) == ["dp-bread", "dp-candle"]
+    assert len(parts) == 2
+    assert len(split_components(example)) == 1  # s-hakko and s-lumen share capacity across both SKUs
+    plan = solve(unlimited, QUICK)
+    assert plan.status == PlanStatus.OPTIMAL
+    assert violations(unlimited, plan) == []
+    assert cost_cents(unlimited, plan) == plan.total_cents
+
+
+def test_the_greedy_plan_is_valid_and_never_beats_the_optimum() -> None:
+    problem = load(INSTANCES / "generated-6-packages-tiers.json")
+    greedy = greedy_plan(problem)
+    assert greedy is not None
+    assert violations(problem, greedy) == []
+    assert greedy.total_cents is not None
+    optimum = solve(problem, QUICK)
+    assert optimum.bound_cents is not None
+    assert greedy.total_cents > optimum.bound_cents
