@@ -15,10 +15,12 @@ from flexsupply.allocation.problem import (
     Supplier,
     load_problem,
 )
+from flexsupply.allocation.rematch import ImpossibleFix, moved_units, rematch
 from flexsupply.allocation.solve import solve
 
 __all__ = [
     "Allocation",
+    "ImpossibleFix",
     "InvalidProblem",
     "Offer",
     "Package",
@@ -35,6 +37,8 @@ __all__ = [
     "explain",
     "greedy_plan",
     "load_problem",
+    "moved_units",
+    "rematch",
     "solve",
     "violations",
 ]
