@@ -3,6 +3,7 @@
 from uuid import UUID
 
 import httpx
+import pytest
 from dramatiq import Message
 from dramatiq.brokers.stub import StubBroker
 from sqlmodel import col, select
@@ -65,5 +66,49 @@ async def test_a_redelivered_webhook_message_is_sent_once(database_urls: dict[st
             stored = await session.get(WebhookDelivery, delivery_id)
             assert stored is not None
             assert (stored.status, stored.attempts) == (DeliveryStatus.DELIVERED, 1)
+    finally:
+        await database.dispose()
+
+
+async def test_the_embedded_stack_requeues_deliveries_its_last_process_left_pending(database_urls: dict[str, str]):
+    """A restart empties the in-process queue; what was pending is queued again at start-up and delivered."""
+    from flexsupply.cli.stack import embedded_app, load_service
+    from flexsupply.kit.broker import is_in_memory
+    from flexsupply.kit.settings import KitSettings
+    from tests.integration.conftest import eventually
+    from tests.support.databases import SERVICES
+    from tests.support.lifespan import running
+
+    if not is_in_memory():
+        pytest.skip("a real broker keeps its messages across restarts: nothing to recover")
+    database = Database(database_urls["suppliers"], pooled=False)
+    try:
+        with fake_supplier_server() as fake:
+            async with database.transaction() as session:
+                supplier = Supplier(
+                    name="Left Pending",
+                    contact_name="A",
+                    contact_email="a@example.com",
+                    regions=["ningbo"],
+                    webhook_url=fake.url,
+                    webhook_secret="whsec_" + "B" * 43 + "=",
+                )
+                session.add(supplier)
+                await session.flush()
+                # As a process stopped mid-retry leaves it: one attempt made, its message gone with the queue.
+                delivery = WebhookDelivery(supplier_id=supplier.id, event_type="test.event", payload={}, attempts=1)
+                session.add(delivery)
+
+            app = embedded_app([load_service(name) for name in SERVICES], KitSettings(), worker_threads=None)
+            async with running(app):
+
+                async def delivered() -> WebhookDelivery | None:
+                    async with database.transaction() as session:
+                        stored = await session.get(WebhookDelivery, delivery.id)
+                    return stored if stored and stored.status is DeliveryStatus.DELIVERED else None
+
+                stored = await eventually(delivered)
+        assert stored.attempts == 2
+        assert [request.headers["webhook-id"] for request in fake.received] == [str(delivery.id)]
     finally:
         await database.dispose()

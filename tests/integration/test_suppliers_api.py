@@ -72,22 +72,35 @@ async def test_a_supplier_cannot_see_or_change_another_suppliers_offers(operator
     assert unchanged["moq"] == 100 and unchanged["withdrawn_at"] is None
 
 
-@pytest.mark.parametrize(
-    ("method", "path"),
-    [
-        ("POST", "/api/v1/suppliers"),
-        ("GET", "/api/v1/suppliers"),
-        ("PUT", "/api/v1/regions/hangzhou"),
-        ("GET", "/api/v1/eligible-offers?sku=x&needed_by=2030-01-01T00:00:00Z"),
-    ],
-)
-async def test_operator_endpoints_refuse_supplier_keys(
+SOME_ID = "00000000-0000-0000-0000-000000000001"
+OPERATOR_ONLY = [
+    ("POST", "/api/v1/suppliers"),
+    ("GET", "/api/v1/suppliers"),
+    ("GET", "/api/v1/suppliers/{own}"),
+    ("PATCH", "/api/v1/suppliers/{own}"),
+    ("GET", "/api/v1/suppliers/{own}/api-keys"),
+    ("POST", "/api/v1/suppliers/{own}/api-keys"),
+    ("DELETE", f"/api/v1/suppliers/{{own}}/api-keys/{SOME_ID}"),
+    ("POST", "/api/v1/suppliers/{own}/webhook-secret"),
+    ("GET", "/api/v1/suppliers/{own}/webhook-deliveries"),
+    ("PUT", "/api/v1/regions/hangzhou"),
+    ("GET", "/api/v1/eligible-offers?sku=x&needed_by=2030-01-01T00:00:00Z"),
+]
+
+
+@pytest.mark.parametrize(("method", "path"), OPERATOR_ONLY)
+async def test_operator_endpoints_refuse_supplier_keys_even_for_their_own_record(
     operator: httpx.AsyncClient, as_key: KeyClient, method: str, path: str
 ):
-    supplier = as_key((await create_supplier(operator))["api_key"]["api_key"])
-    response = await supplier.request(method, path, json={"name": "Hangzhou"})
+    created = await create_supplier(operator)
+    supplier = as_key(created["api_key"]["api_key"])
+    response = await supplier.request(method, path.format(own=created["supplier"]["id"]), json={"name": "Hangzhou"})
     assert response.status_code == 403
     assert response.headers["content-type"].startswith("application/problem+json")
+    # Nothing changed: the supplier's key still works, and it is still its only key.
+    assert (await supplier.get("/api/v1/me")).status_code == 200
+    keys = (await operator.get(f"/api/v1/suppliers/{created['supplier']['id']}/api-keys")).json()
+    assert [k["revoked_at"] for k in keys] == [None]
 
 
 async def test_supplier_endpoints_refuse_the_operator(operator: httpx.AsyncClient):
@@ -150,6 +163,11 @@ BAD_OFFERS = [
     ("currency", {"currency": "yuan"}),
     ("valid_until", {"valid_from": "2026-12-02T00:00:00Z", "valid_until": "2026-12-01T00:00:00Z"}),
     ("valid_from", {"valid_from": "2026-12-02T00:00:00"}),
+    ("valid_until", {"valid_until": "9999-12-31T23:00:00-05:00"}),
+    ("valid_from", {"valid_from": "0001-01-01T00:00:00+05:00"}),
+    ("fixed_cents", {"fixed_cents": 10**16}),
+    ("capacity", {"capacity": 2**31}),
+    ("price_tiers.0.unit_cents", {"price_tiers": [{"min_quantity": 0, "unit_cents": 10**20}]}),
 ]
 
 
@@ -354,3 +372,78 @@ async def test_concurrent_repeats_of_one_idempotency_key_create_one_supplier(ope
     assert statuses.count(201) == 1 and set(statuses) <= {200, 201, 409}, statuses
     names = [s["name"] for s in (await operator.get("/api/v1/suppliers", params={"limit": 500})).json()]
     assert names.count(body["name"]) == 1
+
+
+async def test_money_up_to_the_bound_is_stored_exactly(operator: httpx.AsyncClient, as_key: KeyClient):
+    supplier = as_key((await create_supplier(operator))["api_key"]["api_key"])
+    offer = await publish(supplier, fixed_cents=10**15, reserve_cents=3_000_000_000)
+    stored = (await supplier.get(f"/api/v1/offers/{offer['id']}")).json()
+    assert (stored["fixed_cents"], stored["reserve_cents"]) == (10**15, 3_000_000_000)
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"regions": None}, "regions"),
+        ({"name": None}, "name"),
+        ({"contact_email": None}, "contact_email"),
+        ({"webhook_url": "https://example.com/" + "x" * 2000}, "webhook_url"),
+        ({"capacity": 2**31}, "capacity"),
+    ],
+)
+async def test_a_bad_supplier_change_is_a_400_and_changes_nothing(
+    operator: httpx.AsyncClient, changes: dict[str, Any], field: str
+):
+    created = await create_supplier(operator)
+    supplier_id = created["supplier"]["id"]
+
+    response = await operator.patch(f"/api/v1/suppliers/{supplier_id}", json=changes)
+
+    assert response.status_code == 400, response.text
+    assert field in [error["field"] for error in response.json()["errors"]]
+    assert (await operator.get(f"/api/v1/suppliers/{supplier_id}")).json() == created["supplier"]
+
+
+async def test_capacity_and_webhook_url_can_be_removed(operator: httpx.AsyncClient):
+    created = await create_supplier(operator, capacity=500, webhook_url="https://example.com/hook")
+    response = await operator.patch(
+        f"/api/v1/suppliers/{created['supplier']['id']}", json={"capacity": None, "webhook_url": None}
+    )
+    assert response.status_code == 200
+    assert (response.json()["capacity"], response.json()["webhook_url"]) == (None, None)
+
+
+async def test_a_region_with_live_offers_cannot_be_dropped(operator: httpx.AsyncClient, as_key: KeyClient):
+    created = await create_supplier(operator)
+    supplier_id = created["supplier"]["id"]
+    supplier = as_key(created["api_key"]["api_key"])
+    offer = await publish(supplier, shipping_cents={"shanghai": 500})
+
+    refused = await operator.patch(f"/api/v1/suppliers/{supplier_id}", json={"regions": ["ningbo"]})
+    assert refused.status_code == 400
+    assert refused.json()["errors"][0]["field"] == "regions" and "shanghai" in refused.json()["detail"]
+
+    await supplier.delete(f"/api/v1/offers/{offer['id']}")
+    allowed = await operator.patch(f"/api/v1/suppliers/{supplier_id}", json={"regions": ["ningbo"]})
+    assert allowed.status_code == 200 and allowed.json()["regions"] == ["ningbo"]
+
+
+async def test_a_region_name_longer_than_its_column_is_a_400(operator: httpx.AsyncClient):
+    response = await operator.put("/api/v1/regions/longname", json={"name": "x" * 121})
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["field"] == "name"
+
+
+async def test_every_supplier_gets_a_webhook_secret_and_can_rotate_it(operator: httpx.AsyncClient):
+    created = await create_supplier(operator)  # no webhook URL yet
+    assert created["webhook_secret"].startswith("whsec_")
+    supplier_id = created["supplier"]["id"]
+    headers = {"idempotency-key": f"secret-{uuid4()}"}
+
+    rotated = await operator.post(f"/api/v1/suppliers/{supplier_id}/webhook-secret", headers=headers)
+    replayed = await operator.post(f"/api/v1/suppliers/{supplier_id}/webhook-secret", headers=headers)
+
+    assert (rotated.status_code, replayed.status_code) == (201, 200)
+    assert rotated.json()["webhook_secret"] == replayed.json()["webhook_secret"] != created["webhook_secret"]
+    supplier = (await operator.get(f"/api/v1/suppliers/{supplier_id}")).json()
+    assert "webhook_secret" not in supplier

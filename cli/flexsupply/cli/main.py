@@ -18,6 +18,18 @@ ServiceNames = Annotated[
 ]
 
 
+def _require_shared_broker() -> None:
+    """Separate processes share work only through a real broker: the in-process one would drop every message."""
+    from flexsupply.kit.broker import is_in_memory
+
+    if is_in_memory():
+        console.print(
+            "[red]FLEXSUPPLY_BROKER_URL is stub:// (in-process): set amqp://... or redis://... "
+            "for separate processes, or run the embedded stack with `flexsupply up`.[/red]"
+        )
+        raise typer.Exit(code=2)
+
+
 def _migrate(names: list[str]) -> None:
     from flexsupply.kit.migrations import upgrade
 
@@ -72,6 +84,7 @@ def serve(
 
     if service not in SERVICE_NAMES:
         raise typer.BadParameter(f"choose one of {', '.join(SERVICE_NAMES)}", param_hint="SERVICE")
+    _require_shared_broker()
     loaded = load_service(service)
     settings = loaded.settings
     uvicorn.run(loaded.app(), host=host or settings.host, port=port or settings.port, log_level="info")
@@ -87,6 +100,7 @@ def worker(
     from dramatiq.cli import main as dramatiq_main
     from dramatiq.cli import make_argument_parser
 
+    _require_shared_broker()
     args = ["flexsupply.kit.broker:broker", *ACTOR_MODULES, "-p", str(processes), "-t", str(threads)]
     for queue in queues or []:
         args += ["-Q", queue]

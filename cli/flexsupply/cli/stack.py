@@ -10,6 +10,7 @@ from types import ModuleType
 from typing import Any
 
 from litestar import Litestar, Router
+from sqlalchemy import MetaData
 
 from flexsupply.kit.app import Lifespan, build_app
 from flexsupply.kit.settings import KitSettings
@@ -32,6 +33,10 @@ class Service:
     @property
     def migrations(self) -> Path:
         return self.app_module.MIGRATIONS
+
+    @property
+    def metadata(self) -> MetaData:
+        return self.app_module.METADATA
 
     def router(self) -> Router:
         return self.app_module.create_router(self.settings)

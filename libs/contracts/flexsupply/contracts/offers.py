@@ -1,41 +1,67 @@
 """An offer's terms, field for field those of an offer in the matching problem (matching-problem.md)."""
 
-from datetime import datetime
+from datetime import UTC, datetime
 from itertools import pairwise
 from typing import Annotated
 from uuid import UUID
 
-from pydantic import AwareDatetime, NonNegativeInt, StringConstraints, ValidationInfo, field_validator
+import pydantic
+from pydantic import AwareDatetime, StringConstraints, ValidationInfo, field_validator
+from sqlalchemy import BigInteger
 from sqlmodel import Field, SQLModel
+
+MAX_UNITS = 2**31 - 1  # whole units: fits every INTEGER column
+MAX_CENTS = 10**15  # minor units: a BIGINT column, far below where any solver coefficient could overflow
 
 RegionCode = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,39}$")]
 Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
 Sku = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
+Units = Annotated[int, pydantic.Field(ge=0, le=MAX_UNITS)]
+Cents = Annotated[int, pydantic.Field(ge=0, le=MAX_CENTS)]
+
+
+def as_utc(value: datetime | None) -> datetime | None:
+    """Store and compare in UTC; an offset that pushes a date off the calendar is bad input, not a crash."""
+    if value is None:
+        return None
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("the date is out of range once converted to UTC") from None
 
 
 class PriceTier(SQLModel):
-    min_quantity: NonNegativeInt = Field(description="The tier applies when the offer's total quantity reaches this.")
-    unit_cents: NonNegativeInt = Field(description="Price per unit for every unit (all-units discount).")
+    min_quantity: Units = Field(description="The tier applies when the offer's total quantity reaches this.")
+    unit_cents: Cents = Field(description="Price per unit for every unit (all-units discount).")
 
 
 class OfferScalars(SQLModel):
     sku: Sku = Field(max_length=64, index=True)
-    moq: int = Field(ge=1, description="Least total primary quantity the supplier makes.")
-    capacity: int = Field(ge=1, description="Most units of this offer: allocations plus reserves.")
+    moq: int = Field(ge=1, le=MAX_UNITS, description="Least total primary quantity the supplier makes.")
+    capacity: int = Field(ge=1, le=MAX_UNITS, description="Most units of this offer: allocations plus reserves.")
     lead_time_days: int = Field(ge=0, le=365, description="Days from award to delivery.")
     quality: int = Field(ge=0, le=100, description="Quality score, 0-100.")
-    fixed_cents: int = Field(ge=0, description="Paid once when the offer is used (set-up, tooling).")
-    reserve_cents: int = Field(ge=0, description="Paid per unit of backup capacity held.")
+    fixed_cents: int = Field(
+        ge=0, le=MAX_CENTS, sa_type=BigInteger, description="Paid once when the offer is used (set-up, tooling)."
+    )
+    reserve_cents: int = Field(
+        ge=0, le=MAX_CENTS, sa_type=BigInteger, description="Paid per unit of backup capacity held."
+    )
     currency: Currency = Field(default="CNY", max_length=3, description="ISO 4217 code of every *_cents amount.")
     valid_from: AwareDatetime | None = Field(default=None, description="UTC; none means at once.")
     valid_until: AwareDatetime | None = Field(default=None, description="UTC; none means until withdrawn.")
+
+    @field_validator("valid_from")
+    @classmethod
+    def _valid_from_in_utc(cls, valid_from: datetime | None) -> datetime | None:
+        return as_utc(valid_from)
 
 
 class OfferTerms(OfferScalars):
     """What a supplier publishes; validated as the matching contract requires."""
 
     price_tiers: list[PriceTier] = Field(min_length=1, max_length=20)
-    shipping_cents: dict[RegionCode, NonNegativeInt] = Field(
+    shipping_cents: dict[RegionCode, Cents] = Field(
         min_length=1, description="Shipping cost per unit to each region the offer ships to."
     )
 
@@ -61,7 +87,7 @@ class OfferTerms(OfferScalars):
     @field_validator("valid_until")
     @classmethod
     def _window_is_ordered(cls, valid_until: datetime | None, info: ValidationInfo) -> datetime | None:
-        valid_from = info.data.get("valid_from")
+        valid_until, valid_from = as_utc(valid_until), info.data.get("valid_from")
         if valid_until is not None and valid_from is not None and valid_until <= valid_from:
             raise ValueError("valid_until must be after valid_from")
         return valid_until
@@ -69,7 +95,9 @@ class OfferTerms(OfferScalars):
 
 class SupplierCapacity(SQLModel):
     id: UUID
-    capacity: int | None = Field(default=None, description="Units across all offers; none means no limit.")
+    capacity: int | None = Field(
+        default=None, le=MAX_UNITS, description="Units across all offers; none means no limit."
+    )
 
 
 class EligibleOffer(OfferTerms):

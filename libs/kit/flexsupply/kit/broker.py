@@ -1,13 +1,13 @@
-"""The dramatiq broker, chosen by FLEXSUPPLY_BROKER_URL before any actor is declared.
+"""The dramatiq broker, chosen by FLEXSUPPLY_BROKER_URL (or .env) before any actor is declared.
 
 This is the one thing read at import: dramatiq binds actors to the broker when they are declared.
 """
 
-import os
-
 import dramatiq
 from dramatiq.brokers.stub import StubBroker
 from dramatiq.middleware import AsyncIO, CurrentMessage
+
+from flexsupply.kit.settings import KitSettings
 
 
 def create_broker(url: str) -> dramatiq.Broker:
@@ -29,14 +29,18 @@ def create_broker(url: str) -> dramatiq.Broker:
     return new_broker
 
 
-broker_url = os.environ.get("FLEXSUPPLY_BROKER_URL", "stub://")
-broker = create_broker(broker_url)
+broker = create_broker(KitSettings().broker_url)
 dramatiq.set_broker(broker)
+
+
+def is_in_memory() -> bool:
+    """The in-process broker: its queue is gone when the process stops, and no other process can reach it."""
+    return isinstance(broker, StubBroker)
 
 
 def ping_broker() -> None:
     """Raise when the broker cannot be reached (blocking: call it from a thread)."""
-    if isinstance(broker, StubBroker):
+    if is_in_memory():
         return
     from dramatiq.brokers.rabbitmq import RabbitmqBroker
     from dramatiq.brokers.redis import RedisBroker

@@ -28,23 +28,6 @@ def upgrade(migrations_dir: Path, database_url: str, revision: str = "head") -> 
     command.upgrade(alembic_config(migrations_dir, database_url), revision)
 
 
-def current_revision_is_head(migrations_dir: Path, database_url: str) -> bool:
-    from alembic.runtime.migration import MigrationContext
-    from alembic.script import ScriptDirectory
-
-    heads = set(ScriptDirectory.from_config(alembic_config(migrations_dir, database_url)).get_heads())
-
-    async def read() -> set[str]:
-        engine = create_engine(database_url, pooled=False)
-        try:
-            async with engine.connect() as connection:
-                return await connection.run_sync(lambda c: set(MigrationContext.configure(c).get_current_heads()))
-        finally:
-            await engine.dispose()
-
-    return asyncio.run(read()) == heads
-
-
 def run_env(target_metadata: MetaData) -> None:
     """The body of every service's env.py."""
     url = context.config.attributes.get("database_url") or context.config.get_main_option("sqlalchemy.url")

@@ -2,9 +2,9 @@
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Callable
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from typing import Any
 
 from litestar import Litestar
 from litestar.datastructures import State
@@ -13,38 +13,46 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from flexsupply.kit import outbox
 from flexsupply.kit.auth import Principal
-from flexsupply.kit.broker import broker
+from flexsupply.kit.broker import broker, is_in_memory
 from flexsupply.kit.db import Database
 from flexsupply.kit.health import register_check
+from flexsupply.kit.idempotency import Idempotency, IdempotencyRecordBase
 from flexsupply.kit.settings import KitSettings
+
+log = logging.getLogger(__name__)
+Recovery = Callable[[AsyncSession], Awaitable[int]]
 
 # What handlers declare to receive the unit of work and the caller (litestar 3 needs dependencies marked).
 Transaction = NamedDependency[AsyncSession]
 Caller = NamedDependency[Principal]
+Idempotent = NamedDependency[Idempotency]
 
 
 def database_key(service: str) -> str:
     return f"{service}_database"
 
 
-def settings_key(service: str) -> str:
-    return f"{service}_settings"
-
-
 def service_lifespan(
-    service: str, settings: KitSettings, database_url: str, outbox_table: type[outbox.OutboxMessageBase]
+    service: str,
+    settings: KitSettings,
+    database_url: str,
+    outbox_table: type[outbox.OutboxMessageBase],
+    requeue_unfinished: Recovery | None = None,
 ) -> Callable[[Litestar], AbstractAsyncContextManager[None]]:
-    """Open the service's database, watch it in /health and relay its outbox while the app runs."""
+    """Open the service's database, watch it in /health and relay its outbox while the app runs.
+
+    With the in-process broker, the queue (and every retry waiting in it) died with the last process:
+    `requeue_unfinished` writes what is still unfinished to the outbox again. Actors are idempotent, so this is safe.
+    """
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         settings.require_operator_token()
         database = Database(database_url)
-        app.state[database_key(service)], app.state[settings_key(service)] = database, settings
+        app.state[database_key(service)] = database
         register_check(app, service, "database", database.ping)
         relay = asyncio.create_task(
-            outbox.run_relay(database, outbox_table, broker, settings.outbox_poll_seconds),
-            name=f"{service}-outbox",
+            _recover_then_relay(service, settings, database, outbox_table, requeue_unfinished), name=f"{service}-outbox"
         )
         try:
             yield
@@ -55,6 +63,26 @@ def service_lifespan(
             await database.dispose()
 
     return lifespan
+
+
+async def _recover_then_relay(
+    service: str,
+    settings: KitSettings,
+    database: Database,
+    outbox_table: type[outbox.OutboxMessageBase],
+    requeue_unfinished: Recovery | None,
+) -> None:
+    """In the background, so that a database that is down delays recovery but not start-up (/health says why)."""
+    while requeue_unfinished is not None and is_in_memory():
+        try:
+            async with database.transaction() as session:
+                if requeued := await requeue_unfinished(session):
+                    log.info("%s: re-queued %d unfinished jobs lost with the in-process queue", service, requeued)
+            break
+        except Exception:
+            log.exception("%s: could not re-queue unfinished work; retrying", service)
+            await asyncio.sleep(settings.outbox_poll_seconds * 10)
+    await outbox.run_relay(database, outbox_table, broker, settings.outbox_poll_seconds)
 
 
 def transaction_provider(service: str) -> Callable[[State], AsyncIterator[AsyncSession]]:
@@ -71,5 +99,12 @@ def transaction_provider(service: str) -> Callable[[State], AsyncIterator[AsyncS
     return provide_transaction
 
 
-def service_settings(state: State, service: str) -> Any:
-    return state[settings_key(service)]
+def idempotency_provider(
+    settings: KitSettings, table: type[IdempotencyRecordBase]
+) -> Callable[[AsyncSession, Principal], Awaitable[Idempotency]]:
+    """A dependency giving handlers idempotent creates, keyed by the server's secret (the operator token)."""
+
+    async def provide_idempotency(transaction: Transaction, caller: Caller) -> Idempotency:
+        return Idempotency(transaction, table, settings.require_operator_token(), caller.scope)
+
+    return provide_idempotency

@@ -6,13 +6,14 @@ from litestar import Litestar, Router
 from litestar.di import Provide
 
 from flexsupply.fulfilment.deps import SERVICE, provide_transaction
-from flexsupply.fulfilment.models import OutboxMessage
+from flexsupply.fulfilment.models import FulfilmentTable, OutboxMessage
 from flexsupply.fulfilment.settings import FulfilmentSettings
 from flexsupply.kit.app import Lifespan, build_app
 from flexsupply.kit.auth import bearer_authentication, provide_caller
 from flexsupply.kit.service import service_lifespan
 
 MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
+METADATA = FulfilmentTable.metadata
 
 
 def create_router(settings: FulfilmentSettings) -> Router:

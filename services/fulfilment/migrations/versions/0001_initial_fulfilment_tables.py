@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-25 18:20:26.084104
+Create Date: 2026-11-25 18:50:21.231453
 """
 
 from collections.abc import Sequence
@@ -29,6 +29,9 @@ def upgrade() -> None:
         sa.Column("created_at", flexsupply.kit.db.UtcDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("key_hash"),
     )
+    with op.batch_alter_table("idempotency_record", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_idempotency_record_created_at"), ["created_at"], unique=False)
+
     op.create_table(
         "outbox_message",
         sa.Column("id", sa.Uuid(), nullable=False),
@@ -53,5 +56,8 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_outbox_message_created_at"))
 
     op.drop_table("outbox_message")
+    with op.batch_alter_table("idempotency_record", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_idempotency_record_created_at"))
+
     op.drop_table("idempotency_record")
     # ### end Alembic commands ###

@@ -9,10 +9,11 @@ from flexsupply.kit.app import Lifespan, build_app
 from flexsupply.kit.auth import bearer_authentication, provide_caller
 from flexsupply.kit.service import service_lifespan
 from flexsupply.matching.deps import SERVICE, provide_transaction
-from flexsupply.matching.models import OutboxMessage
+from flexsupply.matching.models import MatchingTable, OutboxMessage
 from flexsupply.matching.settings import MatchingSettings
 
 MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
+METADATA = MatchingTable.metadata
 
 
 def create_router(settings: MatchingSettings) -> Router:

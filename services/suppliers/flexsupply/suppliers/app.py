@@ -7,13 +7,14 @@ from litestar.di import Provide
 
 from flexsupply.kit.app import Lifespan, build_app
 from flexsupply.kit.auth import bearer_authentication, provide_caller
-from flexsupply.kit.service import service_lifespan
-from flexsupply.suppliers import controllers
+from flexsupply.kit.service import idempotency_provider, service_lifespan
+from flexsupply.suppliers import controllers, services
 from flexsupply.suppliers.deps import SERVICE, provide_transaction, resolve_supplier
-from flexsupply.suppliers.models import OutboxMessage
+from flexsupply.suppliers.models import IdempotencyRecord, OutboxMessage, SuppliersTable
 from flexsupply.suppliers.settings import SuppliersSettings
 
 MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
+METADATA = SuppliersTable.metadata
 
 
 def create_router(settings: SuppliersSettings) -> Router:
@@ -26,13 +27,19 @@ def create_router(settings: SuppliersSettings) -> Router:
             controllers.OfferController,
             controllers.EligibleOfferController,
         ],
-        dependencies={"transaction": Provide(provide_transaction), "caller": Provide(provide_caller)},
+        dependencies={
+            "transaction": Provide(provide_transaction),
+            "caller": Provide(provide_caller),
+            "idempotency": Provide(idempotency_provider(settings, IdempotencyRecord)),
+        },
         middleware=[bearer_authentication(settings.require_operator_token, resolve_supplier)],
     )
 
 
 def create_lifespan(settings: SuppliersSettings) -> Lifespan:
-    return service_lifespan(SERVICE, settings, settings.database_url, OutboxMessage)
+    return service_lifespan(
+        SERVICE, settings, settings.database_url, OutboxMessage, requeue_unfinished=services.requeue_pending_webhooks
+    )
 
 
 def create_app(settings: SuppliersSettings | None = None) -> Litestar:

@@ -11,11 +11,9 @@ from sqlmodel import SQLModel
 
 from flexsupply.contracts.offers import EligibleOffers, OfferTerms, RegionCode
 from flexsupply.kit.auth import operators_only, suppliers_only
-from flexsupply.kit.idempotency import run_once
-from flexsupply.kit.service import Caller, Transaction
+from flexsupply.kit.service import Caller, Idempotent, Transaction
 from flexsupply.suppliers import services
 from flexsupply.suppliers.domain.catalogue import Need
-from flexsupply.suppliers.models import IdempotencyRecord
 from flexsupply.suppliers.schemas import (
     ApiKeyIssued,
     ApiKeyPublic,
@@ -28,6 +26,8 @@ from flexsupply.suppliers.schemas import (
     SupplierPublic,
     SupplierUpdate,
     WebhookDeliveryPublic,
+    WebhookSecretIssued,
+    WebhookSecretRotate,
 )
 
 IdempotencyKey = Annotated[
@@ -46,24 +46,15 @@ Offset = Annotated[int, QueryParameter(ge=0)]
 
 
 async def _create_once(
-    transaction: Transaction,
-    caller: Caller,
-    idempotency_key: str | None,
+    idempotency: Idempotent,
+    key: str | None,
     operation: str,
     request: SQLModel,
     create: Callable[[], Awaitable[M]],
     response_type: type[M],
 ) -> Response[M]:
     """Create, or replay the first answer to this caller's Idempotency-Key (200 and Idempotent-Replayed: true)."""
-    result, replayed = await run_once(
-        transaction,
-        IdempotencyRecord,
-        key=idempotency_key,
-        scope=f"{caller.scope}:{operation}",
-        request=request,
-        create=create,
-        response_type=response_type,
-    )
+    result, replayed = await idempotency.run_once(key, operation, request, create, response_type)
     return Response(
         result, status_code=200 if replayed else 201, headers={"Idempotent-Replayed": str(replayed).lower()}
     )
@@ -102,12 +93,12 @@ class SupplierController(Controller):
         transaction: Transaction,
         caller: Caller,
         data: JSONBody[SupplierCreate],
+        idempotency: Idempotent,
         idempotency_key: IdempotencyKey = None,
     ) -> Response[SupplierCreated]:
         """Register a supplier; the answer holds its API key and webhook secret, shown this once."""
         return await _create_once(
-            transaction,
-            caller,
+            idempotency,
             idempotency_key,
             "create_supplier",
             data,
@@ -150,17 +141,35 @@ class SupplierController(Controller):
         caller: Caller,
         supplier_id: FromPath[UUID],
         data: JSONBody[ApiKeyRotate],
+        idempotency: Idempotent,
         idempotency_key: IdempotencyKey = None,
     ) -> Response[ApiKeyIssued]:
         """Issue a new key (shown once), revoking the others unless told not to."""
         return await _create_once(
-            transaction,
-            caller,
+            idempotency,
             idempotency_key,
             f"rotate_key:{supplier_id}",
             data,
             lambda: services.rotate_key(transaction, supplier_id, data.revoke_existing),
             ApiKeyIssued,
+        )
+
+    @post("/{supplier_id:uuid}/webhook-secret", status_code=201, guards=[operators_only])
+    async def rotate_webhook_secret(
+        self,
+        transaction: Transaction,
+        idempotency: Idempotent,
+        supplier_id: FromPath[UUID],
+        idempotency_key: IdempotencyKey = None,
+    ) -> Response[WebhookSecretIssued]:
+        """Issue a new webhook signing secret (shown once); events are signed with it from now on."""
+        return await _create_once(
+            idempotency,
+            idempotency_key,
+            f"rotate_webhook_secret:{supplier_id}",
+            WebhookSecretRotate(),
+            lambda: services.rotate_webhook_secret(transaction, supplier_id),
+            WebhookSecretIssued,
         )
 
     @delete("/{supplier_id:uuid}/api-keys/{key_id:uuid}", status_code=200, guards=[operators_only])
@@ -200,12 +209,12 @@ class OfferController(Controller):
         transaction: Transaction,
         caller: Caller,
         data: JSONBody[OfferTerms],
+        idempotency: Idempotent,
         idempotency_key: IdempotencyKey = None,
     ) -> Response[OfferPublic]:
         supplier_id = caller.require_supplier()
         return await _create_once(
-            transaction,
-            caller,
+            idempotency,
             idempotency_key,
             "create_offer",
             data,

@@ -5,7 +5,7 @@ from enum import StrEnum
 from typing import Any
 from uuid import UUID, uuid4
 
-from sqlalchemy import JSON
+from sqlalchemy import JSON, Enum
 from sqlalchemy.orm import registry
 from sqlmodel import Field, SQLModel
 
@@ -33,7 +33,7 @@ class Supplier(SuppliersTable, table=True):
     regions: list[str] = Field(default_factory=list, sa_type=JSON)
     capacity: int | None = Field(default=None)
     webhook_url: str | None = Field(default=None, max_length=2000)
-    webhook_secret: str | None = Field(default=None, max_length=100)
+    webhook_secret: str = Field(max_length=100)
     created_at: datetime = Field(default_factory=utc_now, sa_type=UtcDateTime)  # type: ignore[call-overload]
     updated_at: datetime = Field(default_factory=utc_now, sa_type=UtcDateTime)  # type: ignore[call-overload]
 
@@ -75,7 +75,12 @@ class WebhookDelivery(SuppliersTable, table=True):
     supplier_id: UUID = Field(foreign_key="supplier.id", index=True)
     event_type: str = Field(max_length=100)
     payload: dict[str, Any] = Field(sa_type=JSON)
-    status: DeliveryStatus = Field(default=DeliveryStatus.PENDING, max_length=20)
+    # A VARCHAR, not a PostgreSQL enum type: no type to create or drop in migrations.
+    status: DeliveryStatus = Field(
+        default=DeliveryStatus.PENDING,
+        sa_type=Enum(DeliveryStatus, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e]),
+        index=True,
+    )
     attempts: int = 0
     last_error: str | None = Field(default=None, max_length=500)
     created_at: datetime = Field(default_factory=utc_now, sa_type=UtcDateTime)  # type: ignore[call-overload]

@@ -4,16 +4,17 @@ from datetime import datetime
 from typing import Annotated
 from uuid import UUID
 
-from pydantic import AnyHttpUrl, EmailStr, StringConstraints
+from pydantic import AnyHttpUrl, EmailStr, StringConstraints, UrlConstraints, field_validator
 from sqlmodel import Field, SQLModel
 
-from flexsupply.contracts.offers import OfferTerms, RegionCode
+from flexsupply.contracts.offers import MAX_UNITS, OfferTerms, RegionCode
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+WebhookUrl = Annotated[AnyHttpUrl, UrlConstraints(max_length=2000)]
 
 
 class RegionUpsert(SQLModel):
-    name: Name
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
 
 
 class RegionPublic(SQLModel):
@@ -26,8 +27,10 @@ class SupplierFields(SQLModel):
     contact_name: Name
     contact_email: EmailStr
     regions: list[RegionCode] = Field(min_length=1, description="Known region codes the supplier serves.")
-    capacity: int | None = Field(default=None, ge=1, description="Units across all offers; none means no limit.")
-    webhook_url: AnyHttpUrl | None = Field(default=None, description="Where awards and production orders go.")
+    capacity: int | None = Field(
+        default=None, ge=1, le=MAX_UNITS, description="Units across all offers; none means no limit."
+    )
+    webhook_url: WebhookUrl | None = Field(default=None, description="Where awards and production orders go.")
 
 
 class SupplierCreate(SupplierFields):
@@ -35,12 +38,21 @@ class SupplierCreate(SupplierFields):
 
 
 class SupplierUpdate(SQLModel):
+    """Only the fields sent change; `capacity` and `webhook_url` may be set to null to remove them."""
+
     name: Name | None = None
     contact_name: Name | None = None
     contact_email: EmailStr | None = None
     regions: list[RegionCode] | None = Field(default=None, min_length=1)
-    capacity: int | None = Field(default=None, ge=1)
-    webhook_url: AnyHttpUrl | None = None
+    capacity: int | None = Field(default=None, ge=1, le=MAX_UNITS)
+    webhook_url: WebhookUrl | None = None
+
+    @field_validator("name", "contact_name", "contact_email", "regions")
+    @classmethod
+    def _required_fields_stay(cls, value: object) -> object:
+        if value is None:
+            raise ValueError("may be changed but not removed")
+        return value
 
 
 class SupplierPublic(SQLModel):
@@ -73,7 +85,16 @@ class ApiKeyRotate(SQLModel):
 class SupplierCreated(SQLModel):
     supplier: SupplierPublic
     api_key: ApiKeyIssued
-    webhook_secret: str | None = Field(description="Standard Webhooks signing secret; shown once.")
+    webhook_secret: str = Field(description="Standard Webhooks signing secret (whsec_...); shown once.")
+
+
+class WebhookSecretRotate(SQLModel):
+    """No options: the request an Idempotency-Key is checked against."""
+
+
+class WebhookSecretIssued(SQLModel):
+    supplier_id: UUID
+    webhook_secret: str = Field(description="The new signing secret, shown once; the old one stops at once.")
 
 
 class OfferPublic(OfferTerms):

@@ -19,9 +19,18 @@ from flexsupply.suppliers.domain.catalogue import (
     OfferFacts,
     check_offer_regions_served,
     check_regions_known,
+    check_regions_still_served,
     is_eligible,
 )
-from flexsupply.suppliers.models import ApiKey, Offer, OutboxMessage, Region, Supplier, WebhookDelivery
+from flexsupply.suppliers.models import (
+    ApiKey,
+    DeliveryStatus,
+    Offer,
+    OutboxMessage,
+    Region,
+    Supplier,
+    WebhookDelivery,
+)
 from flexsupply.suppliers.schemas import (
     ApiKeyIssued,
     ApiKeyPublic,
@@ -31,6 +40,7 @@ from flexsupply.suppliers.schemas import (
     SupplierCreated,
     SupplierPublic,
     SupplierUpdate,
+    WebhookSecretIssued,
 )
 
 # --- regions -----------------------------------------------------------------------------------------------
@@ -58,9 +68,14 @@ async def _known_region_codes(session: AsyncSession) -> set[str]:
 # --- suppliers and keys --------------------------------------------------------------------------------------
 
 
+def _new_webhook_secret() -> str:
+    return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
+
+
 async def create_supplier(session: AsyncSession, data: SupplierCreate) -> SupplierCreated:
     check_regions_known("regions", data.regions, await _known_region_codes(session))
-    webhook_secret = "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode() if data.webhook_url else None
+    # Issued even without a webhook URL, so that adding one later needs no secret shown anywhere but here.
+    webhook_secret = _new_webhook_secret()
     supplier = Supplier.model_validate(
         data.model_dump(mode="json"),
         update={"webhook_secret": webhook_secret, "regions": sorted(set(data.regions))},
@@ -94,13 +109,20 @@ async def update_supplier(session: AsyncSession, supplier_id: UUID, data: Suppli
     if "regions" in changes:
         check_regions_known("regions", changes["regions"], await _known_region_codes(session))
         changes["regions"] = sorted(set(changes["regions"]))
-    if changes.get("webhook_url") and not supplier.webhook_secret:
-        supplier.webhook_secret = "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
+        live_offers = await list_offers(session, supplier_id, include_withdrawn=False, limit=None, offset=0)
+        check_regions_still_served(changes["regions"], [offer.shipping_cents for offer in live_offers])
     for name, value in changes.items():
         setattr(supplier, name, value)
     supplier.updated_at = utc_now()
     await session.flush()
     return supplier
+
+
+async def rotate_webhook_secret(session: AsyncSession, supplier_id: UUID) -> WebhookSecretIssued:
+    supplier = await get_supplier(session, supplier_id)
+    supplier.webhook_secret, supplier.updated_at = _new_webhook_secret(), utc_now()
+    await session.flush()
+    return WebhookSecretIssued(supplier_id=supplier.id, webhook_secret=supplier.webhook_secret)
 
 
 async def _issue_key(session: AsyncSession, supplier_id: UUID) -> ApiKeyIssued:
@@ -177,7 +199,7 @@ async def get_offer(session: AsyncSession, offer_id: UUID, supplier_id: UUID | N
 
 
 async def list_offers(
-    session: AsyncSession, supplier_id: UUID | None, include_withdrawn: bool, limit: int, offset: int
+    session: AsyncSession, supplier_id: UUID | None, include_withdrawn: bool, limit: int | None, offset: int
 ) -> Sequence[Offer]:
     query = select(Offer)
     if supplier_id is not None:
@@ -252,6 +274,16 @@ async def _queue_webhook(session: AsyncSession, supplier_id: UUID, event_type: s
     session.add(delivery)
     await session.flush()
     outbox.add(session, OutboxMessage, actors.deliver_webhook, str(delivery.id))
+
+
+async def requeue_pending_webhooks(session: AsyncSession) -> int:
+    """Queue every delivery still pending again (its message was lost with the in-process queue)."""
+    pending = (
+        await session.exec(select(WebhookDelivery.id).where(WebhookDelivery.status == DeliveryStatus.PENDING))
+    ).all()
+    for delivery_id in pending:
+        outbox.add(session, OutboxMessage, actors.deliver_webhook, str(delivery_id))
+    return len(pending)
 
 
 async def list_webhook_deliveries(session: AsyncSession, supplier_id: UUID) -> Sequence[WebhookDelivery]:

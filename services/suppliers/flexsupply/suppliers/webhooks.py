@@ -36,7 +36,7 @@ async def _start_attempt(database: Database, delivery_id: UUID, max_attempts: in
         if delivery.status is not DeliveryStatus.PENDING:
             return None  # delivered already (a redelivered message), or given up
         supplier = await session.get(Supplier, delivery.supplier_id)
-        if supplier is None or not supplier.webhook_url or not supplier.webhook_secret:
+        if supplier is None or not supplier.webhook_url:
             delivery.status, delivery.last_error = DeliveryStatus.FAILED, "the supplier has no webhook URL"
             return None
         if delivery.attempts >= max_attempts:

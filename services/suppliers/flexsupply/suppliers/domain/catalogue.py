@@ -22,6 +22,15 @@ def check_offer_regions_served(shipping_regions: Iterable[str], served: Collecti
         raise InvalidField("shipping_cents", f"region(s) {', '.join(outside)} are not among the supplier's regions")
 
 
+def check_regions_still_served(regions: Collection[str], live_offer_shipping: Iterable[Iterable[str]]) -> None:
+    """A supplier may stop serving a region only once no live offer of its ships there."""
+    still_shipped = sorted({region for shipping in live_offer_shipping for region in shipping} - set(regions))
+    if still_shipped:
+        raise InvalidField(
+            "regions", f"live offers still ship to {', '.join(still_shipped)}; change or withdraw them first"
+        )
+
+
 @dataclass(frozen=True)
 class Need:
     """What a demand package asks of an offer (the matching contract's eligibility, plus validity and regions)."""
