@@ -75,35 +75,15 @@ def combine(outcomes: list[Outcome], solve_seconds: float) -> Plan:
 
 
 def solve_component(problem: Problem, params: SolveParams, budget_seconds: float, deadline: float) -> Outcome:
-    """A quick single-worker search first, which proves small problems in a fraction of a second; then the
-    interleaved portfolio, which is slow to start but much stronger on large ones, from the best plan so far."""
     model, variables = build_model(problem)
     start = greedy_plan(problem)
     if start is not None:
         hint_plan(model, problem, variables, start.allocations, start.reserves)
-    quick_params = params.model_copy(update={"num_workers": 1})
-    quick = run(model, variables, quick_params, budget_seconds * QUICK_SHARE, deadline)
-    if quick.status in (PlanStatus.OPTIMAL, PlanStatus.INFEASIBLE) or params.num_workers == 1:
-        return _or_start(quick, start)
-    if quick.status == PlanStatus.FEASIBLE:
-        hint_plan(model, problem, variables, quick.allocations, quick.reserves)
-    outcome = run(model, variables, params, budget_seconds - quick.spent_seconds, deadline)
-    outcome.spent_seconds += quick.spent_seconds
-    if outcome.bound_cents is not None and quick.bound_cents is not None:
-        outcome.bound_cents = max(outcome.bound_cents, quick.bound_cents)
-    return _or_start(outcome, start)
-
-
-def _or_start(outcome: Outcome, start: Plan | None) -> Outcome:
-    """The greedy plan when CP-SAT found none in time."""
-    if outcome.status == PlanStatus.UNKNOWN and start is not None:
+    outcome = run(model, variables, params, budget_seconds, deadline)
+    if outcome.status == PlanStatus.UNKNOWN and start is not None:  # CP-SAT found no plan in time
         outcome.status, outcome.total_cents = PlanStatus.FEASIBLE, start.total_cents
         outcome.allocations, outcome.reserves = start.allocations, start.reserves
     return outcome
-
-
-# The share of a part's time the single-worker search gets before the portfolio takes over.
-QUICK_SHARE = 0.1
 
 
 def run(model: CpModel, variables: Variables, params: SolveParams, budget_seconds: float, deadline: float) -> Outcome:
