@@ -1,6 +1,6 @@
 """Seeded generator of realistic matching problems: several SKUs, suppliers with one to three offers and
 sometimes a supplier-wide capacity, one to three price tiers, MOQs, lead times, quality, shipping to a subset
-of regions, and packages asking for 0-2 backups. `scarce` triples demand, so that capacity runs short and
+of regions, and packages asking for 0-2 backups. `scarce` multiplies demand by 8, so that capacity runs short and
 the instance is usually infeasible."""
 
 import random
@@ -32,7 +32,7 @@ def generate(packages: int, offers: int, regions: int, seed: int, scarce: bool =
     made_packages = []
     for index in range(packages):
         lines = [
-            PackageLine(region=region, quantity=rng.randrange(40, 600, 5) * (3 if scarce else 1))
+            PackageLine(region=region, quantity=rng.randrange(40, 600, 5) * (8 if scarce else 1))
             for region in rng.sample(region_names, rng.randint(1, min(3, regions)))
         ]
         made_packages.append(

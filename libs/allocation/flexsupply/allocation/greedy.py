@@ -30,7 +30,9 @@ def greedy_plan(problem: Problem) -> Plan | None:
         if supplier_left[offer.supplier] is not None:
             supplier_left[offer.supplier] -= quantity
 
-    for package in problem.packages:
+    # Largest first: a small package can then join an offer that a large one opened, whose moq it could not
+    # reach alone.
+    for package in sorted(problem.packages, key=lambda package: -package.quantity):
         eligible = [offer for offer in problem.offers if is_eligible(offer, package)]
         shares: dict[str, int] = defaultdict(int)
         for line in sorted(package.lines, key=lambda line: -line.quantity):
@@ -40,13 +42,13 @@ def greedy_plan(problem: Problem) -> Plan | None:
                 for offer in eligible:
                     quantity = min(missing, available(offer))
                     before, after = primary[offer.id], primary[offer.id] + quantity
-                    if quantity <= 0 or line.region not in offer.shipping_cents or after < offer.moq:
+                    if quantity <= 0 or line.region not in offer.shipping_cents:
                         continue
-                    # What the offer's cost grows by, so a tier reached for everything counts as a saving.
-                    added = offer.unit_cents(after) * after - offer.unit_cents(before) * before
+                    added = _goods_cents(offer, after) - _goods_cents(offer, before)
                     added += offer.shipping_cents[line.region] * quantity + (offer.fixed_cents if before == 0 else 0)
-                    # Covering the rest of the line comes first: a small remainder may fit no offer's moq.
-                    choices.append((quantity < missing, added / quantity, offer.id, offer, quantity))
+                    # Reaching the moq comes first, then covering the rest of the line (a small remainder may fit
+                    # no offer's moq), then the landed cost.
+                    choices.append((after < offer.moq, quantity < missing, added / quantity, offer.id, offer, quantity))
                 if not choices:
                     return None
                 *_, offer, quantity = min(choices)
@@ -66,9 +68,18 @@ def greedy_plan(problem: Problem) -> Plan | None:
         for offer, quantity in chosen:
             reserves.append(Reserve(package=package.id, offer=offer.id, quantity=quantity))
             take(offer, quantity)
+    if any(0 < primary[offer.id] < offer.moq for offer in problem.offers):
+        return None
     plan = Plan(status=PlanStatus.FEASIBLE, allocations=_merged(allocations), reserves=reserves)
     plan.total_cents = cost_cents(problem, plan)
     return plan
+
+
+def _goods_cents(offer: Offer, quantity: int) -> int:
+    """The tiered price of the offer's total, so a tier reached for everything counts as a saving. Below the
+    moq it is the moq's price: later packages may fill the offer up, or the plan fails at the end."""
+    charged = max(quantity, offer.moq) if quantity else 0
+    return offer.unit_cents(charged) * charged
 
 
 def _cheapest_backups(
