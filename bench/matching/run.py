@@ -149,7 +149,7 @@ def main() -> None:
             results.append(result)
             print(
                 f"{size.name} seed {seed}{' scarce' if scarce else ''}: {result.status} in {result.seconds:.1f} s, "
-                f"gap {100 * (result.gap or 0):.2f}%, {result.peak_mb:.0f} MB, "
+                f"gap {'-' if result.gap is None else f'{100 * result.gap:.2f}%'}, {result.peak_mb:.0f} MB, "
                 f"saving vs greedy {'-' if result.saving is None else f'{100 * result.saving:.1f}%'}",
                 file=sys.stderr,
                 flush=True,
