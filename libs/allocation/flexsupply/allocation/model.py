@@ -73,10 +73,10 @@ class Variables:
                         key = (package.id, line.region, offer.id)
                         allocation[key] = model.new_int_var(0, most(offer, line.quantity), f"x{key}")
                         demand_reachable[offer.id] += line.quantity
-                        serves.setdefault(
-                            (package.id, offer.supplier),
-                            model.new_bool_var(f"serves{package.id, offer.supplier}"),
-                        )
+                        if (package.id, offer.supplier) not in serves:
+                            serves[package.id, offer.supplier] = model.new_bool_var(
+                                f"serves{package.id, offer.supplier}"
+                            )
                 if package.backups > 0 and package.quantity > 0 and can_back_up(offer, package):
                     # More than the package's demand never helps, unless the moq asks for it.
                     key = (package.id, offer.id)
@@ -126,8 +126,8 @@ def add_minimum_order_quantities(model: CpModel, problem: Problem, variables: Va
         model.add(total >= offer.moq).only_enforce_if([used, *guard])
         model.add(total <= variables.upper_bound[offer.id] * used)
     for (_, _, offer_id), var in variables.allocation.items():
-        # Implied by the line above, but per allocation it tightens the LP bound on the fixed costs a lot
-        # (the strong formulation of facility location).
+        # Implied by the line above; per allocation it is facility location's strong formulation, whose LP
+        # relaxation charges fixed costs more fully.
         model.add(var <= _largest(var) * variables.offer_used[offer_id])
     offers = {offer.id: offer for offer in problem.offers}
     for (package_id, offer_id), reserved in variables.reserve.items():
