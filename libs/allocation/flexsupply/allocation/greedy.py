@@ -1,8 +1,8 @@
 """A greedy plan: the baseline the benchmark compares against, and the solver's starting point.
 
-One package at a time with capacity carried forward: each line takes the cheapest landed unit cost first
-(tier price at the resulting total, shipping, and the fixed cost spread over the units when the offer is
-new), then the package takes the cheapest backups that survive losing N - 1 of them.
+One package at a time, largest first, with capacity carried forward: each line takes the cheapest landed
+unit cost first (tier price at the resulting total, shipping, and the fixed cost spread over the units when
+the offer is new), then the package takes the cheapest backups that survive losing N - 1 of them.
 """
 
 from collections import defaultdict
