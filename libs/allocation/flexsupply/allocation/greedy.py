@@ -27,8 +27,9 @@ def greedy_plan(problem: Problem) -> Plan | None:
 
     def take(offer: Offer, quantity: int) -> None:
         offer_left[offer.id] -= quantity
-        if supplier_left[offer.supplier] is not None:
-            supplier_left[offer.supplier] -= quantity
+        supplier_capacity = supplier_left[offer.supplier]
+        if supplier_capacity is not None:
+            supplier_left[offer.supplier] = supplier_capacity - quantity
 
     # Largest first: a small package can then join an offer that a large one opened, whose moq it could not
     # reach alone.

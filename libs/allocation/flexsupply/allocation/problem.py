@@ -154,7 +154,8 @@ def describe_errors(error: ValidationError, data: Any) -> str:
 
 def _location(loc: tuple[int | str, ...], data: Any) -> str:
     """('offers', 2, 'moq') becomes 'offers[o-3].moq' when the third offer has id o-3."""
-    text, node = "", data
+    text: str = ""
+    node: Any = data
     for part in loc:
         item = node[part] if _indexable(node, part) else None
         if isinstance(part, int):
