@@ -1,6 +1,6 @@
 """The outbox relay and an actor's idempotency, on the real database (dramatiq delivers at least once)."""
 
-from uuid import UUID
+from uuid import UUID, uuid4
 
 import httpx
 import pytest
@@ -13,6 +13,24 @@ from flexsupply.kit.db import Database
 from flexsupply.suppliers import actors, webhooks
 from flexsupply.suppliers.models import DeliveryStatus, OutboxMessage, Supplier, WebhookDelivery
 from tests.support.fake_supplier import fake_supplier_server
+
+
+async def add_pending_delivery(database: Database, webhook_url: str, attempts: int = 0) -> UUID:
+    """A supplier with a webhook and one delivery for it not yet made, written straight to the database."""
+    async with database.transaction() as session:
+        supplier = Supplier(
+            name=f"Pending {uuid4().hex[:8]}",
+            contact_name="A",
+            contact_email="a@example.com",
+            regions=["ningbo"],
+            webhook_url=webhook_url,
+            webhook_secret="whsec_" + "A" * 43 + "=",
+        )
+        session.add(supplier)
+        await session.flush()
+        delivery = WebhookDelivery(supplier_id=supplier.id, event_type="test.event", payload={}, attempts=attempts)
+        session.add(delivery)
+    return delivery.id
 
 
 async def test_the_relay_sends_each_outbox_row_once_with_its_id_as_message_id(database_urls: dict[str, str]):
@@ -42,20 +60,7 @@ async def test_a_redelivered_webhook_message_is_sent_once(database_urls: dict[st
     database = Database(database_urls["suppliers"], pooled=False)
     try:
         with fake_supplier_server() as fake:
-            async with database.transaction() as session:
-                supplier = Supplier(
-                    name="Twice Co",
-                    contact_name="A",
-                    contact_email="a@example.com",
-                    regions=["ningbo"],
-                    webhook_url=fake.url,
-                    webhook_secret="whsec_" + "A" * 43 + "=",
-                )
-                session.add(supplier)
-                await session.flush()
-                delivery = WebhookDelivery(supplier_id=supplier.id, event_type="test.event", payload={"n": 1})
-                session.add(delivery)
-            delivery_id: UUID = delivery.id
+            delivery_id = await add_pending_delivery(database, fake.url)
 
             async with httpx.AsyncClient() as http:
                 await webhooks.deliver(database, http, delivery_id, max_attempts=3)
@@ -84,31 +89,19 @@ async def test_the_embedded_stack_requeues_deliveries_its_last_process_left_pend
     database = Database(database_urls["suppliers"], pooled=False)
     try:
         with fake_supplier_server() as fake:
-            async with database.transaction() as session:
-                supplier = Supplier(
-                    name="Left Pending",
-                    contact_name="A",
-                    contact_email="a@example.com",
-                    regions=["ningbo"],
-                    webhook_url=fake.url,
-                    webhook_secret="whsec_" + "B" * 43 + "=",
-                )
-                session.add(supplier)
-                await session.flush()
-                # As a process stopped mid-retry leaves it: one attempt made, its message gone with the queue.
-                delivery = WebhookDelivery(supplier_id=supplier.id, event_type="test.event", payload={}, attempts=1)
-                session.add(delivery)
+            # As a process stopped mid-retry leaves it: one attempt made, its message gone with the queue.
+            delivery_id = await add_pending_delivery(database, fake.url, attempts=1)
 
             app = embedded_app([load_service(name) for name in SERVICES], KitSettings(), worker_threads=None)
             async with running(app):
 
                 async def delivered() -> WebhookDelivery | None:
                     async with database.transaction() as session:
-                        stored = await session.get(WebhookDelivery, delivery.id)
+                        stored = await session.get(WebhookDelivery, delivery_id)
                     return stored if stored and stored.status is DeliveryStatus.DELIVERED else None
 
                 stored = await eventually(delivered)
         assert stored.attempts == 2
-        assert [request.headers["webhook-id"] for request in fake.received] == [str(delivery.id)]
+        assert [request.headers["webhook-id"] for request in fake.received] == [str(delivery_id)]
     finally:
         await database.dispose()

@@ -12,7 +12,7 @@ from standardwebhooks.webhooks import Webhook
 
 from flexsupply.kit.db import Database
 from tests.integration.conftest import eventually
-from tests.support.catalogue import create_supplier, ensure_regions, offer_body
+from tests.support.catalogue import create_supplier, ensure_regions, offer_body, supplier_body, supplier_names
 from tests.support.fake_supplier import fake_supplier_server
 
 KeyClient = Callable[[str], httpx.AsyncClient]
@@ -199,30 +199,18 @@ async def test_a_rejected_change_keeps_the_stored_offer(operator: httpx.AsyncCli
 
 async def test_a_supplier_with_unknown_regions_is_refused_and_not_stored(operator: httpx.AsyncClient):
     await ensure_regions(operator, "ningbo")
-    name = f"Ghost {uuid4().hex[:8]}"
-    body = {
-        "name": name,
-        "contact_name": "A",
-        "contact_email": "a@example.com",
-        "regions": ["ningbo", "atlantis"],
-    }
+    body = supplier_body(regions=["ningbo", "atlantis"])
 
     response = await operator.post("/api/v1/suppliers", json=body)
 
     assert response.status_code == 400
     assert response.json()["errors"][0]["field"] == "regions"
-    names = [s["name"] for s in (await operator.get("/api/v1/suppliers", params={"limit": 500})).json()]
-    assert name not in names
+    assert body["name"] not in await supplier_names(operator)
 
 
 async def test_a_repeated_idempotency_key_returns_the_first_result(operator: httpx.AsyncClient, as_key: KeyClient):
     await ensure_regions(operator, "ningbo")
-    body = {
-        "name": f"Retry {uuid4().hex[:8]}",
-        "contact_name": "A",
-        "contact_email": "a@example.com",
-        "regions": ["ningbo"],
-    }
+    body = supplier_body(regions=["ningbo"])
     headers = {"idempotency-key": f"create-{uuid4()}"}
 
     first = await operator.post("/api/v1/suppliers", json=body, headers=headers)
@@ -231,8 +219,7 @@ async def test_a_repeated_idempotency_key_returns_the_first_result(operator: htt
     assert (first.status_code, second.status_code) == (201, 200)
     assert second.headers["idempotent-replayed"] == "true"
     assert second.json() == first.json()
-    names = [s["name"] for s in (await operator.get("/api/v1/suppliers", params={"limit": 500})).json()]
-    assert names.count(body["name"]) == 1
+    assert (await supplier_names(operator)).count(body["name"]) == 1
     # The replayed key is the one issued first, and it works.
     assert (await as_key(second.json()["api_key"]["api_key"]).get("/api/v1/me")).status_code == 200
 
@@ -358,20 +345,14 @@ async def test_concurrent_repeats_of_one_idempotency_key_create_one_supplier(ope
     import asyncio
 
     await ensure_regions(operator, "ningbo")
-    body = {
-        "name": f"Race {uuid4().hex[:8]}",
-        "contact_name": "A",
-        "contact_email": "a@example.com",
-        "regions": ["ningbo"],
-    }
+    body = supplier_body(regions=["ningbo"])
     headers = {"idempotency-key": f"race-{uuid4()}"}
 
     answers = await asyncio.gather(*(operator.post("/api/v1/suppliers", json=body, headers=headers) for _ in range(4)))
 
     statuses = sorted(answer.status_code for answer in answers)
     assert statuses.count(201) == 1 and set(statuses) <= {200, 201, 409}, statuses
-    names = [s["name"] for s in (await operator.get("/api/v1/suppliers", params={"limit": 500})).json()]
-    assert names.count(body["name"]) == 1
+    assert (await supplier_names(operator)).count(body["name"]) == 1
 
 
 async def test_money_up_to_the_bound_is_stored_exactly(operator: httpx.AsyncClient, as_key: KeyClient):

@@ -28,15 +28,24 @@ async def ensure_regions(operator: httpx.AsyncClient, *codes: str) -> None:
         assert response.status_code == 200, response.text
 
 
-async def create_supplier(operator: httpx.AsyncClient, **changes: Any) -> dict[str, Any]:
-    """Register a supplier serving ningbo and shanghai; returns the whole answer (supplier, api_key, secret)."""
-    await ensure_regions(operator, "ningbo", "shanghai", "chengdu")
+def supplier_body(**changes: Any) -> dict[str, Any]:
+    """A supplier serving ningbo and shanghai, with a name no other test uses."""
     body = {
         "name": f"Workshop {uuid4().hex[:8]}",
         "contact_name": "Li Wei",
         "contact_email": "li.wei@example.com",
         "regions": ["ningbo", "shanghai"],
-    } | changes
-    response = await operator.post("/api/v1/suppliers", json=body)
+    }
+    return body | changes
+
+
+async def supplier_names(operator: httpx.AsyncClient) -> list[str]:
+    return [supplier["name"] for supplier in (await operator.get("/api/v1/suppliers", params={"limit": 500})).json()]
+
+
+async def create_supplier(operator: httpx.AsyncClient, **changes: Any) -> dict[str, Any]:
+    """Register a supplier; returns the whole answer (supplier, api_key, webhook_secret)."""
+    await ensure_regions(operator, "ningbo", "shanghai", "chengdu")
+    response = await operator.post("/api/v1/suppliers", json=supplier_body(**changes))
     assert response.status_code == 201, response.text
     return response.json()
