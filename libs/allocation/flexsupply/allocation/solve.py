@@ -37,7 +37,8 @@ def solve(problem: Problem, params: SolveParams | None = None) -> Plan:
     components = sorted(split_components(problem), key=_size)
     sizes = [_size(component) for component in components]
     budget_left = params.time_limit_seconds
-    deadline = started + params.time_limit_seconds
+    clock_factor = params.clock_limit_factor if params.deterministic else 1.0
+    deadline = started + params.time_limit_seconds * clock_factor
     outcomes = []
     for index, component in enumerate(components):
         budget = max(budget_left, 0.05) * sizes[index] / sum(sizes[index:])
