@@ -29,17 +29,26 @@ def match(
     problem_file: Annotated[Path, typer.Argument(help="A matching problem in the contract's JSON.")],
     time_limit: Annotated[float, typer.Option("--time-limit", min=0.1, help="Seconds the solver may search.")] = 30.0,
     json_output: Annotated[bool, typer.Option("--json", help="Print only the plan's JSON.")] = False,
+    parallel: Annotated[
+        bool,
+        typer.Option(
+            "--parallel",
+            help="Search on 2 threads, stopped by the clock: often a smaller gap on large problems, "
+            "but two runs may give different plans.",
+        ),
+    ] = False,
 ) -> None:
     """Find the least-cost plan for a matching problem; explain why when there is none.
 
-    Exit 0 for a plan, 2 for an invalid problem file, 3 when no plan exists.
+    Exit 0 for a plan, 2 for an invalid problem file, 3 when no plan exists, 4 when the time limit ran out
+    before any plan was found or disproved.
     """
     try:
         problem = load_problem(problem_file.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, InvalidProblem) as error:
         typer.echo(f"invalid problem {problem_file}: {error}", err=True)
         raise typer.Exit(EXIT_INVALID_PROBLEM) from error
-    plan = solve(problem, SolveParams(time_limit_seconds=time_limit))
+    plan = solve(problem, SolveParams(time_limit_seconds=time_limit, deterministic=not parallel, num_workers=2))
     if json_output:
         typer.echo(plan.model_dump_json(indent=2))
     else:

@@ -22,6 +22,13 @@ def test_json_output_is_the_plan_and_nothing_else() -> None:
     assert (plan["status"], plan["total_cents"], plan["bound_cents"]) == ("optimal", 3_538_250, 3_538_250)
 
 
+def test_the_parallel_search_finds_the_same_optimum() -> None:
+    result = runner.invoke(app, ["match", str(EXAMPLE), "--json", "--parallel", "--time-limit", "10"])
+    assert result.exit_code == 0
+    plan = json.loads(result.stdout)
+    assert (plan["status"], plan["total_cents"]) == ("optimal", 3_538_250)
+
+
 def test_tables_show_each_package_and_the_total() -> None:
     result = runner.invoke(app, ["match", str(EXAMPLE)], env={"COLUMNS": "160"})
     assert result.exit_code == 0
