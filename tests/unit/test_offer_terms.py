@@ -33,6 +33,10 @@ def test_a_tier_may_start_exactly_at_the_moq():
         ({"shipping_cents": {"ningbo": -1}}, "shipping_cents.ningbo"),
         ({"shipping_cents": {"Not A Region": 1}}, "shipping_cents.Not A Region.[key]"),
         ({"valid_from": "2026-12-01T00:00:00"}, "valid_from"),
+        (
+            {"capacity": 10**9, "moq": 10**9, "price_tiers": [{"min_quantity": 0, "unit_cents": 10**7}]},
+            "shipping_cents",
+        ),
     ],
 )
 def test_each_broken_rule_names_its_field(changes, field):

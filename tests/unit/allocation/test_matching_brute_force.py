@@ -159,8 +159,8 @@ def _resilient(package: Package, shares: dict, slots: list, reserved: tuple) -> 
 
 
 def _splits(total: int, parts: int) -> list[tuple[int, ...]]:
-    if parts == 0:
-        return []
+    if parts == 0:  # no offer serves the line: only an empty line is met
+        return [()] if total == 0 else []
     return [split for split in itertools.product(range(total + 1), repeat=parts) if sum(split) == total]
 
 

@@ -67,3 +67,24 @@ def test_a_moq_above_capacity_is_allowed() -> None:
 def test_text_that_is_not_json_is_rejected() -> None:
     with pytest.raises(InvalidProblem, match="not JSON"):
         load_problem("{")
+
+
+@pytest.mark.parametrize(
+    ("change", "named"),
+    [
+        ({"capacity": 10**10}, "capacity"),
+        ({"price_tiers": [{"min_quantity": 0, "unit_cents": 10**13}]}, "unit_cents"),
+        ({"price_tiers": [{"min_quantity": 0, "unit_cents": 10**12}], "capacity": 10**9}, "exact arithmetic"),
+    ],
+)
+def test_numbers_too_large_to_cost_exactly_are_refused_naming_the_offer(change: dict, named: str) -> None:
+    data = json.loads(EXAMPLE.read_text())
+    data["offers"][0] |= change
+    with pytest.raises(InvalidProblem) as raised:
+        load_problem(json.dumps(data))
+    assert "o-hakko-box" in str(raised.value) and named in str(raised.value)
+
+
+def test_deeply_nested_json_is_an_invalid_problem_not_a_crash() -> None:
+    with pytest.raises(InvalidProblem):
+        load_problem("[" * 100_000 + "]" * 100_000)

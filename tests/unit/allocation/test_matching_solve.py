@@ -90,6 +90,26 @@ def test_the_checker_finds_each_broken_rule(example: Problem, example_plan: Plan
     assert broken_rules(example, example_plan, reserves=one_backup) == {"rule 6"}
 
 
+def test_the_checker_finds_the_subtler_breaks(example: Problem, example_plan: Plan) -> None:
+    def changed(items: list, item_id: str, **update: object) -> list:
+        return [item.model_copy(update=update) if item.id == item_id else item for item in items]
+
+    # Rule 5: the plan reserves dp-bread on o-rumu-box, which must ship to both of dp-bread's regions.
+    ningbo_only = example.model_copy(
+        update={"offers": changed(example.offers, "o-rumu-box", shipping_cents={"ningbo": 350})}
+    )
+    assert "rule 5" in broken_rules(ningbo_only, example_plan)
+    # Rule 1: o-rumu-box ships to chengdu, but chengdu is not one of dp-bread's lines.
+    elsewhere = Allocation(package="dp-bread", offer="o-rumu-box", region="chengdu", quantity=150)
+    assert "rule 1" in broken_rules(example, example_plan, allocations=[*example_plan.allocations, elsewhere])
+    # Rule 4, supplier-wide: o-hakko-box's 600 units fit the offer but not a supplier capped at 500.
+    smaller = example.model_copy(update={"suppliers": changed(example.suppliers, "s-hakko", capacity=500)})
+    assert broken_rules(smaller, example_plan) == {"rule 4"}
+    # Rule 1: quantities are positive whole units, even in a plan built without validation.
+    negative = example_plan.allocations[0].model_copy(update={"quantity": -100})
+    assert "rule 1" in broken_rules(example, example_plan, allocations=[*example_plan.allocations, negative])
+
+
 def test_the_cost_is_recomputed_from_the_contract(example: Problem) -> None:
     plan = Plan(
         status=PlanStatus.FEASIBLE,

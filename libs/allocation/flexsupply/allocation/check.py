@@ -12,6 +12,9 @@ def violations(problem: Problem, plan: Plan) -> list[str]:
     packages = {package.id: package for package in problem.packages}
     found: list[str] = []
 
+    for item in [*plan.allocations, *plan.reserves]:  # rule 1 (and rule 3 for reserves): whole, positive
+        if not isinstance(item.quantity, int) or item.quantity <= 0:
+            found.append(f"rule 1: {item} is not a positive whole quantity")
     for allocation in plan.allocations:  # rule 1
         offer, package = offers.get(allocation.offer), packages.get(allocation.package)
         if offer is None or package is None:

@@ -3,9 +3,16 @@
 import json
 from collections import Counter
 from itertools import pairwise
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt, ValidationError, model_validator
+
+from flexsupply.contracts.offers import MAX_CENTS, MAX_COST_CENTS, MAX_UNITS
+
+# Bounds that keep every cost exact: CP-SAT works in 64-bit integers, and totals are reported as JSON numbers,
+# which many readers hold as doubles (exact to 2**53).
+Units = Annotated[int, Field(ge=0, le=MAX_UNITS)]
+Cents = Annotated[int, Field(ge=0, le=MAX_CENTS)]
 
 
 class _Strict(BaseModel):
@@ -14,27 +21,27 @@ class _Strict(BaseModel):
 
 
 class PriceTier(_Strict):
-    min_quantity: NonNegativeInt
-    unit_cents: NonNegativeInt
+    min_quantity: Units
+    unit_cents: Cents
 
 
 class Supplier(_Strict):
     id: str = Field(min_length=1)
-    capacity: NonNegativeInt | None = Field(default=None, description="Units across all offers; None: no limit.")
+    capacity: Units | None = Field(default=None, description="Units across all offers; None: no limit.")
 
 
 class Offer(_Strict):
     id: str = Field(min_length=1)
     supplier: str
     sku: str
-    moq: NonNegativeInt
-    capacity: NonNegativeInt
+    moq: Units
+    capacity: Units
     lead_time_days: NonNegativeInt
     quality: NonNegativeInt
-    fixed_cents: NonNegativeInt = 0
-    reserve_cents: NonNegativeInt = 0
+    fixed_cents: Cents = 0
+    reserve_cents: Cents = 0
     price_tiers: list[PriceTier] = Field(min_length=1)
-    shipping_cents: dict[str, NonNegativeInt]
+    shipping_cents: dict[str, Cents]
 
     @model_validator(mode="after")
     def _tiers_ascend_from_moq(self) -> "Offer":
@@ -43,6 +50,9 @@ class Offer(_Strict):
             raise ValueError(f"price_tiers: min_quantity must strictly increase, got {minimums}")
         if minimums[0] > self.moq:
             raise ValueError(f"price_tiers: the first tier starts at {minimums[0]}, above the moq {self.moq}")
+        per_unit = max(tier.unit_cents for tier in self.price_tiers) + max(self.shipping_cents.values(), default=0)
+        if (per_unit + self.reserve_cents) * self.capacity + self.fixed_cents > MAX_COST_CENTS:
+            raise ValueError(f"prices times capacity exceed {MAX_COST_CENTS} cents, beyond exact arithmetic")
         return self
 
     def unit_cents(self, quantity: int) -> int:
@@ -53,7 +63,7 @@ class Offer(_Strict):
 
 class PackageLine(_Strict):
     region: str = Field(min_length=1)
-    quantity: NonNegativeInt
+    quantity: Units
 
 
 class Package(_Strict):
@@ -135,7 +145,7 @@ def load_problem(text: str) -> Problem:
     """Parse and validate a problem's JSON, naming items by id rather than list position in errors."""
     try:
         data = json.loads(text)
-    except json.JSONDecodeError as error:
+    except (json.JSONDecodeError, RecursionError) as error:
         raise InvalidProblem(f"not JSON: {error}") from error
     try:
         return Problem.model_validate(data)

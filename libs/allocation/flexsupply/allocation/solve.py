@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from ortools.sat.python.cp_model import FEASIBLE, INFEASIBLE, MODEL_INVALID, OPTIMAL, CpModel, CpSolver
 
+from flexsupply.allocation.check import cost_cents
 from flexsupply.allocation.explain import explain, necessary_conditions
 from flexsupply.allocation.greedy import greedy_plan
 from flexsupply.allocation.model import Variables, build_model, hint_plan
@@ -101,6 +102,12 @@ def solve_component(problem: Problem, params: SolveParams, budget_seconds: float
         hint_plan(model, problem, variables, start.allocations, start.reserves)
     outcome = run(model, variables, params, budget_seconds - spent, deadline)
     outcome.spent_seconds += spent
+    if outcome.status in (PlanStatus.OPTIMAL, PlanStatus.FEASIBLE):
+        # CP-SAT reports its objective as a double; the contract's integer formula is exact at any size.
+        found = Plan(status=outcome.status, allocations=outcome.allocations, reserves=outcome.reserves)
+        outcome.total_cents = cost_cents(problem, found)
+        if outcome.status == PlanStatus.OPTIMAL:
+            outcome.bound_cents = outcome.total_cents
     if outcome.status == PlanStatus.UNKNOWN and start is not None:  # CP-SAT found no plan in time
         outcome.status, outcome.total_cents = PlanStatus.FEASIBLE, start.total_cents
         outcome.allocations, outcome.reserves = start.allocations, start.reserves

@@ -10,8 +10,10 @@ from pydantic import AwareDatetime, StringConstraints, ValidationInfo, field_val
 from sqlalchemy import BigInteger
 from sqlmodel import Field, SQLModel
 
-MAX_UNITS = 2**31 - 1  # whole units: fits every INTEGER column
-MAX_CENTS = 10**15  # minor units: a BIGINT column, far below where any solver coefficient could overflow
+# The optimizer's bounds (it imports them from here): the catalogue accepts nothing it cannot cost exactly.
+MAX_UNITS = 10**9  # whole units: fits every INTEGER column
+MAX_CENTS = 10**12  # minor units per unit or per order: a BIGINT column
+MAX_COST_CENTS = 2**53  # an offer's dearest use must stay exact in 64-bit solvers and in JSON doubles
 
 RegionCode = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,39}$")]
 Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
@@ -83,6 +85,17 @@ class OfferTerms(OfferScalars):
         if moq is not None and tiers[0].min_quantity > moq:
             raise ValueError(f"the first tier starts at {tiers[0].min_quantity}, above the moq {moq}")
         return tiers
+
+    @field_validator("shipping_cents")
+    @classmethod
+    def _costs_stay_exact(cls, shipping: dict[str, int], info: ValidationInfo) -> dict[str, int]:
+        tiers, capacity = info.data.get("price_tiers"), info.data.get("capacity")
+        if tiers and capacity is not None:
+            per_unit = max(tier.unit_cents for tier in tiers) + max(shipping.values(), default=0)
+            most = (per_unit + info.data.get("reserve_cents", 0)) * capacity + info.data.get("fixed_cents", 0)
+            if most > MAX_COST_CENTS:
+                raise ValueError(f"prices times capacity reach {most} cents, above {MAX_COST_CENTS}: too large to cost")
+        return shipping
 
     @field_validator("valid_until")
     @classmethod

@@ -5,6 +5,7 @@ message id (or on a business key) handles a re-sent row once.
 """
 
 import asyncio
+import contextlib
 import logging
 from datetime import datetime
 from typing import Any
@@ -66,15 +67,22 @@ async def relay_once(database: Database, table: type[OutboxMessageBase], broker:
 
 
 async def run_relay(
-    database: Database, table: type[OutboxMessageBase], broker: dramatiq.Broker, poll_seconds: float
+    database: Database,
+    table: type[OutboxMessageBase],
+    broker: dramatiq.Broker,
+    poll_seconds: float,
+    stop: asyncio.Event,
 ) -> None:
-    """Relay forever; a failure is logged and retried on the next tick, nothing is lost."""
-    while True:
+    """Relay until `stop` is set. A failure is logged and retried on the next tick, nothing is lost.
+
+    Stopping lets the current pass finish: a database call cancelled halfway would leave its driver thread
+    running after the event loop it reports to has gone (aiosqlite waits out SQLite's busy timeout).
+    """
+    while not stop.is_set():
         try:
-            while await relay_once(database, table, broker):
+            while await relay_once(database, table, broker) and not stop.is_set():
                 pass
-        except asyncio.CancelledError:
-            raise
         except Exception:
             log.exception("outbox relay failed; retrying in %.1fs", poll_seconds)
-        await asyncio.sleep(poll_seconds)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), poll_seconds)

@@ -20,6 +20,8 @@ from flexsupply.kit.idempotency import Idempotency, IdempotencyRecordBase
 from flexsupply.kit.settings import KitSettings
 
 log = logging.getLogger(__name__)
+# Longer than SQLite's busy timeout (kit.db), so a relay pass waiting for a lock can still finish.
+RELAY_STOP_SECONDS = 15.0
 Recovery = Callable[[AsyncSession], Awaitable[int]]
 
 # What handlers declare to receive the unit of work and the caller (litestar 3 needs dependencies marked).
@@ -51,15 +53,19 @@ def service_lifespan(
         database = Database(database_url)
         app.state[database_key(service)] = database
         register_check(app, service, "database", database.ping)
+        stop = asyncio.Event()
         relay = asyncio.create_task(
-            _recover_then_relay(service, settings, database, outbox_table, requeue_unfinished), name=f"{service}-outbox"
+            _recover_then_relay(service, settings, database, outbox_table, requeue_unfinished, stop),
+            name=f"{service}-outbox",
         )
         try:
             yield
         finally:
-            relay.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await relay
+            stop.set()
+            try:
+                await asyncio.wait_for(relay, RELAY_STOP_SECONDS)
+            except TimeoutError:
+                log.warning("%s: the outbox relay did not stop within %ss", service, RELAY_STOP_SECONDS)
             await database.dispose()
 
     return lifespan
@@ -71,9 +77,10 @@ async def _recover_then_relay(
     database: Database,
     outbox_table: type[outbox.OutboxMessageBase],
     requeue_unfinished: Recovery | None,
+    stop: asyncio.Event,
 ) -> None:
     """In the background, so that a database that is down delays recovery but not start-up (/health says why)."""
-    while requeue_unfinished is not None and is_in_memory():
+    while requeue_unfinished is not None and is_in_memory() and not stop.is_set():
         try:
             async with database.transaction() as session:
                 if requeued := await requeue_unfinished(session):
@@ -81,8 +88,9 @@ async def _recover_then_relay(
             break
         except Exception:
             log.exception("%s: could not re-queue unfinished work; retrying", service)
-            await asyncio.sleep(settings.outbox_poll_seconds * 10)
-    await outbox.run_relay(database, outbox_table, broker, settings.outbox_poll_seconds)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), settings.outbox_poll_seconds * 10)
+    await outbox.run_relay(database, outbox_table, broker, settings.outbox_poll_seconds, stop)
 
 
 def transaction_provider(service: str) -> Callable[[State], AsyncIterator[AsyncSession]]:
