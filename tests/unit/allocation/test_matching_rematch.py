@@ -84,3 +84,16 @@ def test_losing_a_supplier_the_plan_cannot_do_without_is_explained() -> None:
     again = rematch(example, solve(example, PARAMS), excluded_suppliers=["s-hakko"], params=PARAMS)
     assert again.status == PlanStatus.INFEASIBLE
     assert "Package dp-bread cannot be planned" in again.explanation[0]
+
+
+def test_a_plan_found_before_time_runs_out_is_kept() -> None:
+    """Keeping the awarded units is found first; a budget too small for the cheaper search still returns it."""
+    problem = load_problem((INSTANCES / "timed" / "generated-20-packages.json").read_text())
+    awarded = solve(problem, SolveParams(time_limit_seconds=5))
+    failed = problem.offer(awarded.allocations[0].offer).supplier
+    # A work budget that the first phase fits in and the second does not; the clock far enough away not to decide.
+    plan = rematch(problem, awarded, [failed], params=SolveParams(time_limit_seconds=0.3, clock_limit_factor=10))
+    assert plan.status == PlanStatus.FEASIBLE and plan.allocations
+    assert violations(problem, plan) == []
+    assert units_from(problem, plan, failed) == 0
+    assert plan.total_cents is not None and plan.total_cents > 0

@@ -12,6 +12,7 @@ from collections.abc import Iterable
 
 from ortools.sat.python.cp_model import LinearExpr
 
+from flexsupply.allocation.check import cost_cents
 from flexsupply.allocation.explain import explain
 from flexsupply.allocation.model import build_model, cost_expression, hint_plan
 from flexsupply.allocation.params import SolveParams
@@ -35,7 +36,8 @@ def rematch(
     many of `previous`'s allocated units as any such plan can."""
     params = params or SolveParams()
     started = time.perf_counter()
-    deadline = started + params.time_limit_seconds
+    clock_factor = params.clock_limit_factor if params.deterministic else 1.0
+    deadline = started + params.time_limit_seconds * clock_factor
     remaining = without_suppliers(problem, set(excluded_suppliers))
     model, variables = build_model(remaining)
 
@@ -63,15 +65,20 @@ def rematch(
     model.minimize(cost_expression(remaining, variables))
     hint_plan(model, remaining, variables, least_moved.allocations, least_moved.reserves)
     cheapest = run(model, variables, params, params.time_limit_seconds / 2, deadline)
-    total, bound = cheapest.total_cents or 0, cheapest.bound_cents or 0
-    return Plan(
-        status=cheapest.status,
-        total_cents=total,
-        bound_cents=bound,
-        allocations=cheapest.allocations,
-        reserves=cheapest.reserves,
-        gap=relative_gap(total, bound),
-        solve_seconds=time.perf_counter() - started,
+    if cheapest.status in (PlanStatus.OPTIMAL, PlanStatus.FEASIBLE):
+        status, found = cheapest.status, cheapest
+    else:  # no cheaper plan in time: the first phase's plan still keeps the most and is valid
+        status, found = PlanStatus.FEASIBLE, least_moved
+    plan = Plan(status=status, allocations=found.allocations, reserves=found.reserves)
+    total = cost_cents(remaining, plan)  # the contract's integer formula, exact at any size
+    bound = total if status == PlanStatus.OPTIMAL else cheapest.bound_cents
+    return plan.model_copy(
+        update={
+            "total_cents": total,
+            "bound_cents": bound,
+            "gap": None if bound is None else relative_gap(total, bound),
+            "solve_seconds": time.perf_counter() - started,
+        }
     )
 
 
