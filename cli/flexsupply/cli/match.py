@@ -10,6 +10,7 @@ from rich.table import Table
 
 from flexsupply.allocation import (
     InvalidProblem,
+    NoPlanInTime,
     Plan,
     PlanStatus,
     Problem,
@@ -21,7 +22,8 @@ from flexsupply.allocation import (
 
 EXIT_INVALID_PROBLEM = 2
 EXIT_INFEASIBLE = 3
-# Not in the contract: the time limit ran out before either a plan or a proof that none exists.
+# Not in the contract, which has no plan for this: the time limit ran out before either a plan or a proof that
+# none exists. Nothing goes to stdout, as for an invalid problem.
 EXIT_NO_ANSWER = 4
 
 
@@ -41,22 +43,25 @@ def match(
     """Find the least-cost plan for a matching problem; explain why when there is none.
 
     Exit 0 for a plan, 2 for an invalid problem file, 3 when no plan exists, 4 when the time limit ran out
-    before any plan was found or disproved.
+    before any plan was found or disproved. A command-line usage error also exits 2, as in any Click command,
+    and says so on stderr.
     """
     try:
         problem = load_problem(problem_file.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, InvalidProblem) as error:
         typer.echo(f"invalid problem {problem_file}: {error}", err=True)
         raise typer.Exit(EXIT_INVALID_PROBLEM) from error
-    plan = solve(problem, SolveParams(time_limit_seconds=time_limit, deterministic=not parallel, num_workers=2))
+    try:
+        plan = solve(problem, SolveParams(time_limit_seconds=time_limit, deterministic=not parallel, num_workers=2))
+    except NoPlanInTime as error:
+        typer.echo(str(error), err=True)
+        raise typer.Exit(EXIT_NO_ANSWER) from error
     if json_output:
         typer.echo(plan.model_dump_json(indent=2))
     else:
         print_plan(Console(), problem, plan)
     if plan.status == PlanStatus.INFEASIBLE:
         raise typer.Exit(EXIT_INFEASIBLE)
-    if plan.status == PlanStatus.UNKNOWN:
-        raise typer.Exit(EXIT_NO_ANSWER)
 
 
 def print_plan(console: Console, problem: Problem, plan: Plan) -> None:

@@ -1,8 +1,8 @@
 """`flexsupply match`: exit 0 with a plan, 2 for a bad problem file, 3 when no plan exists."""
 
 import json
-import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -48,6 +48,13 @@ def test_an_infeasible_problem_exits_3_with_its_explanation() -> None:
     assert plan["explanation"]
 
 
+def test_no_plan_within_the_time_limit_exits_4_with_nothing_on_stdout() -> None:
+    result = runner.invoke(app, ["match", str(INSTANCES / "timed" / "scarce-10-packages.json"), "--time-limit", "0.1"])
+    assert result.exit_code == 4
+    assert result.stdout == ""
+    assert "no plan was found within the 0.1 s time limit" in result.stderr
+
+
 @pytest.mark.parametrize(
     ("content", "message"),
     [
@@ -67,14 +74,15 @@ def test_a_bad_problem_file_exits_2_naming_the_problem(tmp_path: Path, content: 
     assert message in result.stderr
 
 
+# The console script the project installs beside this interpreter, whether uv is on PATH or not.
+INSTALLED = Path(sys.executable).parent / "flexsupply"
+
+
+def run_installed(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([str(INSTALLED), *args], capture_output=True, text=True, check=False, timeout=120)
+
+
 def test_the_installed_command_runs() -> None:
-    uv = shutil.which("uv")
-    assert uv is not None
-    done = subprocess.run(
-        [uv, "run", "--frozen", "flexsupply", "match", str(EXAMPLE), "--json"],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    done = run_installed("match", str(EXAMPLE), "--json")
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["total_cents"] == 3_538_250

@@ -51,6 +51,15 @@ def test_the_example_is_valid() -> None:
         ),
         (lambda d: d["packages"][0].update(lines=[]), "packages[dp-bread].lines: List should have at least 1 item"),
         (lambda d: d["offers"][0].update(capcity=5), "offers[o-hakko-box].capcity: Extra inputs are not permitted"),
+        # Whole units mean integers: no booleans, numeric strings or fractions coerced into quantities.
+        (lambda d: d["offers"][0].update(moq=True), "offers[o-hakko-box].moq: Input should be a valid integer"),
+        (lambda d: d["offers"][0].update(moq="100"), "offers[o-hakko-box].moq: Input should be a valid integer"),
+        (
+            lambda d: d["packages"][0]["lines"][0].update(quantity=2.0),
+            "packages[dp-bread].lines[0].quantity: Input should be a valid integer",
+        ),
+        (lambda d: d.pop("version"), "version: required; this engine reads version 1"),
+        (lambda d: d.update(version=2), "version: Input should be 1"),
     ],
 )
 def test_an_invalid_problem_is_rejected_naming_the_item(change, message: str) -> None:

@@ -4,7 +4,7 @@ from flexsupply.allocation.check import cost_breakdown, cost_cents, violations
 from flexsupply.allocation.explain import explain
 from flexsupply.allocation.greedy import greedy_plan
 from flexsupply.allocation.params import SolveParams
-from flexsupply.allocation.plan import Allocation, Plan, PlanStatus, Reserve
+from flexsupply.allocation.plan import Allocation, NoPlanInTime, Plan, PlanStatus, Reserve
 from flexsupply.allocation.problem import (
     InvalidProblem,
     Offer,
@@ -22,6 +22,7 @@ __all__ = [
     "Allocation",
     "ImpossibleFix",
     "InvalidProblem",
+    "NoPlanInTime",
     "Offer",
     "Package",
     "PackageLine",

@@ -9,9 +9,18 @@ class PlanStatus(StrEnum):
     OPTIMAL = "optimal"  # proved least cost
     FEASIBLE = "feasible"  # a plan, not proved optimal within the time limit
     INFEASIBLE = "infeasible"  # proved that no plan exists
-    # Not in the contract: the time limit ran out before any plan or proof. Rare; the greedy start usually
-    # gives a plan.
-    UNKNOWN = "unknown"
+
+
+class NoPlanInTime(RuntimeError):
+    """The time limit ran out before any plan was found or proved impossible: not a plan of the contract,
+    so an error. Rare: the greedy and backup-free starts usually give a plan at once."""
+
+    def __init__(self, time_limit_seconds: float) -> None:
+        super().__init__(
+            f"no plan was found within the {time_limit_seconds:g} s time limit, nor a proof that none exists; "
+            "allow more time"
+        )
+        self.time_limit_seconds = time_limit_seconds
 
 
 class Allocation(BaseModel):
@@ -39,7 +48,7 @@ class Plan(BaseModel):
 
     @property
     def has_plan(self) -> bool:
-        return self.status in (PlanStatus.OPTIMAL, PlanStatus.FEASIBLE)
+        return self.status != PlanStatus.INFEASIBLE
 
     def allocated(self, package_id: str, region: str) -> int:
         return sum(

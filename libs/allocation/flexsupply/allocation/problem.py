@@ -147,8 +147,11 @@ def load_problem(text: str) -> Problem:
         data = json.loads(text)
     except (json.JSONDecodeError, RecursionError) as error:
         raise InvalidProblem(f"not JSON: {error}") from error
+    if isinstance(data, dict) and "version" not in data:
+        raise InvalidProblem("version: required; this engine reads version 1")
     try:
-        return Problem.model_validate(data)
+        # Strict: a file saying `true` or "7" or 7.5 for a quantity is wrong, not something to guess at.
+        return Problem.model_validate(data, strict=True)
     except ValidationError as error:
         raise InvalidProblem(describe_errors(error, data)) from error
 

@@ -16,7 +16,7 @@ from flexsupply.allocation.check import cost_cents
 from flexsupply.allocation.explain import explain
 from flexsupply.allocation.model import build_model, cost_expression, hint_plan
 from flexsupply.allocation.params import SolveParams
-from flexsupply.allocation.plan import Allocation, Plan, PlanStatus, relative_gap
+from flexsupply.allocation.plan import Allocation, NoPlanInTime, Plan, PlanStatus, relative_gap
 from flexsupply.allocation.problem import Problem
 from flexsupply.allocation.solve import run
 
@@ -33,7 +33,7 @@ def rematch(
     params: SolveParams | None = None,
 ) -> Plan:
     """The least-cost plan without `excluded_suppliers`, containing every `fixed` allocation, that keeps as
-    many of `previous`'s allocated units as any such plan can."""
+    many of `previous`'s allocated units as any such plan can. Raises NoPlanInTime."""
     params = params or SolveParams()
     started = time.perf_counter()
     clock_factor = params.clock_limit_factor if params.deterministic else 1.0
@@ -58,14 +58,16 @@ def rematch(
     moved = sum(previously.values()) - LinearExpr.sum(kept)
     model.minimize(moved)
     least_moved = run(model, variables, params, params.time_limit_seconds / 2, deadline)
-    if least_moved.status not in (PlanStatus.OPTIMAL, PlanStatus.FEASIBLE):
-        return _no_plan(remaining, least_moved.status, fixed, time.perf_counter() - started)
+    if least_moved.status is None:
+        raise NoPlanInTime(params.time_limit_seconds)
+    if least_moved.status == PlanStatus.INFEASIBLE:
+        return _no_plan(remaining, fixed, time.perf_counter() - started)
 
     model.add(moved <= (least_moved.total_cents or 0))
     model.minimize(cost_expression(remaining, variables))
     hint_plan(model, remaining, variables, least_moved.allocations, least_moved.reserves)
     cheapest = run(model, variables, params, params.time_limit_seconds / 2, deadline)
-    if cheapest.status in (PlanStatus.OPTIMAL, PlanStatus.FEASIBLE):
+    if cheapest.status is PlanStatus.OPTIMAL or cheapest.status is PlanStatus.FEASIBLE:
         status, found = cheapest.status, cheapest
     else:  # no cheaper plan in time: the first phase's plan still keeps the most and is valid
         status, found = PlanStatus.FEASIBLE, least_moved
@@ -97,10 +99,7 @@ def without_suppliers(problem: Problem, supplier_ids: set[str]) -> Problem:
     )
 
 
-def _no_plan(problem: Problem, status: PlanStatus, fixed: list[Allocation], solve_seconds: float) -> Plan:
-    if status != PlanStatus.INFEASIBLE:
-        reasons = ["No plan was found within the time limit."]
-        return Plan(status=status, explanation=reasons, solve_seconds=solve_seconds)
+def _no_plan(problem: Problem, fixed: list[Allocation], solve_seconds: float) -> Plan:
     reasons = explain(problem)
     if fixed:
         listed = ", ".join(f"{a.quantity} {a.package} {a.region} from {a.offer}" for a in fixed)
