@@ -11,3 +11,4 @@ import os
 os.environ.setdefault("FLEXSUPPLY_BROKER_URL", "stub://")
 os.environ.setdefault("FLEXSUPPLY_OPERATOR_TOKEN", "test-operator-token")
 os.environ["FLEXSUPPLY_OUTBOX_POLL_SECONDS"] = "0.05"
+os.environ.setdefault("FLEXSUPPLY_WEBHOOK_RETRY_SECONDS", "0.5")

@@ -1,5 +1,6 @@
 """The outbox relay and an actor's idempotency, on the real database (dramatiq delivers at least once)."""
 
+from datetime import timedelta
 from uuid import UUID, uuid4
 
 import httpx
@@ -8,9 +9,11 @@ from dramatiq import Message
 from dramatiq.brokers.stub import StubBroker
 from sqlmodel import col, select
 
+from flexsupply.contracts.events import WebhookDue
 from flexsupply.kit import outbox
+from flexsupply.kit.clock import utc_now
 from flexsupply.kit.db import Database
-from flexsupply.suppliers import actors, webhooks
+from flexsupply.suppliers import webhooks
 from flexsupply.suppliers.models import DeliveryStatus, OutboxMessage, Supplier, WebhookDelivery
 from tests.support.fake_supplier import fake_supplier_server
 
@@ -33,22 +36,33 @@ async def add_pending_delivery(database: Database, webhook_url: str, attempts: i
     return delivery.id
 
 
-async def test_the_relay_sends_each_outbox_row_once_with_its_id_as_message_id(database_urls: dict[str, str]):
+POLICY = webhooks.RetryPolicy(max_attempts=3, first_backoff_seconds=0.1, call_timeout_seconds=5)
+
+
+async def test_the_relay_sends_each_due_event_once_to_its_subscribers(database_urls: dict[str, str]):
     database = Database(database_urls["suppliers"], pooled=False)
     broker = StubBroker()
+    event = WebhookDue(delivery_id=uuid4())
+    later = WebhookDue(delivery_id=uuid4())
     try:
         async with database.transaction() as session:
-            outbox.add(session, OutboxMessage, actors.deliver_webhook, "00000000-0000-0000-0000-000000000001")
+            outbox.publish(session, OutboxMessage, event)
+            outbox.publish(session, OutboxMessage, later, not_before=utc_now() + timedelta(hours=1))
         async with database.transaction() as session:
-            row = (await session.exec(select(OutboxMessage).order_by(col(OutboxMessage.created_at).desc()))).first()
-        assert row is not None and row.sent_at is None
+            rows = (await session.exec(select(OutboxMessage).order_by(col(OutboxMessage.created_at).desc()))).all()
+        row = next(r for r in rows if r.payload == event.model_dump(mode="json"))
+        assert row.sent_at is None
 
         await outbox.relay_once(database, OutboxMessage, broker)
         await outbox.relay_once(database, OutboxMessage, broker)
 
-        queued = [Message.decode(data) for data in broker.queues[actors.deliver_webhook.queue_name].queue]
-        sent = [message for message in queued if message.message_id == str(row.id)]
+        queued = [Message.decode(data) for data in broker.queues["suppliers.webhooks"].queue]
+        sent = [message for message in queued if message.message_id == outbox.message_id(row.id, "suppliers.webhooks")]
         assert len(sent) == 1
+        assert sent[0].actor_name == "handle_suppliers_webhooks"
+        assert sent[0].args == (WebhookDue.name, event.model_dump(mode="json"), str(row.id))
+        # The event due in an hour waits in the database, not in the broker.
+        assert not any(message.args[1] == later.model_dump(mode="json") for message in queued)
         async with database.transaction() as session:
             stored = await session.get(OutboxMessage, row.id)
             assert stored is not None and stored.sent_at is not None
@@ -63,8 +77,8 @@ async def test_a_redelivered_webhook_message_is_sent_once(database_urls: dict[st
             delivery_id = await add_pending_delivery(database, fake.url)
 
             async with httpx.AsyncClient() as http:
-                await webhooks.deliver(database, http, delivery_id, max_attempts=3)
-                await webhooks.deliver(database, http, delivery_id, max_attempts=3)
+                await webhooks.deliver(database, http, delivery_id, POLICY)
+                await webhooks.deliver(database, http, delivery_id, POLICY)
 
         assert len(fake.received) == 1
         async with database.transaction() as session:

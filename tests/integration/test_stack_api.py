@@ -58,11 +58,11 @@ async def test_the_suite_runs_on_the_servers_it_was_given(database_urls: dict[st
 
 
 async def test_health_is_503_naming_the_database_that_is_down(database_urls: dict[str, str]):
-    from flexsupply.suppliers.app import create_app
+    from flexsupply.suppliers.app import DESCRIPTION
     from flexsupply.suppliers.settings import SuppliersSettings
 
     unreachable = "postgresql+asyncpg://nobody@127.0.0.1:9/nothing"
-    app = create_app(SuppliersSettings(FLEXSUPPLY_SUPPLIERS_DATABASE_URL=unreachable))  # type: ignore[call-arg]
+    app = DESCRIPTION.app(SuppliersSettings(FLEXSUPPLY_SUPPLIERS_DATABASE_URL=unreachable))  # type: ignore[call-arg]
     async with (
         running(app),
         # httpx types the ASGI app narrower than litestar's (it is one at run time).

@@ -7,7 +7,7 @@ from rich.console import Console
 from rich.table import Table
 
 from flexsupply.cli.match import match
-from flexsupply.cli.stack import ACTOR_MODULES, SERVICE_NAMES, ensure_operator_token, load_service
+from flexsupply.cli.stack import SERVICE_NAMES, actor_modules, ensure_operator_token, load_service
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
 app.command()(match)
@@ -101,7 +101,7 @@ def worker(
     from dramatiq.cli import make_argument_parser
 
     _require_shared_broker()
-    args = ["flexsupply.kit.broker:broker", *ACTOR_MODULES, "-p", str(processes), "-t", str(threads)]
+    args = ["flexsupply.kit.broker:broker", *actor_modules(), "-p", str(processes), "-t", str(threads)]
     for queue in queues or []:
         args += ["-Q", queue]
     raise typer.Exit(dramatiq_main(make_argument_parser().parse_args(args)))

@@ -1,30 +1,36 @@
-"""The three services as the command line runs them: alone (distributed) or together (embedded)."""
+"""The three services as the command line runs them: alone (distributed) or together (embedded).
 
+Each service describes itself once (`flexsupply.<name>.app.DESCRIPTION`); this module only binds a description to
+its settings and puts several in one app.
+"""
+
+import importlib
 import os
 import secrets
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 from litestar import Litestar, Router
 from sqlalchemy import MetaData
 
 from flexsupply.kit.app import Lifespan, build_app
+from flexsupply.kit.service import KIT_ERRORS, ServiceDescription
 from flexsupply.kit.settings import KitSettings
 
 SERVICE_NAMES = ("suppliers", "matching", "fulfilment")
-# Modules that declare dramatiq actors; a worker imports them all.
-ACTOR_MODULES = ("flexsupply.suppliers.actors",)
 
 
 @dataclass(frozen=True)
 class Service:
-    name: str
+    description: ServiceDescription
     settings: Any
-    app_module: ModuleType
+
+    @property
+    def name(self) -> str:
+        return self.description.name
 
     @property
     def database_url(self) -> str:
@@ -32,40 +38,33 @@ class Service:
 
     @property
     def migrations(self) -> Path:
-        return self.app_module.MIGRATIONS
+        return self.description.migrations
 
     @property
     def metadata(self) -> MetaData:
-        return self.app_module.METADATA
+        return self.description.metadata
 
     def router(self) -> Router:
-        return self.app_module.create_router(self.settings)
+        return self.description.create_router(self.settings)
 
     def lifespan(self) -> Lifespan:
-        return self.app_module.create_lifespan(self.settings)
+        return self.description.lifespan(self.settings)
 
     def app(self) -> Litestar:
-        return self.app_module.create_app(self.settings)
+        return self.description.app(self.settings)
 
 
 def load_service(name: str) -> Service:
     """Import lazily: the broker is chosen from the environment when the first service module is imported."""
-    if name == "suppliers":
-        from flexsupply.suppliers import app as suppliers_app
-        from flexsupply.suppliers.settings import SuppliersSettings
+    if name not in SERVICE_NAMES:
+        raise ValueError(f"unknown service {name!r}; choose one of {', '.join(SERVICE_NAMES)}")
+    description: ServiceDescription = importlib.import_module(f"flexsupply.{name}.app").DESCRIPTION
+    return Service(description, description.settings())
 
-        return Service(name, SuppliersSettings(), suppliers_app)
-    if name == "matching":
-        from flexsupply.matching import app as matching_app
-        from flexsupply.matching.settings import MatchingSettings
 
-        return Service(name, MatchingSettings(), matching_app)
-    if name == "fulfilment":
-        from flexsupply.fulfilment import app as fulfilment_app
-        from flexsupply.fulfilment.settings import FulfilmentSettings
-
-        return Service(name, FulfilmentSettings(), fulfilment_app)
-    raise ValueError(f"unknown service {name!r}; choose one of {', '.join(SERVICE_NAMES)}")
+def actor_modules() -> list[str]:
+    """Every service's actor modules: a worker consumes them all."""
+    return [module for name in SERVICE_NAMES for module in load_service(name).description.actor_modules]
 
 
 def ensure_operator_token(settings: KitSettings) -> Path | None:
@@ -84,13 +83,11 @@ def ensure_operator_token(settings: KitSettings) -> Path | None:
 
 def start_worker(threads: int) -> Any:
     """A dramatiq worker in this process, consuming every service's queues from the configured broker."""
-    import importlib
-
     from dramatiq import Worker
 
     from flexsupply.kit.broker import broker
 
-    for module in ACTOR_MODULES:
+    for module in actor_modules():
         importlib.import_module(module)
     worker = Worker(broker, worker_timeout=100, worker_threads=threads)
     worker.start()
@@ -113,12 +110,37 @@ def embedded_worker_lifespan(threads: int) -> Lifespan:
     return lifespan
 
 
+def in_process_peers_lifespan(names: list[str]) -> Lifespan:
+    """The services' clients reach each other inside this app, from the web loop and from workers' loops."""
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        from flexsupply.kit.peers import serving_in_process
+
+        with serving_in_process(names, app):
+            yield
+
+    return lifespan
+
+
+def domain_errors(services: list[Service]) -> Mapping[type[Exception], int]:
+    errors: dict[type[Exception], int] = dict(KIT_ERRORS)
+    for service in services:
+        errors.update(service.description.domain_errors)
+    return errors
+
+
 def embedded_app(services: list[Service], settings: KitSettings, worker_threads: int | None = 4) -> Litestar:
     """The whole stack in one app: every router, every service's lifespan, and a worker unless told none."""
     worker = [embedded_worker_lifespan(worker_threads)] if worker_threads else []
     return build_app(
         title="flexsupply",
         routers=[service.router() for service in services],
-        lifespans=[*(service.lifespan() for service in services), *worker],
+        lifespans=[
+            in_process_peers_lifespan([service.name for service in services]),
+            *(service.lifespan() for service in services),
+            *worker,
+        ],
+        domain_errors=domain_errors(services),
         log_level=settings.log_level,
     )

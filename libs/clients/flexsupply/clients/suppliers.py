@@ -1,13 +1,22 @@
 """The suppliers service's API, as the other services call it."""
 
+import hashlib
+import time
 from collections.abc import Iterable
 from datetime import datetime
+from typing import Any
+from uuid import UUID
 
 import httpx
-import stamina
+from litestar.connection import ASGIConnection
 
-from flexsupply.clients.retrying import raise_for_transient, retry_decision
+from flexsupply.clients.retrying import call_peer
 from flexsupply.contracts.offers import EligibleOffers
+from flexsupply.kit.auth import API_KEY_PREFIX, Principal, Role
+from flexsupply.kit.peers import peer_client
+from flexsupply.kit.settings import KitSettings
+
+SERVICE = "suppliers"
 
 
 class SuppliersClient:
@@ -18,14 +27,13 @@ class SuppliersClient:
         self.attempts = attempts
         self.wait_initial_seconds = wait_initial_seconds
 
-    async def _get(self, path: str, params: dict[str, str | int | list[str]]) -> httpx.Response:
-        async for attempt in stamina.retry_context(
-            on=retry_decision, attempts=self.attempts, wait_initial=self.wait_initial_seconds, wait_max=5.0
-        ):
-            with attempt:
-                response = raise_for_transient(await self.http.get(path, params=params))
-                return response.raise_for_status()  # a 4xx is the caller's mistake: retry_decision says stop
-        raise AssertionError("stamina re-raises the last failure once attempts run out")
+    async def _send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        return await call_peer(
+            SERVICE,
+            lambda: self.http.request(method, path, **kwargs),
+            attempts=self.attempts,
+            wait_initial_seconds=self.wait_initial_seconds,
+        )
 
     async def eligible_offers(
         self, *, sku: str, needed_by: datetime, min_quality: int = 0, regions: Iterable[str] = ()
@@ -37,5 +45,46 @@ class SuppliersClient:
             "min_quality": min_quality,
             "regions": list(regions),
         }
-        response = await self._get("/api/v1/eligible-offers", params)
+        response = await self._send("GET", "/api/v1/eligible-offers", params=params)
         return EligibleOffers.model_validate_json(response.content)
+
+    async def supplier_for_api_key(self, api_key: str) -> UUID | None:
+        """Whose key this is, or None for an unknown or revoked key (asked of the service that keeps the keys)."""
+        response = await self._send("POST", "/api/v1/api-keys/introspect", json={"api_key": api_key})
+        supplier_id = response.json().get("supplier_id")
+        return UUID(supplier_id) if supplier_id else None
+
+
+class SupplierKeyIntrospection:
+    """Authenticates suppliers on services that do not keep their keys, by asking the suppliers service.
+
+    Answers are cached for a short while (keyed by a hash, never the key): a supplier polling its inbox costs one
+    call a minute, not one per request, and a revoked key stops working within `ttl_seconds`.
+    """
+
+    def __init__(self, settings: KitSettings, ttl_seconds: float = 30.0, max_entries: int = 10_000) -> None:
+        self.settings = settings
+        self.ttl_seconds = ttl_seconds
+        self.max_entries = max_entries
+        self._cache: dict[str, tuple[float, UUID | None]] = {}
+
+    async def __call__(self, connection: ASGIConnection[Any, Any, Any, Any], token: str) -> Principal | None:
+        if not token.startswith(f"{API_KEY_PREFIX}_"):
+            return None
+        supplier_id = await self.supplier_for(token)
+        return Principal(Role.SUPPLIER, supplier_id=supplier_id) if supplier_id else None
+
+    async def supplier_for(self, token: str) -> UUID | None:
+        key = hashlib.sha256(token.encode()).hexdigest()
+        now = time.monotonic()
+        cached = self._cache.get(key)
+        if cached is not None and cached[0] > now:
+            return cached[1]
+        async with peer_client(self.settings, SERVICE) as http:
+            supplier_id = await SuppliersClient(http, attempts=2).supplier_for_api_key(token)
+        if len(self._cache) >= self.max_entries:
+            self._cache = {k: v for k, v in self._cache.items() if v[0] > now}
+            if len(self._cache) >= self.max_entries:
+                self._cache.clear()
+        self._cache[key] = (now + self.ttl_seconds, supplier_id)
+        return supplier_id

@@ -12,3 +12,11 @@ class InvalidField(ValueError):
 
 class NotFound(LookupError):
     """The resource does not exist, or the caller may not see it."""
+
+
+class PeerUnavailable(RuntimeError):
+    """A service this one depends on cannot be reached now; try again later."""
+
+    def __init__(self, service: str, reason: str) -> None:
+        super().__init__(f"the {service} service is unavailable: {reason}")
+        self.service = service

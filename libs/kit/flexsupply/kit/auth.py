@@ -1,13 +1,14 @@
-"""Who is calling: operators and services carry the operator token, suppliers their own API key.
+"""Who is calling: operators and services carry the operator token, suppliers and group leaders their own API key.
 
-API keys look like `fsk_<key id>_<secret>`. Only a SHA-256 of the secret is stored: the secret has 256 random
-bits, so a slow password hash would add latency to every request and no safety.
+API keys look like `<prefix>_<key id>_<secret>`: `fsk` for a supplier (kept by the suppliers service), `flk` for a
+group leader (kept by the matching service, which owns communities). Only a SHA-256 of the secret is stored: the
+secret has 256 random bits, so a slow password hash would add latency to every request and no safety.
 """
 
 import hashlib
 import hmac
 import secrets
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -21,22 +22,37 @@ from litestar.middleware import AbstractAuthenticationMiddleware, Authentication
 from litestar.types import ASGIApp
 
 API_KEY_PREFIX = "fsk"
+LEADER_KEY_PREFIX = "flk"
 
 
 class Role(StrEnum):
     OPERATOR = "operator"
     SUPPLIER = "supplier"
+    LEADER = "leader"
 
 
 @dataclass(frozen=True)
 class Principal:
     role: Role
     supplier_id: UUID | None = None
+    leader_id: UUID | None = None
+    community_id: UUID | None = None
 
     @property
     def scope(self) -> str:
         """What idempotency keys and audit lines are scoped to."""
-        return f"{self.role}:{self.supplier_id or ''}"
+        return f"{self.role}:{self.supplier_id or self.leader_id or ''}"
+
+    @property
+    def actor(self) -> str:
+        """Who did it, as recorded in histories."""
+        return self.scope.rstrip(":")
+
+    def require_leader(self) -> UUID:
+        """The caller's community: only a group leader, with their own key, may do this."""
+        if self.role is not Role.LEADER or self.community_id is None:
+            raise PermissionDeniedException("only a group leader, with their own key, may do this")
+        return self.community_id
 
     def require_operator(self) -> None:
         if self.role is not Role.OPERATOR:
@@ -59,15 +75,15 @@ def hash_secret(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-def issue_api_key() -> IssuedApiKey:
+def issue_api_key(prefix: str = API_KEY_PREFIX) -> IssuedApiKey:
     key_id, secret = uuid4(), secrets.token_urlsafe(32)
-    return IssuedApiKey(key_id=key_id, token=f"{API_KEY_PREFIX}_{key_id.hex}_{secret}", secret_hash=hash_secret(secret))
+    return IssuedApiKey(key_id=key_id, token=f"{prefix}_{key_id.hex}_{secret}", secret_hash=hash_secret(secret))
 
 
-def parse_api_key(token: str) -> tuple[UUID, str] | None:
+def parse_api_key(token: str, expected_prefix: str = API_KEY_PREFIX) -> tuple[UUID, str] | None:
     prefix, _, rest = token.partition("_")
     key_hex, _, secret = rest.partition("_")
-    if prefix != API_KEY_PREFIX or not secret:
+    if prefix != expected_prefix or not secret:
         return None
     try:
         return UUID(hex=key_hex), secret
@@ -82,7 +98,7 @@ def secret_matches(secret: str, stored_hash: str) -> bool:
 def bearer_token(connection: ASGIConnection[Any, Any, Any, Any]) -> str:
     scheme, _, token = connection.headers.get("authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not token:
-        raise NotAuthorizedException("send 'Authorization: Bearer <operator token or supplier API key>'")
+        raise NotAuthorizedException("send 'Authorization: Bearer <operator token, supplier or leader API key>'")
     return token.strip()
 
 
@@ -90,33 +106,30 @@ def is_operator_token(token: str, operator_token: str) -> bool:
     return hmac.compare_digest(token.encode(), operator_token.encode())
 
 
-SupplierResolver = Callable[[ASGIConnection[Any, Any, Any, Any], str], Awaitable[UUID | None]]
+# Turns a bearer token into the caller, or None when this resolver does not know it.
+Resolver = Callable[[ASGIConnection[Any, Any, Any, Any], str], Awaitable[Principal | None]]
 
 
 class BearerAuthentication(AbstractAuthenticationMiddleware):
     """Who is calling (401 when nobody we know); what they may do is each handler's guard (403)."""
 
-    def __init__(
-        self, app: ASGIApp, operator_token: Callable[[], str], resolve_supplier: SupplierResolver | None
-    ) -> None:
+    def __init__(self, app: ASGIApp, operator_token: Callable[[], str], resolvers: Sequence[Resolver]) -> None:
         super().__init__(app)
         self.operator_token = operator_token
-        self.resolve_supplier = resolve_supplier
+        self.resolvers = resolvers
 
     async def authenticate_request(self, connection: ASGIConnection[Any, Any, Any, Any]) -> AuthenticationResult:
         token = bearer_token(connection)
         if is_operator_token(token, self.operator_token()):
             return AuthenticationResult(user=Principal(Role.OPERATOR), auth=None)
-        supplier_id = await self.resolve_supplier(connection, token) if self.resolve_supplier else None
-        if supplier_id is None:
-            raise NotAuthorizedException("the token or API key is unknown or revoked")
-        return AuthenticationResult(user=Principal(Role.SUPPLIER, supplier_id), auth=None)
+        for resolve in self.resolvers:
+            if (principal := await resolve(connection, token)) is not None:
+                return AuthenticationResult(user=principal, auth=None)
+        raise NotAuthorizedException("the token or API key is unknown or revoked")
 
 
-def bearer_authentication(
-    operator_token: Callable[[], str], resolve_supplier: SupplierResolver | None = None
-) -> DefineMiddleware:
-    return DefineMiddleware(BearerAuthentication, operator_token=operator_token, resolve_supplier=resolve_supplier)
+def bearer_authentication(operator_token: Callable[[], str], *resolvers: Resolver) -> DefineMiddleware:
+    return DefineMiddleware(BearerAuthentication, operator_token=operator_token, resolvers=resolvers)
 
 
 def operators_only(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
@@ -125,6 +138,10 @@ def operators_only(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteH
 
 def suppliers_only(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
     connection.user.require_supplier()
+
+
+def leaders_only(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    connection.user.require_leader()
 
 
 async def provide_caller(request: Request[Principal, Any, Any]) -> Principal:

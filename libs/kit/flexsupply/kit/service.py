@@ -1,19 +1,32 @@
-"""What every service's shell shares: its database in app state, its outbox relay, its unit of work."""
+"""One description per service, read by `up`, `serve`, `migrate`, `worker` and the tests alike.
+
+A service says what it is once (its settings, router, tables, migrations, actors, sweepers and domain errors);
+the shell around it is the same everywhere: its database in app state, its outbox relay, its sweepers and its unit
+of work.
+"""
 
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
 
-from litestar import Litestar
+from litestar import Litestar, Router
 from litestar.datastructures import State
 from litestar.di import NamedDependency
+from sqlalchemy import MetaData
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from flexsupply.contracts.errors import PeerUnavailable
 from flexsupply.kit import outbox
+from flexsupply.kit.app import Lifespan, build_app
 from flexsupply.kit.auth import Principal
 from flexsupply.kit.broker import broker, is_in_memory
+from flexsupply.kit.clock import utc_now
 from flexsupply.kit.db import Database
 from flexsupply.kit.health import register_check
 from flexsupply.kit.idempotency import Idempotency, IdempotencyRecordBase
@@ -22,12 +35,44 @@ from flexsupply.kit.settings import KitSettings
 log = logging.getLogger(__name__)
 # Longer than SQLite's busy timeout (kit.db), so a relay pass waiting for a lock can still finish.
 RELAY_STOP_SECONDS = 15.0
-Recovery = Callable[[AsyncSession], Awaitable[int]]
+# Owed work whose message may be lost: given the cut-off, publish again what was due before it and is not done.
+Sweeper = Callable[[AsyncSession, datetime], Awaitable[int]]
 
 # What handlers declare to receive the unit of work and the caller (litestar 3 needs dependencies marked).
 Transaction = NamedDependency[AsyncSession]
 Caller = NamedDependency[Principal]
 Idempotent = NamedDependency[Idempotency]
+
+# Errors every service answers the same way.
+KIT_ERRORS: Mapping[type[Exception], int] = {PeerUnavailable: 503}
+
+
+@dataclass(frozen=True)
+class ServiceDescription:
+    name: str
+    title: str
+    settings: Callable[[], Any]  # a KitSettings subclass with a `database_url`
+    create_router: Callable[[Any], Router]
+    metadata: MetaData
+    migrations: Path
+    outbox_table: type[outbox.OutboxMessageBase]
+    actor_modules: tuple[str, ...] = ()
+    sweepers: tuple[Sweeper, ...] = ()
+    domain_errors: Mapping[type[Exception], int] = field(default_factory=dict)
+
+    def lifespan(self, settings: Any) -> Lifespan:
+        return service_lifespan(self.name, settings, settings.database_url, self.outbox_table, self.sweepers)
+
+    def app(self, settings: Any = None) -> Litestar:
+        if settings is None:
+            settings = self.settings()
+        return build_app(
+            title=self.title,
+            routers=[self.create_router(settings)],
+            lifespans=[self.lifespan(settings)],
+            domain_errors={**KIT_ERRORS, **self.domain_errors},
+            log_level=settings.log_level,
+        )
 
 
 def database_key(service: str) -> str:
@@ -39,13 +84,9 @@ def service_lifespan(
     settings: KitSettings,
     database_url: str,
     outbox_table: type[outbox.OutboxMessageBase],
-    requeue_unfinished: Recovery | None = None,
+    sweepers: Sequence[Sweeper] = (),
 ) -> Callable[[Litestar], AbstractAsyncContextManager[None]]:
-    """Open the service's database, watch it in /health and relay its outbox while the app runs.
-
-    With the in-process broker, the queue (and every retry waiting in it) died with the last process:
-    `requeue_unfinished` writes what is still unfinished to the outbox again. Actors are idempotent, so this is safe.
-    """
+    """Open the service's database, watch it in /health, relay its outbox and sweep its owed work while it runs."""
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
@@ -54,43 +95,52 @@ def service_lifespan(
         app.state[database_key(service)] = database
         register_check(app, service, "database", database.ping)
         stop = asyncio.Event()
-        relay = asyncio.create_task(
-            _recover_then_relay(service, settings, database, outbox_table, requeue_unfinished, stop),
-            name=f"{service}-outbox",
-        )
+        tasks = [
+            asyncio.create_task(
+                outbox.run_relay(database, outbox_table, broker, settings.outbox_poll_seconds, stop),
+                name=f"{service}-outbox",
+            )
+        ]
+        if sweepers:
+            tasks.append(
+                asyncio.create_task(run_sweepers(service, settings, database, sweepers, stop), name=f"{service}-sweep")
+            )
         try:
             yield
         finally:
             stop.set()
-            try:
-                await asyncio.wait_for(relay, RELAY_STOP_SECONDS)
-            except TimeoutError:
-                log.warning("%s: the outbox relay did not stop within %ss", service, RELAY_STOP_SECONDS)
+            _, pending = await asyncio.wait(tasks, timeout=RELAY_STOP_SECONDS)
+            for task in pending:
+                log.warning("%s: %s did not stop within %ss", service, task.get_name(), RELAY_STOP_SECONDS)
+                task.cancel()
             await database.dispose()
 
     return lifespan
 
 
-async def _recover_then_relay(
-    service: str,
-    settings: KitSettings,
-    database: Database,
-    outbox_table: type[outbox.OutboxMessageBase],
-    requeue_unfinished: Recovery | None,
-    stop: asyncio.Event,
+async def sweep_once(database: Database, sweepers: Sequence[Sweeper], overdue_before: datetime) -> int:
+    swept = 0
+    for sweeper in sweepers:
+        async with database.transaction() as session:
+            swept += await sweeper(session, overdue_before)
+    return swept
+
+
+async def run_sweepers(
+    service: str, settings: KitSettings, database: Database, sweepers: Sequence[Sweeper], stop: asyncio.Event
 ) -> None:
-    """In the background, so that a database that is down delays recovery but not start-up (/health says why)."""
-    while requeue_unfinished is not None and is_in_memory() and not stop.is_set():
+    """Publish again the owed work whose message was lost: a worker killed mid-task, a broker that keeps a dead
+    worker's messages (Redis), or the in-process queue of the last run (then at once: nothing else can hold it)."""
+    grace = timedelta(seconds=0 if is_in_memory() else settings.sweep_grace_seconds)
+    while not stop.is_set():
         try:
-            async with database.transaction() as session:
-                if requeued := await requeue_unfinished(session):
-                    log.info("%s: re-queued %d unfinished jobs lost with the in-process queue", service, requeued)
-            break
+            if swept := await sweep_once(database, sweepers, utc_now() - grace):
+                log.info("%s: re-sent %d overdue jobs", service, swept)
         except Exception:
-            log.exception("%s: could not re-queue unfinished work; retrying", service)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), settings.outbox_poll_seconds * 10)
-    await outbox.run_relay(database, outbox_table, broker, settings.outbox_poll_seconds, stop)
+            log.exception("%s: sweeping owed work failed; retrying", service)
+        grace = timedelta(seconds=settings.sweep_grace_seconds)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), settings.sweep_seconds)
 
 
 def transaction_provider(service: str) -> Callable[[State], AsyncIterator[AsyncSession]]:

@@ -26,9 +26,21 @@ class KitSettings(BaseSettings):
     http_timeout_seconds: float = Field(default=10.0, gt=0)
     outbox_poll_seconds: float = Field(default=0.5, gt=0)
     log_level: str = "INFO"
+    sweep_seconds: float = Field(default=15.0, gt=0, description="How often owed work is checked for lost messages.")
+    sweep_grace_seconds: float = Field(
+        default=60.0, ge=0, description="How long owed work may be overdue before its message is sent again."
+    )
+    suppliers_url: str | None = Field(default=None, description="Base URL of the suppliers service (distributed).")
+    matching_url: str | None = Field(default=None, description="Base URL of the matching service (distributed).")
+    fulfilment_url: str | None = Field(default=None, description="Base URL of the fulfilment service (distributed).")
 
     def sqlite_url(self, service: str) -> str:
         return f"sqlite+aiosqlite:///{(self.data_dir / f'{service}.db').resolve()}"
+
+    def peer_url(self, service: str) -> str | None:
+        return {"suppliers": self.suppliers_url, "matching": self.matching_url, "fulfilment": self.fulfilment_url}[
+            service
+        ]
 
     def require_operator_token(self) -> str:
         if self.operator_token is None:

@@ -1,30 +1,30 @@
-"""Background work of the suppliers service: ids in, idempotent, settings and engines made on the worker's loop."""
+"""Background work of the suppliers service: events in, idempotent, settings and engines made on the worker's loop."""
 
 from uuid import UUID
 
-import dramatiq
-
-from flexsupply.kit.broker import broker
+from flexsupply.contracts.events import SupplierNotice, WebhookDue
 from flexsupply.kit.db import database_for_current_loop
+from flexsupply.kit.events import Consumer
 from flexsupply.kit.http import create_http_client
-from flexsupply.suppliers import webhooks
+from flexsupply.suppliers import services, webhooks
 from flexsupply.suppliers.settings import SuppliersSettings
 
+# Retries of a delivery are scheduled by the delivery row (webhooks.py), not by the broker: these cover crashes.
+webhook_queue = Consumer("suppliers.webhooks", max_retries=3, min_backoff=1_000, max_backoff=30_000, time_limit=60_000)
+event_queue = Consumer("suppliers.events", max_retries=10, min_backoff=1_000, max_backoff=300_000, time_limit=60_000)
 
-@dramatiq.actor(
-    broker=broker,
-    queue_name="suppliers.webhooks",
-    max_retries=20,  # the delivery's own attempt count decides when to give up
-    min_backoff=1_000,
-    max_backoff=300_000,
-    time_limit=60_000,
-)
-async def deliver_webhook(delivery_id: str) -> None:
+
+@webhook_queue.on(WebhookDue)
+async def deliver_webhook(event: WebhookDue, event_id: UUID) -> None:
     settings = SuppliersSettings()
     async with create_http_client(settings) as http:
         await webhooks.deliver(
-            database_for_current_loop(settings.database_url),
-            http,
-            UUID(delivery_id),
-            settings.webhook_attempts,
+            database_for_current_loop(settings.database_url), http, event.delivery_id, settings.webhook_policy
         )
+
+
+@event_queue.on(SupplierNotice)
+async def notify_supplier(event: SupplierNotice, event_id: UUID) -> None:
+    settings = SuppliersSettings()
+    async with database_for_current_loop(settings.database_url).transaction() as session:
+        await services.queue_notice(session, event)

@@ -1,20 +1,16 @@
-"""The suppliers service: a router for the embedded stack, or an app of its own. Nothing is read at import."""
+"""The suppliers service, described once for every way it runs (kit.service). Nothing is read at import."""
 
 from pathlib import Path
 
-from litestar import Litestar, Router
+from litestar import Router
 from litestar.di import Provide
 
-from flexsupply.kit.app import Lifespan, build_app
 from flexsupply.kit.auth import bearer_authentication, provide_caller
-from flexsupply.kit.service import idempotency_provider, service_lifespan
+from flexsupply.kit.service import ServiceDescription, idempotency_provider
 from flexsupply.suppliers import controllers, services
 from flexsupply.suppliers.deps import SERVICE, provide_transaction, resolve_supplier
 from flexsupply.suppliers.models import IdempotencyRecord, OutboxMessage, SuppliersTable
 from flexsupply.suppliers.settings import SuppliersSettings
-
-MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
-METADATA = SuppliersTable.metadata
 
 
 def create_router(settings: SuppliersSettings) -> Router:
@@ -26,6 +22,7 @@ def create_router(settings: SuppliersSettings) -> Router:
             controllers.MeController,
             controllers.OfferController,
             controllers.EligibleOfferController,
+            controllers.ApiKeyIntrospectionController,
         ],
         dependencies={
             "transaction": Provide(provide_transaction),
@@ -36,17 +33,14 @@ def create_router(settings: SuppliersSettings) -> Router:
     )
 
 
-def create_lifespan(settings: SuppliersSettings) -> Lifespan:
-    return service_lifespan(
-        SERVICE, settings, settings.database_url, OutboxMessage, requeue_unfinished=services.requeue_pending_webhooks
-    )
-
-
-def create_app(settings: SuppliersSettings | None = None) -> Litestar:
-    settings = settings or SuppliersSettings()
-    return build_app(
-        title="flexsupply suppliers",
-        routers=[create_router(settings)],
-        lifespans=[create_lifespan(settings)],
-        log_level=settings.log_level,
-    )
+DESCRIPTION = ServiceDescription(
+    name=SERVICE,
+    title="flexsupply suppliers",
+    settings=SuppliersSettings,
+    create_router=create_router,
+    metadata=SuppliersTable.metadata,
+    migrations=Path(__file__).resolve().parents[2] / "migrations",
+    outbox_table=OutboxMessage,
+    actor_modules=("flexsupply.suppliers.actors",),
+    sweepers=(services.sweep_overdue_webhooks,),
+)

@@ -15,6 +15,8 @@ from flexsupply.kit.service import Caller, Idempotent, Transaction
 from flexsupply.suppliers import services
 from flexsupply.suppliers.domain.catalogue import Need
 from flexsupply.suppliers.schemas import (
+    ApiKeyIntrospect,
+    ApiKeyIntrospection,
     ApiKeyIssued,
     ApiKeyPublic,
     ApiKeyRotate,
@@ -274,3 +276,18 @@ class EligibleOfferController(Controller):
         """Offers that can serve a need, with their suppliers' capacities: a matching problem's input (services)."""
         need = Need(sku=sku, needed_by=needed_by, min_quality=min_quality, regions=frozenset(regions or []))
         return await services.eligible_offers(transaction, need)
+
+
+class ApiKeyIntrospectionController(Controller):
+    """Other services authenticate suppliers through this, so a supplier's key works on every service."""
+
+    path = "/api/v1/api-keys/introspect"
+    tags = ["suppliers"]
+
+    @post("/", status_code=200, guards=[operators_only])
+    async def introspect(
+        self, transaction: Transaction, caller: Caller, data: JSONBody[ApiKeyIntrospect]
+    ) -> ApiKeyIntrospection:
+        """Whose API key this is: `active` false for an unknown or revoked key (services)."""
+        supplier_id = await services.supplier_for_api_key(transaction, data.api_key)
+        return ApiKeyIntrospection(active=supplier_id is not None, supplier_id=supplier_id)

@@ -82,6 +82,9 @@ class WebhookDelivery(SuppliersTable, table=True):
         index=True,
     )
     attempts: int = 0
+    # When the next attempt is owed (or, while one is in flight, until when it may take): the sweeper re-sends
+    # what is overdue, so a message lost with a killed worker delays a delivery but never drops it.
+    next_attempt_at: datetime = Field(default_factory=utc_now, sa_type=UtcDateTime, index=True)  # type: ignore[call-overload]
     last_error: str | None = Field(default=None, max_length=500)
     created_at: datetime = Field(default_factory=utc_now, sa_type=UtcDateTime)  # type: ignore[call-overload]
     delivered_at: datetime | None = Field(default=None, sa_type=UtcDateTime)  # type: ignore[call-overload]

@@ -113,3 +113,12 @@ class WebhookDeliveryPublic(SQLModel):
     last_error: str | None
     created_at: datetime
     delivered_at: datetime | None
+
+
+class ApiKeyIntrospect(SQLModel):
+    api_key: str = Field(min_length=1, max_length=200, description="A supplier's API key, as it presents it.")
+
+
+class ApiKeyIntrospection(SQLModel):
+    active: bool
+    supplier_id: UUID | None = Field(default=None, description="Whose key it is; null when unknown or revoked.")

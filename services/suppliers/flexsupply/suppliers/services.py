@@ -3,6 +3,7 @@
 import base64
 import secrets
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -10,10 +11,11 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from flexsupply.contracts.errors import NotFound
+from flexsupply.contracts.events import SupplierNotice
 from flexsupply.contracts.offers import EligibleOffer, EligibleOffers, OfferTerms, SupplierCapacity
-from flexsupply.kit import auth, outbox
+from flexsupply.kit import auth
 from flexsupply.kit.clock import utc_now
-from flexsupply.suppliers import actors
+from flexsupply.suppliers import webhooks
 from flexsupply.suppliers.domain.catalogue import (
     Need,
     OfferFacts,
@@ -26,7 +28,6 @@ from flexsupply.suppliers.models import (
     ApiKey,
     DeliveryStatus,
     Offer,
-    OutboxMessage,
     Region,
     Supplier,
     WebhookDelivery,
@@ -265,25 +266,48 @@ async def eligible_offers(session: AsyncSession, need: Need) -> EligibleOffers:
 # --- webhooks -----------------------------------------------------------------------------------------------
 
 
-async def _queue_webhook(session: AsyncSession, supplier_id: UUID, event_type: str, data: dict[str, str]) -> None:
+async def _queue_webhook(
+    session: AsyncSession, supplier_id: UUID, event_type: str, data: dict[str, Any], delivery_id: UUID | None = None
+) -> None:
     delivery = WebhookDelivery(
         supplier_id=supplier_id,
         event_type=event_type,
         payload={"type": event_type, "timestamp": utc_now().isoformat(), "data": data},
     )
+    if delivery_id is not None:
+        delivery.id = delivery_id
     session.add(delivery)
     await session.flush()
-    outbox.add(session, OutboxMessage, actors.deliver_webhook, str(delivery.id))
+    webhooks.schedule(session, delivery)
 
 
-async def requeue_pending_webhooks(session: AsyncSession) -> int:
-    """Queue every delivery still pending again (its message was lost with the in-process queue)."""
-    pending = (
-        await session.exec(select(WebhookDelivery.id).where(WebhookDelivery.status == DeliveryStatus.PENDING))
+async def queue_notice(session: AsyncSession, notice: SupplierNotice) -> bool:
+    """Another service's notice for a supplier becomes a signed webhook, once per notice id (redeliveries do
+    nothing). A supplier without a webhook URL still finds the matter in that service's inbox."""
+    if await session.get(WebhookDelivery, notice.notice_id) is not None:
+        return False
+    supplier = await session.get(Supplier, notice.supplier_id)
+    if supplier is None or not supplier.webhook_url:
+        return False
+    await _queue_webhook(session, supplier.id, notice.event_type, notice.data, delivery_id=notice.notice_id)
+    return True
+
+
+async def sweep_overdue_webhooks(session: AsyncSession, overdue_before: datetime) -> int:
+    """Publish again each pending delivery whose attempt is overdue: its message was lost (a killed worker, a
+    broker holding a dead worker's messages, the in-process queue of the last run)."""
+    overdue = (
+        await session.exec(
+            select(WebhookDelivery).where(
+                WebhookDelivery.status == DeliveryStatus.PENDING,
+                col(WebhookDelivery.next_attempt_at) < overdue_before,
+            )
+        )
     ).all()
-    for delivery_id in pending:
-        outbox.add(session, OutboxMessage, actors.deliver_webhook, str(delivery_id))
-    return len(pending)
+    for delivery in overdue:
+        delivery.next_attempt_at = utc_now()
+        webhooks.schedule(session, delivery)
+    return len(overdue)
 
 
 async def list_webhook_deliveries(session: AsyncSession, supplier_id: UUID) -> Sequence[WebhookDelivery]:

@@ -1,0 +1,69 @@
+"""How a service reaches another: by URL when distributed, in process when the stack is embedded.
+
+The typed clients in libs/clients take the httpx client made here, so the same code runs both ways. Embedded, the
+peer's routes live in this very app; its database engines belong to the app's event loop, so a call made from
+another loop (a worker thread's) is carried over to the app's loop.
+"""
+
+import asyncio
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+
+import httpx
+from litestar.types import ASGIApp
+
+from flexsupply.contracts.errors import PeerUnavailable
+from flexsupply.kit.http import create_http_client
+from flexsupply.kit.settings import KitSettings
+
+_in_process: dict[str, tuple[ASGIApp, asyncio.AbstractEventLoop]] = {}
+
+
+@contextmanager
+def serving_in_process(services: Iterable[str], app: ASGIApp) -> Iterator[None]:
+    """While the embedded app runs, calls to these services go to it (from any event loop of this process)."""
+    names = list(services)
+    loop = asyncio.get_running_loop()
+    for name in names:
+        _in_process[name] = (app, loop)
+    try:
+        yield
+    finally:
+        for name in names:
+            _in_process.pop(name, None)
+
+
+class _InProcessTransport(httpx.AsyncBaseTransport):
+    def __init__(self, app: ASGIApp, loop: asyncio.AbstractEventLoop) -> None:
+        self.asgi = httpx.ASGITransport(app=app)  # type: ignore[arg-type]
+        self.loop = loop
+
+    async def _call(self, request: httpx.Request) -> httpx.Response:
+        response = await self.asgi.handle_async_request(request)
+        content = await response.aread()
+        return httpx.Response(response.status_code, headers=response.headers, content=content, request=request)
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        await request.aread()
+        if asyncio.get_running_loop() is self.loop:
+            return await self._call(request)
+        return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(self._call(request), self.loop))
+
+
+def peer_client(settings: KitSettings, service: str) -> httpx.AsyncClient:
+    """An httpx client for `service`'s API carrying the operator token (services call each other as operators).
+
+    Close it when done (`async with`). Raises PeerUnavailable when the service cannot be reached from here."""
+    token = settings.require_operator_token()
+    url = settings.peer_url(service)
+    if url:
+        return create_http_client(settings, base_url=url, token=token)
+    if service in _in_process:
+        app, loop = _in_process[service]
+        return httpx.AsyncClient(
+            transport=_InProcessTransport(app, loop),
+            base_url=f"http://{service}.in-process",
+            headers={"authorization": f"Bearer {token}"},
+            timeout=httpx.Timeout(settings.http_timeout_seconds, connect=3.0),
+        )
+    raise PeerUnavailable(service, f"no URL is set (FLEXSUPPLY_{service.upper()}_URL) and it does not run here")
