@@ -9,7 +9,7 @@ delivery is at least once.
 from typing import Any, ClassVar
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import AwareDatetime, BaseModel, ConfigDict
 
 
 class Event(BaseModel):
@@ -53,6 +53,91 @@ class SupplierNotice(Event):
     notice_id: UUID
 
 
+# --- sourcing (matching -> suppliers) ----------------------------------------------------------------------------
+
+
+class RfqItem(BaseModel):
+    """One package's need inside a round's request for quotation."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    package_id: UUID
+    sku: str
+    spec: str
+    quantities: dict[str, int]  # region code -> units (estimates while sourcing)
+    needed_by: AwareDatetime
+    min_quality: int
+
+
+class RfqRoundOpened(Event):
+    """A sourcing round (one package, or several federated) asks suppliers for quotes until `reply_by`.
+
+    The suppliers service sends an RFQ to every supplier with an eligible offer for an item's sku, and to every
+    supplier named; one RFQ per supplier covers all the items it is asked about."""
+
+    name = "matching.rfq_round_opened"
+    round_id: UUID
+    reply_by: AwareDatetime
+    items: list[RfqItem]
+    named_supplier_ids: list[UUID] = []
+
+
+class SourcingRoundDue(Event):
+    """A round's reply deadline has come: match it (matching's own scheduled event)."""
+
+    name = "matching.sourcing_round_due"
+    round_id: UUID
+
+
+class MatchRunRequested(Event):
+    """Solve a stored matching run (matching's own job; re-sent by the sweeper if its worker dies)."""
+
+    name = "matching.match_run_requested"
+    run_id: UUID
+
+
+class AwardAnswerDue(Event):
+    """An award's answer deadline has come: silence counts as a decline (matching's own scheduled event)."""
+
+    name = "matching.award_answer_due"
+    award_id: UUID
+
+
+# --- awards (matching -> fulfilment) -----------------------------------------------------------------------------
+
+
+class AwardedAllocation(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    supplier_id: UUID
+    offer_id: str  # an offer's or a quote's id, as in the plan
+    region: str
+    quantity: int
+    unit_cents: int
+    shipping_cents: int
+
+
+class AwardedReserve(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    supplier_id: UUID
+    offer_id: str
+    quantity: int
+
+
+class PackageAwarded(Event):
+    """Every award of a package was accepted: production may start for exactly the firm quantities."""
+
+    name = "matching.package_awarded"
+    package_id: UUID
+    sku: str
+    needed_by: AwareDatetime
+    currency: str
+    firm_quantities: dict[str, int]
+    allocations: list[AwardedAllocation]
+    reserves: list[AwardedReserve]
+
+
 # --- the routing table ------------------------------------------------------------------------------------------
 
 # Event name -> the queues that consume it. Queue names are "<service>.<purpose>": the consuming service declares
@@ -60,6 +145,11 @@ class SupplierNotice(Event):
 SUBSCRIPTIONS: dict[str, tuple[str, ...]] = {
     WebhookDue.name: ("suppliers.webhooks",),
     SupplierNotice.name: ("suppliers.events",),
+    RfqRoundOpened.name: ("suppliers.events",),
+    SourcingRoundDue.name: ("matching.events",),
+    MatchRunRequested.name: ("matching.solve",),
+    AwardAnswerDue.name: ("matching.events",),
+    PackageAwarded.name: ("fulfilment.events",),
 }
 
 
