@@ -6,6 +6,7 @@ from litestar import Router
 from litestar.di import Provide
 
 from flexsupply.clients.suppliers import SupplierKeyIntrospection
+from flexsupply.fulfilment import controllers
 from flexsupply.fulfilment.deps import SERVICE, provide_transaction
 from flexsupply.fulfilment.models import FulfilmentTable, IdempotencyRecord, OutboxMessage
 from flexsupply.fulfilment.settings import FulfilmentSettings
@@ -16,7 +17,7 @@ from flexsupply.kit.service import ServiceDescription, idempotency_provider
 def create_router(settings: FulfilmentSettings) -> Router:
     return Router(
         path="/",
-        route_handlers=[],
+        route_handlers=[controllers.AwardedPackageController],
         dependencies={
             "transaction": Provide(provide_transaction),
             "caller": Provide(provide_caller),
@@ -34,4 +35,5 @@ DESCRIPTION = ServiceDescription(
     metadata=FulfilmentTable.metadata,
     migrations=Path(__file__).resolve().parents[2] / "migrations",
     outbox_table=OutboxMessage,
+    actor_modules=("flexsupply.fulfilment.actors",),
 )
