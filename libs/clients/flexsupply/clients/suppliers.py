@@ -48,6 +48,11 @@ class SuppliersClient:
         response = await self._send("GET", "/api/v1/eligible-offers", params=params)
         return EligibleOffers.model_validate_json(response.content)
 
+    async def regions(self) -> dict[str, str]:
+        """The delivery regions the catalogue knows: code -> name."""
+        response = await self._send("GET", "/api/v1/regions")
+        return {region["code"]: region["name"] for region in response.json()}
+
     async def supplier_for_api_key(self, api_key: str) -> UUID | None:
         """Whose key this is, or None for an unknown or revoked key (asked of the service that keeps the keys)."""
         response = await self._send("POST", "/api/v1/api-keys/introspect", json={"api_key": api_key})
