@@ -25,6 +25,15 @@ class FakeSupplier:
     answers: list[tuple[int, dict[str, str]]] = field(default_factory=list)
     body: bytes = b""
     lock: threading.Lock = field(default_factory=threading.Lock)
+    # While cleared, requests are held before they are answered (a slow endpoint; a caller killed mid-call).
+    open_gate: threading.Event = field(default_factory=lambda: _opened())
+    held: int = 0
+
+
+def _opened() -> threading.Event:
+    gate = threading.Event()
+    gate.set()
+    return gate
 
 
 @contextmanager
@@ -38,6 +47,8 @@ def fake_supplier_server() -> Iterator[FakeSupplier]:
             with fake.lock:
                 fake.received.append(ReceivedRequest(self.path, {k.lower(): v for k, v in self.headers.items()}, body))
                 status, headers = fake.answers.pop(0) if fake.answers else (200, {})
+                fake.held += not fake.open_gate.is_set()
+            fake.open_gate.wait(timeout=60)
             content = fake.body if status == 200 else b""
             self.send_response(status)
             for name, value in headers.items():

@@ -23,7 +23,7 @@ from flexsupply.suppliers.models import DeliveryStatus, OutboxMessage, Supplier,
 
 log = logging.getLogger(__name__)
 MAX_BACKOFF_SECONDS = 600.0
-LEASE_MARGIN_SECONDS = 30.0
+LEASE_MARGIN_SECONDS = 10.0
 
 
 @dataclass(frozen=True)
