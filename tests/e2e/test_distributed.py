@@ -44,11 +44,11 @@ def test_the_compose_processes_serve_and_a_worker_handles_a_services_message(tmp
         }
         assert running.run("migrate", compose["migrate"]["command"], env) == 0, running.logs()
 
-        ports: dict[str, int] = {}
-        for name in ("suppliers", "matching", "fulfilment"):
+        ports = {name: free_port() for name in ("suppliers", "matching", "fulfilment")}
+        env |= {f"FLEXSUPPLY_{name.upper()}_URL": f"http://127.0.0.1:{port}" for name, port in ports.items()}
+        for name, port in ports.items():
             command = list(compose[name]["command"])
-            ports[name] = free_port()
-            command[command.index("--port") + 1] = str(ports[name])
+            command[command.index("--port") + 1] = str(port)
             running.start(name, command, env)
         for replica in range(compose["worker"]["deploy"]["replicas"]):
             running.start(f"worker-{replica}", compose["worker"]["command"], env)
@@ -84,3 +84,18 @@ def test_the_compose_processes_serve_and_a_worker_handles_a_services_message(tmp
 
         payload = Webhook(created.json()["webhook_secret"]).verify(fake.received[0].body, fake.received[0].headers)
         assert payload["data"]["supplier_id"] == created.json()["supplier"]["id"]
+
+        # A supplier's key works on the other services, which ask the suppliers service whose it is: known there
+        # (403 on an operators' route, not 401), while a made-up key is unknown (401).
+        key = created.json()["api_key"]["api_key"]
+        fulfilment = f"http://127.0.0.1:{ports['fulfilment']}/api/v1/awarded-packages"
+        assert httpx.get(fulfilment, headers={"authorization": f"Bearer {key}"}).status_code == 403
+        assert httpx.get(fulfilment, headers={"authorization": f"Bearer {key[:-4]}abcd"}).status_code == 401
+
+        # With the suppliers service stopped, the others answer a clear 503 naming it, not a hang.
+        running.interrupt(next(p for n, p in running.running if n == "suppliers"))
+        started = time.monotonic()
+        down = httpx.get(fulfilment, headers={"authorization": f"Bearer {key[:-4]}wxyz"}, timeout=30)
+        assert down.status_code == 503, down.text
+        assert "suppliers" in down.json()["detail"]
+        assert time.monotonic() - started < 15
