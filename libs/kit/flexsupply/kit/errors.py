@@ -1,20 +1,54 @@
-"""RFC 9457 problem details for every error a service answers."""
+"""RFC 9457 problem details for every error a service answers, and the shapes the OpenAPI documents give them."""
 
 from collections.abc import Mapping
+from http import HTTPStatus
 from typing import Any
 
 from litestar import Request, Response
-from litestar.exceptions import ValidationException
+from litestar.exceptions import HTTPException, ValidationException
 from litestar.plugins.problem_details import (
     ProblemDetailsConfig,
     ProblemDetailsException,
     ProblemDetailsPlugin,
 )
+from pydantic import BaseModel, Field
 from sqlalchemy.exc import IntegrityError
 
 from flexsupply.contracts.errors import InvalidField, NotFound
 
 PROBLEM_TYPE_BASE = "https://flexsupply.dev/problems/"
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+
+
+class ProblemDetails(BaseModel):
+    """An error (RFC 9457)."""
+
+    type: str = Field(description="Identifies the kind of problem; about:blank when the status says it all.")
+    title: str = Field(description="A short summary of the kind of problem.")
+    status: int = Field(ge=400, le=599)
+    detail: str | None = Field(default=None, description="What went wrong with this request.")
+
+
+class FieldError(BaseModel):
+    field: str = Field(description="The field at fault, dotted for nested fields (price_tiers.0.unit_cents).")
+    message: str
+    source: str = Field(description="Where the field is: body, query, path, header or cookie.")
+
+
+class InvalidRequest(ProblemDetails):
+    """The request is invalid (RFC 9457): `errors` names each field at fault, when known."""
+
+    errors: list[FieldError]
+
+
+def _invalid_request(detail: str, errors: list[FieldError]) -> ProblemDetailsException:
+    return ProblemDetailsException(
+        status_code=400,
+        title="The request is invalid",
+        detail=detail,
+        type_=PROBLEM_TYPE_BASE + "invalid-request",
+        extra={"errors": [error.model_dump() for error in errors]},
+    )
 
 
 def _validation_problem(exc: ValidationException) -> ProblemDetailsException:
@@ -23,24 +57,25 @@ def _validation_problem(exc: ValidationException) -> ProblemDetailsException:
         if isinstance(item, Mapping):
             field = str(item.get("key") or item.get("source") or "body")
             message = str(item.get("message", "")).removeprefix("Value error, ")
-            errors.append({"field": field, "message": message, "source": item.get("source") or "body"})
-    detail = "; ".join(f"{error['field']}: {error['message']}" for error in errors) or str(exc.detail)
-    return ProblemDetailsException(
-        status_code=400,
-        title="The request is invalid",
-        detail=detail,
-        type_=PROBLEM_TYPE_BASE + "invalid-request",
-        extra={"errors": errors},
-    )
+            errors.append(FieldError(field=field, message=message, source=str(item.get("source") or "body")))
+    detail = "; ".join(f"{error.field}: {error.message}" for error in errors) or str(exc.detail)
+    return _invalid_request(detail, errors)
 
 
 def _invalid_field_problem(exc: InvalidField) -> ProblemDetailsException:
+    return _invalid_request(str(exc), [FieldError(field=exc.field, message=exc.message, source="body")])
+
+
+def _http_problem(exc: HTTPException) -> ProblemDetailsException:
+    """Litestar's own errors (401, 403, 404, 405, a body that is not JSON...) in the same shape as ours."""
+    if exc.status_code == 400:
+        return _invalid_request(exc.detail, [])
     return ProblemDetailsException(
-        status_code=400,
-        title="The request is invalid",
-        detail=str(exc),
-        type_=PROBLEM_TYPE_BASE + "invalid-request",
-        extra={"errors": [{"field": exc.field, "message": exc.message, "source": "body"}]},
+        status_code=exc.status_code,
+        title=HTTPStatus(exc.status_code).phrase,
+        detail=exc.detail,
+        type_="about:blank",
+        headers=exc.headers,
     )
 
 
@@ -70,15 +105,14 @@ def _domain_problem(status_code: int) -> Any:
 def problem_details(domain_errors: Mapping[type[Exception], int]) -> ProblemDetailsPlugin:
     """Map litestar's HTTP errors, validation errors, integrity errors and our domain errors to problem details."""
     mapping: dict[type[Exception], Any] = {
+        HTTPException: _http_problem,
         ValidationException: _validation_problem,
         IntegrityError: _integrity_problem,
         InvalidField: _invalid_field_problem,
         NotFound: _domain_problem(404),
     }
     mapping.update({exc_type: _domain_problem(status) for exc_type, status in domain_errors.items()})
-    return ProblemDetailsPlugin(
-        ProblemDetailsConfig(enable_for_all_http_exceptions=True, exception_to_problem_detail_map=mapping)
-    )
+    return ProblemDetailsPlugin(ProblemDetailsConfig(exception_to_problem_detail_map=mapping))
 
 
 def internal_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
@@ -87,5 +121,5 @@ def internal_error_handler(request: Request[Any, Any, Any], exc: Exception) -> R
     return Response(
         {"type": PROBLEM_TYPE_BASE + "internal", "title": "Internal error", "status": 500},
         status_code=500,
-        media_type="application/problem+json",
+        media_type=PROBLEM_MEDIA_TYPE,
     )

@@ -2,11 +2,13 @@
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Literal
 
 import anyio
 from litestar import Litestar, Response, get
 from litestar.datastructures import State
+from litestar.openapi import ResponseSpec
+from pydantic import BaseModel, Field
 
 from flexsupply.kit.broker import ping_broker
 
@@ -31,14 +33,29 @@ async def _ping_broker() -> None:
     await anyio.to_thread.run_sync(ping_broker)
 
 
+class Liveness(BaseModel):
+    status: Literal["up"]
+
+
+class HealthReport(BaseModel):
+    status: Literal["up", "down"]
+    services: dict[str, dict[str, str]] = Field(description="Each service's components: 'up' or 'down: <why>'.")
+    broker: str = Field(description="'up' or 'down: <why>'.")
+
+
 @get("/live", exclude_from_auth=True, tags=["health"], sync_to_thread=False)
-def live() -> dict[str, str]:
+def live() -> Liveness:
     """The process answers. Cheap: for orchestrators' liveness probes."""
-    return {"status": "up"}
+    return Liveness(status="up")
 
 
-@get("/health", exclude_from_auth=True, tags=["health"])
-async def health(state: State) -> Response[dict[str, Any]]:
+@get(
+    "/health",
+    exclude_from_auth=True,
+    tags=["health"],
+    responses={503: ResponseSpec(HealthReport, description="A database or the broker is down: the report says which.")},
+)
+async def health(state: State) -> Response[HealthReport]:
     """Each service with its database, and the broker: 200 when all are up, else 503."""
     checks: dict[str, dict[str, Check]] = state.get("health_checks", {})
     services = {
@@ -47,5 +64,5 @@ async def health(state: State) -> Response[dict[str, Any]]:
     }
     broker = await _run(_ping_broker)
     healthy = broker == "up" and all(state == "up" for c in services.values() for state in c.values())
-    body = {"status": "up" if healthy else "down", "services": services, "broker": broker}
-    return Response(body, status_code=200 if healthy else 503)
+    report = HealthReport(status="up" if healthy else "down", services=services, broker=broker)
+    return Response(report, status_code=200 if healthy else 503)
