@@ -11,6 +11,7 @@ from sqlmodel import SQLModel
 
 from flexsupply.contracts.offers import EligibleOffers, OfferTerms, RegionCode
 from flexsupply.kit.auth import operators_only, suppliers_only
+from flexsupply.kit.pagination import DEFAULT_LIMIT, Limit, Offset
 from flexsupply.kit.service import Caller, Idempotent, Transaction
 from flexsupply.suppliers import services
 from flexsupply.suppliers.domain.catalogue import Need
@@ -43,8 +44,6 @@ IdempotencyKey = Annotated[
     ),
 ]
 M = TypeVar("M", bound=SQLModel)
-Limit = Annotated[int, QueryParameter(ge=1, le=500)]
-Offset = Annotated[int, QueryParameter(ge=0)]
 
 
 async def _create_once(
@@ -110,7 +109,7 @@ class SupplierController(Controller):
 
     @get("/", guards=[operators_only])
     async def list_suppliers(
-        self, transaction: Transaction, caller: Caller, limit: Limit = 100, offset: Offset = 0
+        self, transaction: Transaction, caller: Caller, limit: Limit = DEFAULT_LIMIT, offset: Offset = 0
     ) -> list[SupplierPublic]:
         return [SupplierPublic.model_validate(s) for s in await services.list_suppliers(transaction, limit, offset)]
 
@@ -229,7 +228,7 @@ class OfferController(Controller):
         self,
         transaction: Transaction,
         caller: Caller,
-        limit: Limit = 100,
+        limit: Limit = DEFAULT_LIMIT,
         offset: Offset = 0,
         supplier_id: FromQuery[UUID | None] = None,
         include_withdrawn: FromQuery[bool] = False,
