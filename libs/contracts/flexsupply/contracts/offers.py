@@ -15,7 +15,8 @@ MAX_UNITS = 10**9  # whole units: fits every INTEGER column
 MAX_CENTS = 10**12  # minor units per unit or per order: a BIGINT column
 MAX_COST_CENTS = 2**53  # an offer's dearest use must stay exact in 64-bit solvers and in JSON doubles
 
-RegionCode = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,39}$")]
+REGION_CODE_PATTERN = r"^[a-z0-9][a-z0-9-]{0,39}$"
+RegionCode = Annotated[str, StringConstraints(pattern=REGION_CODE_PATTERN)]
 Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
 Sku = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
 Units = Annotated[int, pydantic.Field(ge=0, le=MAX_UNITS)]

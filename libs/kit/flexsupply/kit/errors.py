@@ -12,6 +12,7 @@ from litestar.plugins.problem_details import (
     ProblemDetailsPlugin,
 )
 from pydantic import BaseModel, Field
+from pydantic.json_schema import SkipJsonSchema
 from sqlalchemy.exc import IntegrityError
 
 from flexsupply.contracts.errors import InvalidField, NotFound
@@ -26,7 +27,7 @@ class ProblemDetails(BaseModel):
     type: str = Field(description="Identifies the kind of problem; about:blank when the status says it all.")
     title: str = Field(description="A short summary of the kind of problem.")
     status: int = Field(ge=400, le=599)
-    detail: str | None = Field(default=None, description="What went wrong with this request.")
+    detail: str | SkipJsonSchema[None] = Field(default=None, description="What went wrong with this request.")
 
 
 class FieldError(BaseModel):

@@ -5,7 +5,8 @@ endpoints added later are covered without annotating them:
 - bodies and parameters are described by pydantic's own JSON schema: litestar's translation loses constraints
   (a dict with `min_length` becomes an array; patterns and bounds inside list items, dict keys and values vanish);
 - every operation lists the problem details it can answer (kit.errors), as `application/problem+json`;
-- routes that need no credentials say so (`security: []`) instead of inheriting the document's bearer scheme.
+- routes that need no credentials say so (`security: []`) instead of inheriting the document's bearer scheme;
+- an optional header is a string when sent, never null.
 """
 
 import dataclasses
@@ -15,6 +16,7 @@ from enum import Enum
 from typing import Annotated, Any, get_args
 
 from litestar import Response
+from litestar.enums import ParamType
 from litestar.handlers import HTTPRouteHandler
 from litestar.middleware import AbstractAuthenticationMiddleware, DefineMiddleware
 from litestar.openapi import ResponseSpec
@@ -190,7 +192,8 @@ class PydanticConstrainedTypes(OpenAPISchemaPlugin):
 
 
 def _without_null(schema: Schema) -> Schema:
-    """An optional parameter is absent, never null: drop the `null` litestar adds for `X | None`."""
+    """An optional header is absent, never null: drop the `null` litestar adds for `X | None`. (A query parameter
+    keeps it: litestar reads `?x=null` as None.)"""
     if isinstance(schema.type, list) and OpenAPIType.NULL in schema.type:
         kept = [kind for kind in schema.type if kind is not OpenAPIType.NULL]
         return dataclasses.replace(schema, type=kept[0] if len(kept) == 1 else kept)
@@ -218,7 +221,11 @@ def _set_fields(schema: Schema) -> dict[str, Any]:
 class ContractOperation(Operation):
     def __post_init__(self) -> None:
         for parameter in self.parameters or []:
-            if isinstance(parameter, Parameter) and not parameter.required and isinstance(parameter.schema, Schema):
+            if (
+                isinstance(parameter, Parameter)
+                and parameter.param_in == ParamType.HEADER
+                and isinstance(parameter.schema, Schema)
+            ):
                 parameter.schema = _without_null(parameter.schema)
 
 

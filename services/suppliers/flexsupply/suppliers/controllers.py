@@ -9,7 +9,7 @@ from litestar import Controller, Response, delete, get, patch, post, put
 from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody, PathParameter, QueryParameter
 from sqlmodel import SQLModel
 
-from flexsupply.contracts.offers import EligibleOffers, OfferTerms, RegionCode
+from flexsupply.contracts.offers import REGION_CODE_PATTERN, EligibleOffers, OfferTerms
 from flexsupply.kit.auth import operators_only, suppliers_only
 from flexsupply.kit.pagination import DEFAULT_LIMIT, Limit, Offset
 from flexsupply.kit.service import Caller, Idempotent, Transaction
@@ -75,7 +75,8 @@ class RegionController(Controller):
         self,
         transaction: Transaction,
         caller: Caller,
-        code: Annotated[RegionCode, PathParameter()],
+        # litestar checks a parameter's own constraints, not pydantic's (RegionCode's pattern would be ignored).
+        code: Annotated[str, PathParameter(pattern=REGION_CODE_PATTERN)],
         data: JSONBody[RegionUpsert],
     ) -> RegionPublic:
         """Add or rename a delivery region (operators)."""

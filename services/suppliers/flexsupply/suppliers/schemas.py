@@ -40,14 +40,16 @@ class SupplierCreate(SupplierFields):
 class SupplierUpdate(SQLModel):
     """Only the fields sent change; `capacity` and `webhook_url` may be set to null to remove them."""
 
-    name: Name | None = None
-    contact_name: Name | None = None
-    contact_email: EmailStr | None = None
-    regions: list[RegionCode] | None = Field(default=None, min_length=1)
+    # These may be changed but not removed: absent means unchanged (services read only what was sent) and null is
+    # refused, so the type (and the OpenAPI document) offers no null.
+    name: Name = Field(default=None)
+    contact_name: Name = Field(default=None)
+    contact_email: EmailStr = Field(default=None)
+    regions: list[RegionCode] = Field(default=None, min_length=1)
     capacity: int | None = Field(default=None, ge=1, le=MAX_UNITS)
     webhook_url: WebhookUrl | None = None
 
-    @field_validator("name", "contact_name", "contact_email", "regions")
+    @field_validator("name", "contact_name", "contact_email", "regions", mode="before")
     @classmethod
     def _required_fields_stay(cls, value: object) -> object:
         if value is None:
