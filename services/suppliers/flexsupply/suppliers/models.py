@@ -5,7 +5,7 @@ from enum import StrEnum
 from typing import Any
 from uuid import UUID, uuid4
 
-from sqlalchemy import JSON, Enum
+from sqlalchemy import JSON, Enum, Index, UniqueConstraint
 from sqlalchemy.orm import registry
 from sqlmodel import Field, SQLModel
 
@@ -96,3 +96,58 @@ class OutboxMessage(OutboxMessageBase, SuppliersTable, table=True):
 
 class IdempotencyRecord(IdempotencyRecordBase, SuppliersTable, table=True):
     __tablename__ = "idempotency_record"  # type: ignore[assignment]
+
+
+class RfqRound(SuppliersTable, table=True):
+    """A sourcing round matching opened (its id is matching's): recorded once, so a redelivered event is a no-op and
+    a round that asked nobody is still known."""
+
+    __tablename__ = "rfq_round"  # type: ignore[assignment]
+
+    id: UUID = Field(primary_key=True)
+    reply_by: datetime = Field(sa_type=UtcDateTime)  # type: ignore[call-overload]
+    created_at: datetime = Field(default_factory=utc_now, sa_type=UtcDateTime)  # type: ignore[call-overload]
+
+
+class Rfq(SuppliersTable, table=True):
+    """One supplier's request for quotation in a round; its status (open, answered, expired) follows from
+    `answered_at` and the deadline (domain.rfq)."""
+
+    __table_args__ = (
+        UniqueConstraint("round_id", "supplier_id", name="uq_rfq_round_id_supplier_id"),  # also a round's index
+        Index("ix_rfq_supplier_id_created_at", "supplier_id", "created_at"),  # a supplier's inbox, newest first
+    )
+
+    id: UUID = Field(primary_key=True)
+    round_id: UUID = Field(foreign_key="rfq_round.id")
+    supplier_id: UUID = Field(foreign_key="supplier.id")
+    reply_by: datetime = Field(sa_type=UtcDateTime)  # type: ignore[call-overload]
+    items: list[dict[str, Any]] = Field(sa_type=JSON)  # the round's items (contracts.events.RfqItem) it asks about
+    answered_at: datetime | None = Field(default=None, sa_type=UtcDateTime)  # type: ignore[call-overload]
+    declined_at: datetime | None = Field(default=None, sa_type=UtcDateTime)  # type: ignore[call-overload]
+    decline_reason: str | None = Field(default=None, max_length=500)
+    created_at: datetime = Field(default_factory=utc_now, sa_type=UtcDateTime)  # type: ignore[call-overload]
+
+
+class QuoteStatus(StrEnum):
+    CURRENT = "current"
+    SUPERSEDED = "superseded"  # a newer quote for the same sku replaced it
+    WITHDRAWN = "withdrawn"  # the supplier declined the RFQ after quoting
+
+
+class Quote(OfferScalars, SuppliersTable, table=True):
+    """A supplier's terms for one sku of an RFQ: an offer's fields, for this round only."""
+
+    id: UUID = Field(default_factory=uuid4, primary_key=True)
+    rfq_id: UUID = Field(foreign_key="rfq.id", index=True)
+    supplier_id: UUID = Field(foreign_key="supplier.id", index=True)
+    price_tiers: list[dict[str, Any]] = Field(sa_type=JSON)
+    shipping_cents: dict[str, int] = Field(sa_type=JSON)
+    valid_from: datetime | None = Field(default=None, sa_type=UtcDateTime)  # type: ignore[call-overload]
+    valid_until: datetime = Field(sa_type=UtcDateTime)  # type: ignore[call-overload]
+    status: QuoteStatus = Field(
+        default=QuoteStatus.CURRENT,
+        sa_type=Enum(QuoteStatus, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e]),
+    )
+    created_at: datetime = Field(default_factory=utc_now, sa_type=UtcDateTime)  # type: ignore[call-overload]
+    replaced_at: datetime | None = Field(default=None, sa_type=UtcDateTime)  # type: ignore[call-overload]
