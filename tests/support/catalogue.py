@@ -1,9 +1,12 @@
 """Builders of valid catalogue requests, so each test states only what it varies."""
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import uuid4
 
 import httpx
+
+from flexsupply.contracts.events import RfqItem
 
 
 def offer_body(**changes: Any) -> dict[str, Any]:
@@ -49,3 +52,22 @@ async def create_supplier(operator: httpx.AsyncClient, **changes: Any) -> dict[s
     response = await operator.post("/api/v1/suppliers", json=supplier_body(**changes))
     assert response.status_code == 201, response.text
     return response.json()
+
+
+def quote_body(**changes: Any) -> dict[str, Any]:
+    """A valid quote: an offer's terms that hold for a week."""
+    valid_until = (datetime.now(UTC) + timedelta(days=7)).isoformat()
+    return offer_body(valid_until=valid_until) | changes
+
+
+def rfq_item(sku: str, **changes: Any) -> RfqItem:
+    """One package's need in a round: 200 units to ningbo in ten days, quality 80 or better."""
+    values: dict[str, Any] = {
+        "package_id": uuid4(),
+        "sku": sku,
+        "spec": "as the group asked",
+        "quantities": {"ningbo": 200},
+        "needed_by": datetime.now(UTC) + timedelta(days=10),
+        "min_quality": 80,
+    }
+    return RfqItem(**(values | changes))

@@ -12,6 +12,7 @@ from litestar.connection import ASGIConnection
 
 from flexsupply.clients.retrying import call_peer
 from flexsupply.contracts.offers import EligibleOffers
+from flexsupply.contracts.sourcing import RoundResponses, RoundRfqs
 from flexsupply.kit.auth import API_KEY_PREFIX, Principal, Role
 from flexsupply.kit.peers import peer_client
 from flexsupply.kit.settings import KitSettings
@@ -52,6 +53,18 @@ class SuppliersClient:
         """The delivery regions the catalogue knows: code -> name."""
         response = await self._send("GET", "/api/v1/regions")
         return {region["code"]: region["name"] for region in response.json()}
+
+    async def round_rfqs(self, round_id: UUID) -> RoundRfqs:
+        """The RFQs a sourcing round sent: supplier, status, when answered. A round whose opening event the
+        suppliers service has not handled yet is a 404 (httpx.HTTPStatusError)."""
+        response = await self._send("GET", f"/api/v1/rfq-rounds/{round_id}")
+        return RoundRfqs.model_validate_json(response.content)
+
+    async def round_responses(self, round_id: UUID) -> RoundResponses:
+        """A round's current, still valid quotes, its declines and the asked suppliers' capacities (404 as in
+        `round_rfqs`)."""
+        response = await self._send("GET", f"/api/v1/rfq-rounds/{round_id}/responses")
+        return RoundResponses.model_validate_json(response.content)
 
     async def supplier_for_api_key(self, api_key: str) -> UUID | None:
         """Whose key this is, or None for an unknown or revoked key (asked of the service that keeps the keys)."""

@@ -2,7 +2,7 @@
 
 from uuid import UUID
 
-from flexsupply.contracts.events import SupplierNotice, WebhookDue
+from flexsupply.contracts.events import RfqRoundOpened, SupplierNotice, WebhookDue
 from flexsupply.kit.db import database_for_current_loop
 from flexsupply.kit.events import Consumer
 from flexsupply.kit.http import create_http_client
@@ -28,3 +28,10 @@ async def notify_supplier(event: SupplierNotice, event_id: UUID) -> None:
     settings = SuppliersSettings()
     async with database_for_current_loop(settings.database_url).transaction() as session:
         await services.queue_notice(session, event)
+
+
+@event_queue.on(RfqRoundOpened)
+async def open_rfq_round(event: RfqRoundOpened, event_id: UUID) -> None:
+    settings = SuppliersSettings()
+    async with database_for_current_loop(settings.database_url).transaction() as session:
+        await services.open_rfq_round(session, event)

@@ -9,6 +9,7 @@ from flexsupply.kit.auth import bearer_authentication, provide_caller
 from flexsupply.kit.service import ServiceDescription, idempotency_provider
 from flexsupply.suppliers import controllers, services
 from flexsupply.suppliers.deps import SERVICE, provide_transaction, resolve_supplier
+from flexsupply.suppliers.domain.rfq import ReplyDeadlinePassed
 from flexsupply.suppliers.models import IdempotencyRecord, OutboxMessage, SuppliersTable
 from flexsupply.suppliers.settings import SuppliersSettings
 
@@ -23,6 +24,8 @@ def create_router(settings: SuppliersSettings) -> Router:
             controllers.OfferController,
             controllers.EligibleOfferController,
             controllers.ApiKeyIntrospectionController,
+            controllers.RfqController,
+            controllers.RfqRoundController,
         ],
         dependencies={
             "transaction": Provide(provide_transaction),
@@ -43,4 +46,5 @@ DESCRIPTION = ServiceDescription(
     outbox_table=OutboxMessage,
     actor_modules=("flexsupply.suppliers.actors",),
     sweepers=(services.sweep_overdue_webhooks,),
+    domain_errors={ReplyDeadlinePassed: 409},
 )

@@ -10,6 +10,7 @@ from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody, Path
 from sqlmodel import SQLModel
 
 from flexsupply.contracts.offers import REGION_CODE_PATTERN, EligibleOffers, OfferTerms
+from flexsupply.contracts.sourcing import RfqStatus, RoundResponses, RoundRfqs
 from flexsupply.kit.auth import operators_only, suppliers_only
 from flexsupply.kit.pagination import DEFAULT_LIMIT, Limit, Offset
 from flexsupply.kit.service import Caller, Idempotent, Transaction
@@ -22,8 +23,13 @@ from flexsupply.suppliers.schemas import (
     ApiKeyPublic,
     ApiKeyRotate,
     OfferPublic,
+    QuoteCreate,
+    QuotePublic,
     RegionPublic,
     RegionUpsert,
+    RfqDecline,
+    RfqPublic,
+    RfqSummary,
     SupplierCreate,
     SupplierCreated,
     SupplierPublic,
@@ -291,3 +297,81 @@ class ApiKeyIntrospectionController(Controller):
         """Whose API key this is: `active` false for an unknown or revoked key (services)."""
         supplier_id = await services.supplier_for_api_key(transaction, data.api_key)
         return ApiKeyIntrospection(active=supplier_id is not None, supplier_id=supplier_id)
+
+
+class RfqController(Controller):
+    """A supplier's requests for quotation: its inbox, and its answers (quotes and declines) until each deadline."""
+
+    path = "/api/v1/rfqs"
+    tags = ["rfqs"]
+    guards = [suppliers_only]
+
+    @get("/")
+    async def list_rfqs(
+        self,
+        transaction: Transaction,
+        caller: Caller,
+        status: FromQuery[RfqStatus | None] = None,
+        limit: Limit = DEFAULT_LIMIT,
+        offset: Offset = 0,
+    ) -> list[RfqSummary]:
+        """The supplier's own RFQs, newest first; `status` keeps the open, answered or expired ones."""
+        return await services.list_rfqs(transaction, caller.require_supplier(), status, limit, offset)
+
+    @get("/{rfq_id:uuid}")
+    async def get_rfq(self, transaction: Transaction, caller: Caller, rfq_id: FromPath[UUID]) -> RfqPublic:
+        """One of the supplier's RFQs with its items, deadline, quotes and decline (another supplier's: 404)."""
+        return await services.get_rfq(transaction, rfq_id, caller.require_supplier())
+
+    @post("/{rfq_id:uuid}/quotes", status_code=201)
+    async def submit_quote(
+        self,
+        transaction: Transaction,
+        caller: Caller,
+        rfq_id: FromPath[UUID],
+        data: JSONBody[QuoteCreate],
+        idempotency: Idempotent,
+        idempotency_key: IdempotencyKey = None,
+    ) -> Response[QuotePublic]:
+        """Quote one of the RFQ's skus: an offer's terms, validated as an offer's are, plus `valid_until`. A new
+        quote for a sku supersedes the previous one (kept, marked superseded); quoting after declining withdraws
+        the decline. A sku the RFQ does not ask about is a 400; after the reply deadline, a 409."""
+        supplier_id = caller.require_supplier()
+        return await _create_once(
+            idempotency,
+            idempotency_key,
+            f"submit_quote:{rfq_id}",
+            data,
+            lambda: services.submit_quote(transaction, supplier_id, rfq_id, data),
+            QuotePublic,
+        )
+
+    @post("/{rfq_id:uuid}/decline", status_code=200)
+    async def decline_rfq(
+        self, transaction: Transaction, caller: Caller, rfq_id: FromPath[UUID], data: JSONBody[RfqDecline]
+    ) -> RfqPublic:
+        """Decline the RFQ, saying why: its current quotes are withdrawn (kept, marked withdrawn). Declining again
+        replaces the reason; a later quote withdraws the decline. After the reply deadline, a 409."""
+        return await services.decline_rfq(transaction, caller.require_supplier(), rfq_id, data)
+
+
+class RfqRoundController(Controller):
+    """What matching reads of a sourcing round it opened (services, with the operator token)."""
+
+    path = "/api/v1/rfq-rounds"
+    tags = ["rfqs"]
+    guards = [operators_only]
+
+    @get("/{round_id:uuid}")
+    async def get_round(self, transaction: Transaction, caller: Caller, round_id: FromPath[UUID]) -> RoundRfqs:
+        """Every RFQ the round sent: its supplier, status and when it answered. 404 until the round's opening event
+        has been handled here."""
+        return await services.round_rfqs(transaction, round_id)
+
+    @get("/{round_id:uuid}/responses")
+    async def get_round_responses(
+        self, transaction: Transaction, caller: Caller, round_id: FromPath[UUID]
+    ) -> RoundResponses:
+        """The round's current, still valid quotes (as offers: `id` is the quote's), the suppliers that declined,
+        and the capacity of every supplier asked: the input matching plans the round with."""
+        return await services.round_responses(transaction, round_id)

@@ -4,10 +4,13 @@ from datetime import datetime
 from typing import Annotated
 from uuid import UUID
 
-from pydantic import AnyHttpUrl, EmailStr, StringConstraints, UrlConstraints, field_validator
+from pydantic import AnyHttpUrl, AwareDatetime, EmailStr, StringConstraints, UrlConstraints, field_validator
 from sqlmodel import Field, SQLModel
 
+from flexsupply.contracts.events import RfqItem
 from flexsupply.contracts.offers import MAX_UNITS, OfferTerms, RegionCode
+from flexsupply.contracts.sourcing import RfqStatus
+from flexsupply.suppliers.models import QuoteStatus
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 WebhookUrl = Annotated[AnyHttpUrl, UrlConstraints(max_length=2000)]
@@ -124,3 +127,55 @@ class ApiKeyIntrospect(SQLModel):
 class ApiKeyIntrospection(SQLModel):
     active: bool
     supplier_id: UUID | None = Field(default=None, description="Whose key it is; null when unknown or revoked.")
+
+
+# --- requests for quotation ----------------------------------------------------------------------------------
+
+
+class RfqContent(SQLModel):
+    """What a supplier is asked: the body of the `rfq.created` webhook, and the head of each RFQ in its inbox."""
+
+    id: UUID
+    round_id: UUID
+    reply_by: datetime = Field(description="UTC; answers (quotes and declines) are taken until then, not after.")
+    items: list[RfqItem] = Field(description="What the round needs that the supplier is asked to quote for.")
+    created_at: datetime
+
+
+class RfqSummary(RfqContent):
+    status: RfqStatus
+    answered_at: datetime | None = Field(description="When the supplier last answered: a quote or a decline.")
+
+
+class QuoteCreate(OfferTerms):
+    """A quote for one of the RFQ's skus: an offer's terms, and how long they hold."""
+
+    # Required here, where an offer may leave it open: a quote is for one round.
+    valid_until: AwareDatetime = Field(  # pyright: ignore[reportIncompatibleVariableOverride]
+        description="UTC; required, in the future: until when the terms hold."
+    )
+
+
+class QuotePublic(OfferTerms):
+    id: UUID
+    rfq_id: UUID
+    supplier_id: UUID
+    status: QuoteStatus = Field(description="current, superseded (by a newer quote for its sku) or withdrawn.")
+    created_at: datetime
+    replaced_at: datetime | None = Field(description="When it was superseded or withdrawn.")
+
+
+class RfqDecline(SQLModel):
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)] = Field(
+        description="Why the supplier will not quote (matching shows it to the group leader)."
+    )
+
+
+class RfqDeclinePublic(SQLModel):
+    reason: str
+    declined_at: datetime
+
+
+class RfqPublic(RfqSummary):
+    quotes: list[QuotePublic] = Field(description="Every quote sent, newest first, including replaced ones.")
+    decline: RfqDeclinePublic | None = Field(description="The supplier's decline, unless a later quote withdrew it.")

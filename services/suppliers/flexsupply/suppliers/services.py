@@ -1,18 +1,20 @@
 """Use cases of the suppliers service, each over the caller's session: they flush, never commit."""
 
 import base64
+import logging
 import secrets
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid5
 
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from flexsupply.contracts.errors import NotFound
-from flexsupply.contracts.events import SupplierNotice
+from flexsupply.contracts.events import RfqItem, RfqRoundOpened, SupplierNotice
 from flexsupply.contracts.offers import EligibleOffer, EligibleOffers, OfferTerms, SupplierCapacity
+from flexsupply.contracts.sourcing import RfqStatus, RoundResponses, RoundRfq, RoundRfqs
 from flexsupply.kit import auth
 from flexsupply.kit.clock import utc_now
 from flexsupply.suppliers import webhooks
@@ -24,11 +26,23 @@ from flexsupply.suppliers.domain.catalogue import (
     check_regions_still_served,
     is_eligible,
 )
+from flexsupply.suppliers.domain.rfq import (
+    check_open,
+    check_quote_valid_until,
+    check_sku_asked,
+    items_per_supplier,
+    need_for,
+    rfq_status,
+)
 from flexsupply.suppliers.models import (
     ApiKey,
     DeliveryStatus,
     Offer,
+    Quote,
+    QuoteStatus,
     Region,
+    Rfq,
+    RfqRound,
     Supplier,
     WebhookDelivery,
 )
@@ -36,13 +50,22 @@ from flexsupply.suppliers.schemas import (
     ApiKeyIssued,
     ApiKeyPublic,
     OfferPublic,
+    QuoteCreate,
+    QuotePublic,
     RegionUpsert,
+    RfqContent,
+    RfqDecline,
+    RfqDeclinePublic,
+    RfqPublic,
+    RfqSummary,
     SupplierCreate,
     SupplierCreated,
     SupplierPublic,
     SupplierUpdate,
     WebhookSecretIssued,
 )
+
+log = logging.getLogger(__name__)
 
 # --- regions -----------------------------------------------------------------------------------------------
 
@@ -86,7 +109,7 @@ async def create_supplier(session: AsyncSession, data: SupplierCreate) -> Suppli
     issued = await _issue_key(session, supplier.id)
     if supplier.webhook_url:
         # The first signed event proves the endpoint and its secret work before any award depends on them.
-        await _queue_webhook(session, supplier.id, "supplier.registered", {"supplier_id": str(supplier.id)})
+        _queue_webhook(session, supplier.id, "supplier.registered", {"supplier_id": str(supplier.id)})
     return SupplierCreated(
         supplier=SupplierPublic.model_validate(supplier), api_key=issued, webhook_secret=webhook_secret
     )
@@ -229,6 +252,18 @@ async def withdraw_offer(session: AsyncSession, offer_id: UUID, supplier_id: UUI
     return offer
 
 
+def _facts(offer: Offer) -> OfferFacts:
+    return OfferFacts(
+        sku=offer.sku,
+        lead_time_days=offer.lead_time_days,
+        quality=offer.quality,
+        shipping_regions=frozenset(offer.shipping_cents),
+        valid_from=offer.valid_from,
+        valid_until=offer.valid_until,
+        withdrawn=offer.withdrawn_at is not None,
+    )
+
+
 async def eligible_offers(session: AsyncSession, need: Need) -> EligibleOffers:
     now = utc_now()
     # SQL narrows by the indexed and simple columns; the rule itself is the domain's.
@@ -241,19 +276,7 @@ async def eligible_offers(session: AsyncSession, need: Need) -> EligibleOffers:
     offers = [
         offer
         for offer in (await session.exec(query.order_by(col(Offer.id)))).all()
-        if is_eligible(
-            OfferFacts(
-                sku=offer.sku,
-                lead_time_days=offer.lead_time_days,
-                quality=offer.quality,
-                shipping_regions=frozenset(offer.shipping_cents),
-                valid_from=offer.valid_from,
-                valid_until=offer.valid_until,
-                withdrawn=offer.withdrawn_at is not None,
-            ),
-            need,
-            now,
-        )
+        if is_eligible(_facts(offer), need, now)
     ]
     supplier_ids = sorted({offer.supplier_id for offer in offers})
     suppliers = (await session.exec(select(Supplier).where(col(Supplier.id).in_(supplier_ids)))).all()
@@ -266,9 +289,10 @@ async def eligible_offers(session: AsyncSession, need: Need) -> EligibleOffers:
 # --- webhooks -----------------------------------------------------------------------------------------------
 
 
-async def _queue_webhook(
+def _queue_webhook(
     session: AsyncSession, supplier_id: UUID, event_type: str, data: dict[str, Any], delivery_id: UUID | None = None
 ) -> None:
+    """Add a delivery and its first attempt to the unit of work; written at its next flush, many in one insert."""
     delivery = WebhookDelivery(
         supplier_id=supplier_id,
         event_type=event_type,
@@ -277,7 +301,6 @@ async def _queue_webhook(
     if delivery_id is not None:
         delivery.id = delivery_id
     session.add(delivery)
-    await session.flush()
     webhooks.schedule(session, delivery)
 
 
@@ -289,7 +312,7 @@ async def queue_notice(session: AsyncSession, notice: SupplierNotice) -> bool:
     supplier = await session.get(Supplier, notice.supplier_id)
     if supplier is None or not supplier.webhook_url:
         return False
-    await _queue_webhook(session, supplier.id, notice.event_type, notice.data, delivery_id=notice.notice_id)
+    _queue_webhook(session, supplier.id, notice.event_type, notice.data, delivery_id=notice.notice_id)
     return True
 
 
@@ -314,3 +337,201 @@ async def list_webhook_deliveries(session: AsyncSession, supplier_id: UUID) -> S
     await get_supplier(session, supplier_id)
     query = select(WebhookDelivery).where(WebhookDelivery.supplier_id == supplier_id)
     return (await session.exec(query.order_by(col(WebhookDelivery.created_at)))).all()
+
+
+# --- requests for quotation ----------------------------------------------------------------------------------
+
+RFQ_CREATED = "rfq.created"
+
+
+async def open_rfq_round(session: AsyncSession, event: RfqRoundOpened) -> int:
+    """Send a round's RFQs: one per supplier, to each supplier with an eligible offer for an item (asked about
+    those items) and to each named supplier (asked about every item); named suppliers that do not exist are skipped.
+    Each RFQ goes to its supplier as a signed `rfq.created` webhook, if it has a webhook URL (else its inbox only).
+
+    A redelivered event creates nothing: the round is recorded once, checked first; a concurrent delivery fails on
+    the round's key (or UNIQUE(round_id, supplier_id)) and its retry finds the round. The RFQ and webhook ids derive
+    from the round and supplier. Returns how many RFQs were created."""
+    if await session.get(RfqRound, event.round_id) is not None:
+        return 0
+    session.add(RfqRound(id=event.round_id, reply_by=event.reply_by))
+    await session.flush()  # the RFQs refer to it, and a flush does not order rows by foreign keys
+    asked = items_per_supplier(
+        len(event.items), await _eligible_suppliers(session, event.items), event.named_supplier_ids
+    )
+    found = await session.exec(select(Supplier.id, Supplier.webhook_url).where(col(Supplier.id).in_(list(asked))))
+    webhook_urls = dict(found.all())
+    for supplier_id in sorted(set(asked) - webhook_urls.keys()):
+        log.warning("round %s names supplier %s, which does not exist: skipped", event.round_id, supplier_id)
+    for supplier_id in sorted(webhook_urls):
+        rfq = Rfq(
+            id=uuid5(event.round_id, str(supplier_id)),
+            round_id=event.round_id,
+            supplier_id=supplier_id,
+            reply_by=event.reply_by,
+            items=[event.items[index].model_dump(mode="json") for index in asked[supplier_id]],
+        )
+        session.add(rfq)
+        if webhook_urls[supplier_id]:
+            content = RfqContent.model_validate(rfq).model_dump(mode="json")
+            _queue_webhook(session, supplier_id, RFQ_CREATED, content, delivery_id=uuid5(rfq.id, RFQ_CREATED))
+    await session.flush()
+    return len(webhook_urls)
+
+
+async def _eligible_suppliers(session: AsyncSession, items: Sequence[RfqItem]) -> list[tuple[UUID, int]]:
+    """(supplier, item index) for every offer eligible for an item, from one query over the round's skus."""
+    if not items:
+        return []
+    now = utc_now()
+    needs = [need_for(item) for item in items]
+    # SQL narrows by the loosest bounds of all items; the catalogue's rule decides per item.
+    query = select(Offer).where(
+        col(Offer.sku).in_({need.sku for need in needs}),
+        col(Offer.withdrawn_at).is_(None),
+        Offer.quality >= min(need.min_quality for need in needs),
+        Offer.lead_time_days <= max(need.days_available(now) for need in needs),
+    )
+    indexes_by_sku: dict[str, list[int]] = {}
+    for index, need in enumerate(needs):
+        indexes_by_sku.setdefault(need.sku, []).append(index)
+    return [
+        (offer.supplier_id, index)
+        for offer in (await session.exec(query)).all()
+        for index in indexes_by_sku[offer.sku]
+        if is_eligible(_facts(offer), needs[index], now)
+    ]
+
+
+async def _own_rfq(session: AsyncSession, rfq_id: UUID, supplier_id: UUID, *, for_update: bool = False) -> Rfq:
+    """The supplier's RFQ; another supplier's is 'not found', so ids reveal nothing. Locked to answer it, so two
+    answers at once cannot both stay current."""
+    rfq = await session.get(Rfq, rfq_id, with_for_update=for_update)
+    if rfq is None or rfq.supplier_id != supplier_id:
+        raise NotFound(f"RFQ {rfq_id} not found")
+    return rfq
+
+
+def _rfq_summary(rfq: Rfq, now: datetime) -> RfqSummary:
+    return RfqSummary.model_validate(rfq, update={"status": rfq_status(rfq.answered_at, rfq.reply_by, now)})
+
+
+async def list_rfqs(
+    session: AsyncSession, supplier_id: UUID, status: RfqStatus | None, limit: int, offset: int
+) -> list[RfqSummary]:
+    now = utc_now()
+    query = select(Rfq).where(Rfq.supplier_id == supplier_id)
+    # domain.rfq.rfq_status, as SQL
+    if status is RfqStatus.ANSWERED:
+        query = query.where(col(Rfq.answered_at).is_not(None))
+    elif status is RfqStatus.OPEN:
+        query = query.where(col(Rfq.answered_at).is_(None), col(Rfq.reply_by) > now)
+    elif status is RfqStatus.EXPIRED:
+        query = query.where(col(Rfq.answered_at).is_(None), col(Rfq.reply_by) <= now)
+    query = query.order_by(col(Rfq.created_at).desc(), col(Rfq.id).desc()).limit(limit).offset(offset)
+    return [_rfq_summary(rfq, now) for rfq in (await session.exec(query)).all()]
+
+
+async def get_rfq(session: AsyncSession, rfq_id: UUID, supplier_id: UUID) -> RfqPublic:
+    rfq = await _own_rfq(session, rfq_id, supplier_id)
+    quotes = await session.exec(
+        select(Quote).where(Quote.rfq_id == rfq.id).order_by(col(Quote.created_at).desc(), col(Quote.id))
+    )
+    decline = (
+        RfqDeclinePublic(reason=rfq.decline_reason, declined_at=rfq.declined_at)
+        if rfq.declined_at is not None and rfq.decline_reason is not None
+        else None
+    )
+    return RfqPublic(
+        **_rfq_summary(rfq, utc_now()).model_dump(),
+        quotes=[QuotePublic.model_validate(quote) for quote in quotes.all()],
+        decline=decline,
+    )
+
+
+async def _replace_current_quotes(session: AsyncSession, rfq: Rfq, sku: str | None, status: QuoteStatus) -> None:
+    """Mark the RFQ's current quotes (for `sku`, or all) superseded or withdrawn; they stay on record."""
+    query = select(Quote).where(Quote.rfq_id == rfq.id, Quote.status == QuoteStatus.CURRENT)
+    if sku is not None:
+        query = query.where(Quote.sku == sku)
+    for quote in (await session.exec(query)).all():
+        quote.status, quote.replaced_at = status, utc_now()
+
+
+async def submit_quote(session: AsyncSession, supplier_id: UUID, rfq_id: UUID, terms: QuoteCreate) -> QuotePublic:
+    """Quote one of the RFQ's skus before its deadline. The quote supersedes the supplier's previous one for that
+    sku (kept, marked superseded), and withdraws a decline: quoting after declining re-opens the supplier's part."""
+    now = utc_now()
+    rfq = await _own_rfq(session, rfq_id, supplier_id, for_update=True)
+    check_open(rfq.reply_by, now)
+    check_sku_asked(terms.sku, {item["sku"] for item in rfq.items})
+    check_quote_valid_until(terms.valid_until, now)
+    await _check_offer_regions(session, await get_supplier(session, supplier_id), terms)
+    await _replace_current_quotes(session, rfq, terms.sku, QuoteStatus.SUPERSEDED)
+    rfq.declined_at, rfq.decline_reason, rfq.answered_at = None, None, now
+    quote = Quote.model_validate(
+        _terms_columns(terms), update={"rfq_id": rfq.id, "supplier_id": supplier_id, "created_at": now}
+    )
+    session.add(quote)
+    await session.flush()
+    return QuotePublic.model_validate(quote)
+
+
+async def decline_rfq(session: AsyncSession, supplier_id: UUID, rfq_id: UUID, data: RfqDecline) -> RfqPublic:
+    """Decline the RFQ before its deadline, with a reason. Declining after quoting withdraws every current quote
+    (kept, marked withdrawn); declining again replaces the reason."""
+    now = utc_now()
+    rfq = await _own_rfq(session, rfq_id, supplier_id, for_update=True)
+    check_open(rfq.reply_by, now)
+    await _replace_current_quotes(session, rfq, None, QuoteStatus.WITHDRAWN)
+    rfq.declined_at, rfq.decline_reason, rfq.answered_at = now, data.reason, now
+    await session.flush()
+    return await get_rfq(session, rfq_id, supplier_id)
+
+
+async def _round_rfqs(session: AsyncSession, round_id: UUID) -> tuple[RfqRound, Sequence[Rfq]]:
+    rfq_round = await session.get(RfqRound, round_id)
+    if rfq_round is None:
+        raise NotFound(f"RFQ round {round_id} not found: its opening event has not been handled here (yet)")
+    rfqs = await session.exec(select(Rfq).where(Rfq.round_id == round_id).order_by(col(Rfq.supplier_id)))
+    return rfq_round, rfqs.all()
+
+
+async def round_rfqs(session: AsyncSession, round_id: UUID) -> RoundRfqs:
+    rfq_round, rfqs = await _round_rfqs(session, round_id)
+    now = utc_now()
+    return RoundRfqs(
+        round_id=rfq_round.id,
+        reply_by=rfq_round.reply_by,
+        rfqs=[
+            RoundRfq(
+                rfq_id=rfq.id,
+                supplier_id=rfq.supplier_id,
+                status=rfq_status(rfq.answered_at, rfq.reply_by, now),
+                answered_at=rfq.answered_at,
+                declined=rfq.declined_at is not None,
+            )
+            for rfq in rfqs
+        ],
+    )
+
+
+async def round_responses(session: AsyncSession, round_id: UUID) -> RoundResponses:
+    """The round's current quotes still valid now, the suppliers that declined, and every asked supplier's
+    capacity: what matching builds the round's problem from at the deadline."""
+    rfq_round, rfqs = await _round_rfqs(session, round_id)
+    quotes = await session.exec(
+        select(Quote)
+        .join(Rfq, col(Quote.rfq_id) == col(Rfq.id))
+        .where(Rfq.round_id == round_id, Quote.status == QuoteStatus.CURRENT, col(Quote.valid_until) > utc_now())
+        .order_by(col(Quote.id))
+    )
+    suppliers = await session.exec(
+        select(Supplier).where(col(Supplier.id).in_([rfq.supplier_id for rfq in rfqs])).order_by(col(Supplier.id))
+    )
+    return RoundResponses(
+        round_id=rfq_round.id,
+        quotes=[EligibleOffer.model_validate(quote) for quote in quotes.all()],
+        declined_supplier_ids=[rfq.supplier_id for rfq in rfqs if rfq.declined_at is not None],
+        suppliers=[SupplierCapacity(id=s.id, capacity=s.capacity) for s in suppliers.all()],
+    )
