@@ -20,7 +20,7 @@ from flexsupply.kit import outbox
 from flexsupply.kit.db import Database
 from tests.integration.conftest import OPERATOR_TOKEN, eventually
 from tests.support.catalogue import create_supplier, offer_body, quote_body, rfq_item
-from tests.support.fake_supplier import FakeSupplier, fake_supplier_server
+from tests.support.fake_supplier import FakeSupplier, ReceivedRequest, fake_supplier_server
 
 KeyClient = Callable[[str], httpx.AsyncClient]
 
@@ -81,7 +81,7 @@ async def one_rfq(
     return supplier, rfq
 
 
-def rfq_webhooks(fake: FakeSupplier, path: str) -> list[Any]:
+def rfq_webhooks(fake: FakeSupplier, path: str) -> list[ReceivedRequest]:
     return [
         request
         for request in fake.received
@@ -151,7 +151,7 @@ async def test_a_redelivered_round_creates_nothing_twice(
 
         found = await round_rfqs(operator, event.round_id)
 
-        async def sent() -> list[Any]:
+        async def sent() -> list[ReceivedRequest]:
             return rfq_webhooks(fake, "/webhooks")
 
         await eventually(sent)
