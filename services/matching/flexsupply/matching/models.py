@@ -1,14 +1,27 @@
 """The matching service's tables: nothing else reads them."""
 
-from sqlalchemy.orm import registry
-from sqlmodel import SQLModel
+from datetime import datetime
+from enum import StrEnum
+from uuid import UUID, uuid4
 
+from sqlalchemy import JSON, BigInteger, Enum, UniqueConstraint
+from sqlalchemy.orm import registry
+from sqlmodel import Field, SQLModel
+
+from flexsupply.kit.clock import utc_now
+from flexsupply.kit.db import UtcDateTime
 from flexsupply.kit.idempotency import IdempotencyRecordBase
 from flexsupply.kit.outbox import OutboxMessageBase
+from flexsupply.matching.domain.package import PackageStatus, PackageStep
 
 
 class MatchingTable(SQLModel, registry=registry()):
     """Base of this service's tables: its own metadata, migrated by its own alembic history."""
+
+
+def _varchar_enum(enum: type[StrEnum]) -> Enum:
+    # A VARCHAR, not a PostgreSQL enum type: no type to create or drop in migrations, and new members need none.
+    return Enum(enum, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e])
 
 
 class OutboxMessage(OutboxMessageBase, MatchingTable, table=True):
@@ -17,3 +30,115 @@ class OutboxMessage(OutboxMessageBase, MatchingTable, table=True):
 
 class IdempotencyRecord(IdempotencyRecordBase, MatchingTable, table=True):
     __tablename__ = "idempotency_record"  # type: ignore[assignment]
+
+
+class Community(MatchingTable, table=True):
+    """A buyers' group (a chat group of a few hundred members) and the demand its leader brings."""
+
+    id: UUID = Field(default_factory=uuid4, primary_key=True)
+    name: str = Field(max_length=200, index=True)
+    created_at: datetime = Field(default_factory=utc_now, sa_type=UtcDateTime)  # type: ignore[call-overload]
+
+
+class Leader(MatchingTable, table=True):
+    id: UUID = Field(default_factory=uuid4, primary_key=True)
+    community_id: UUID = Field(foreign_key="community.id", unique=True)  # one leader per community
+    name: str = Field(max_length=200)
+    contact: str = Field(max_length=200)
+    created_at: datetime = Field(default_factory=utc_now, sa_type=UtcDateTime)  # type: ignore[call-overload]
+
+
+class LeaderKey(MatchingTable, table=True):
+    __tablename__ = "leader_key"  # type: ignore[assignment]
+
+    id: UUID = Field(primary_key=True)
+    leader_id: UUID = Field(foreign_key="leader.id", index=True)
+    secret_hash: str = Field(max_length=64)
+    created_at: datetime = Field(default_factory=utc_now, sa_type=UtcDateTime)  # type: ignore[call-overload]
+    revoked_at: datetime | None = Field(default=None, sa_type=UtcDateTime)  # type: ignore[call-overload]
+
+
+class RoundStatus(StrEnum):
+    OPEN = "open"
+
+
+class SourcingRound(MatchingTable, table=True):
+    """Packages (of one group, or several federated) asking suppliers for quotes until `reply_by`."""
+
+    __tablename__ = "sourcing_round"  # type: ignore[assignment]
+
+    id: UUID = Field(default_factory=uuid4, primary_key=True)
+    package_ids: list[str] = Field(sa_type=JSON)  # as started; each package also records its current round
+    reply_by: datetime = Field(sa_type=UtcDateTime)  # type: ignore[call-overload]
+    named_supplier_ids: list[str] = Field(default_factory=list, sa_type=JSON)
+    status: RoundStatus = Field(default=RoundStatus.OPEN, sa_type=_varchar_enum(RoundStatus), index=True)
+    started_by: str = Field(max_length=100)
+    created_at: datetime = Field(default_factory=utc_now, sa_type=UtcDateTime)  # type: ignore[call-overload]
+
+
+class DemandPackage(MatchingTable, table=True):
+    __tablename__ = "demand_package"  # type: ignore[assignment]
+
+    id: UUID = Field(default_factory=uuid4, primary_key=True)
+    community_id: UUID = Field(foreign_key="community.id", index=True)
+    title: str = Field(max_length=200)
+    sku: str = Field(max_length=64, index=True)
+    spec: str = Field(max_length=4000)
+    quantities: dict[str, int] = Field(sa_type=JSON)  # region code -> units
+    needed_by: datetime = Field(sa_type=UtcDateTime)  # type: ignore[call-overload]
+    min_quality: int
+    backups: int
+    target_unit_cents: int | None = Field(default=None, sa_type=BigInteger)
+    currency: str = Field(max_length=3)
+    sale_opens_at: datetime = Field(sa_type=UtcDateTime)  # type: ignore[call-overload]
+    sale_closes_at: datetime = Field(sa_type=UtcDateTime)  # type: ignore[call-overload]
+    threshold_units: int
+    cap_units: int
+    per_buyer_limit: int
+    sale_price_cents: int = Field(sa_type=BigInteger)
+    status: PackageStatus = Field(default=PackageStatus.DRAFT, sa_type=_varchar_enum(PackageStatus), index=True)
+    round_id: UUID | None = Field(default=None, foreign_key="sourcing_round.id", index=True)
+    created_at: datetime = Field(default_factory=utc_now, sa_type=UtcDateTime, index=True)  # type: ignore[call-overload]
+    updated_at: datetime = Field(default_factory=utc_now, sa_type=UtcDateTime)  # type: ignore[call-overload]
+
+
+class PackageTransition(MatchingTable, table=True):
+    """One move of a package's state machine: who took which step, when, and why."""
+
+    __tablename__ = "package_transition"  # type: ignore[assignment]
+
+    id: UUID = Field(default_factory=uuid4, primary_key=True)
+    package_id: UUID = Field(foreign_key="demand_package.id", index=True)
+    at: datetime = Field(default_factory=utc_now, sa_type=UtcDateTime)  # type: ignore[call-overload]
+    actor: str = Field(max_length=100)
+    from_status: PackageStatus = Field(sa_type=_varchar_enum(PackageStatus))
+    to_status: PackageStatus = Field(sa_type=_varchar_enum(PackageStatus))
+    step: PackageStep = Field(sa_type=_varchar_enum(PackageStep))
+    reason: str | None = Field(default=None, max_length=1000)
+
+
+class Signup(MatchingTable, table=True):
+    """A draft package's sign-up (接龙), reached by members through an unguessable link token."""
+
+    id: UUID = Field(default_factory=uuid4, primary_key=True)
+    package_id: UUID = Field(foreign_key="demand_package.id", unique=True)
+    token: str = Field(max_length=64, unique=True)
+    per_person_max: int
+    closes_at: datetime | None = Field(default=None, sa_type=UtcDateTime)  # type: ignore[call-overload]
+    closed_at: datetime | None = Field(default=None, sa_type=UtcDateTime)  # type: ignore[call-overload]
+    created_at: datetime = Field(default_factory=utc_now, sa_type=UtcDateTime)  # type: ignore[call-overload]
+
+
+class SignupEntry(MatchingTable, table=True):
+    __tablename__ = "signup_entry"  # type: ignore[assignment]
+    # One entry per phone: signing up again replaces it, and two racing requests cannot both insert.
+    __table_args__ = (UniqueConstraint("signup_id", "phone"),)
+
+    id: UUID = Field(default_factory=uuid4, primary_key=True)
+    signup_id: UUID = Field(foreign_key="signup.id", index=True)
+    name: str = Field(max_length=100)
+    phone: str = Field(max_length=16)
+    region: str = Field(max_length=40)
+    quantity: int
+    created_at: datetime = Field(default_factory=utc_now, sa_type=UtcDateTime)  # type: ignore[call-overload]
+    updated_at: datetime = Field(default_factory=utc_now, sa_type=UtcDateTime)  # type: ignore[call-overload]
