@@ -2,6 +2,7 @@
 
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 from uuid import UUID, uuid4
 
 from sqlalchemy import JSON, BigInteger, Enum, UniqueConstraint
@@ -98,6 +99,8 @@ class DemandPackage(MatchingTable, table=True):
     sale_price_cents: int = Field(sa_type=BigInteger)
     status: PackageStatus = Field(default=PackageStatus.DRAFT, sa_type=_varchar_enum(PackageStatus), index=True)
     round_id: UUID | None = Field(default=None, foreign_key="sourcing_round.id", index=True)
+    # What was sold per region (set by the flash sale's close, or by the leader): what awards are made for.
+    firm_quantities: dict[str, int] | None = Field(default=None, sa_type=JSON)
     created_at: datetime = Field(default_factory=utc_now, sa_type=UtcDateTime, index=True)  # type: ignore[call-overload]
     updated_at: datetime = Field(default_factory=utc_now, sa_type=UtcDateTime)  # type: ignore[call-overload]
 
@@ -142,3 +145,105 @@ class SignupEntry(MatchingTable, table=True):
     quantity: int
     created_at: datetime = Field(default_factory=utc_now, sa_type=UtcDateTime)  # type: ignore[call-overload]
     updated_at: datetime = Field(default_factory=utc_now, sa_type=UtcDateTime)  # type: ignore[call-overload]
+
+
+class RunKind(StrEnum):
+    SOURCING = "sourcing"  # a round's packages on their estimates: what the sale may promise
+    AWARD = "award"  # one package on its firm quantities, keeping the planned suppliers where possible
+    REMATCH = "rematch"  # after a decline or silence: without that supplier, changing as little as possible
+
+
+class RunStatus(StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    PLANNED = "planned"
+    INFEASIBLE = "infeasible"
+    FAILED = "failed"
+
+
+FINISHED_RUNS = frozenset({RunStatus.PLANNED, RunStatus.INFEASIBLE, RunStatus.FAILED})
+
+
+class MatchRun(MatchingTable, table=True):
+    """One solve of a matching problem, as a job: what it solved (exactly, to audit or solve again) and found."""
+
+    __tablename__ = "match_run"  # type: ignore[assignment]
+
+    id: UUID = Field(default_factory=uuid4, primary_key=True)
+    round_id: UUID = Field(foreign_key="sourcing_round.id", index=True)
+    kind: RunKind = Field(sa_type=_varchar_enum(RunKind))
+    status: RunStatus = Field(default=RunStatus.QUEUED, sa_type=_varchar_enum(RunStatus), index=True)
+    requested_by: str = Field(max_length=100)
+    reason: str | None = Field(default=None, max_length=1000)
+    time_limit_seconds: float
+    package_ids: list[str] = Field(sa_type=JSON)
+    # Award and re-match runs: the firm units per package and region, the plan to keep close to, who is excluded
+    # and which allocations are fixed (accepted awards).
+    firm_quantities: dict[str, dict[str, int]] | None = Field(default=None, sa_type=JSON)
+    previous_run_id: UUID | None = Field(default=None, foreign_key="match_run.id")
+    excluded_supplier_ids: list[str] = Field(default_factory=list, sa_type=JSON)
+    fixed_allocations: list[dict[str, Any]] = Field(default_factory=list, sa_type=JSON)
+    problem: dict[str, Any] | None = Field(default=None, sa_type=JSON)
+    plan: dict[str, Any] | None = Field(default=None, sa_type=JSON)
+    package_plans: dict[str, Any] | None = Field(default=None, sa_type=JSON)
+    left_out: list[str] = Field(default_factory=list, sa_type=JSON)
+    explanation: list[str] = Field(default_factory=list, sa_type=JSON)
+    total_cents: int | None = Field(default=None, sa_type=BigInteger)
+    bound_cents: int | None = Field(default=None, sa_type=BigInteger)
+    gap: float | None = None
+    solve_seconds: float | None = None
+    build_seconds: float | None = None
+    standalone_total_cents: int | None = Field(default=None, sa_type=BigInteger)
+    saving_cents: int | None = Field(default=None, sa_type=BigInteger)
+    error: str | None = Field(default=None, max_length=2000)
+    attempts: int = 0
+    lease_until: datetime | None = Field(default=None, sa_type=UtcDateTime, index=True)  # type: ignore[call-overload]
+    created_at: datetime = Field(default_factory=utc_now, sa_type=UtcDateTime, index=True)  # type: ignore[call-overload]
+    started_at: datetime | None = Field(default=None, sa_type=UtcDateTime)  # type: ignore[call-overload]
+    finished_at: datetime | None = Field(default=None, sa_type=UtcDateTime)  # type: ignore[call-overload]
+
+
+class AwardStatus(StrEnum):
+    OFFERED = "offered"
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
+    EXPIRED = "expired"  # not answered by its deadline: counts as a decline
+    WITHDRAWN = "withdrawn"  # a re-match no longer needs it as it was
+
+
+class Award(MatchingTable, table=True):
+    """What one supplier is asked to make for one package: per offer, the units per region and the prices."""
+
+    id: UUID = Field(default_factory=uuid4, primary_key=True)
+    package_id: UUID = Field(foreign_key="demand_package.id", index=True)
+    run_id: UUID = Field(foreign_key="match_run.id", index=True)
+    supplier_id: UUID = Field(index=True)
+    lines: list[dict[str, Any]] = Field(sa_type=JSON)  # planning.OfferAward, as JSON
+    total_cents: int = Field(sa_type=BigInteger)
+    currency: str = Field(max_length=3)
+    due_by: datetime = Field(sa_type=UtcDateTime)  # type: ignore[call-overload]
+    answer_by: datetime = Field(sa_type=UtcDateTime)  # type: ignore[call-overload]
+    status: AwardStatus = Field(default=AwardStatus.OFFERED, sa_type=_varchar_enum(AwardStatus), index=True)
+    reason: str | None = Field(default=None, max_length=500)
+    answered_at: datetime | None = Field(default=None, sa_type=UtcDateTime)  # type: ignore[call-overload]
+    created_at: datetime = Field(default_factory=utc_now, sa_type=UtcDateTime)  # type: ignore[call-overload]
+
+
+class ReservationStatus(StrEnum):
+    HELD = "held"
+    RELEASED = "released"
+
+
+class Reservation(MatchingTable, table=True):
+    """Backup capacity one supplier holds for one package (1+N), activated if a producing supplier fails."""
+
+    id: UUID = Field(default_factory=uuid4, primary_key=True)
+    package_id: UUID = Field(foreign_key="demand_package.id", index=True)
+    run_id: UUID = Field(foreign_key="match_run.id", index=True)
+    supplier_id: UUID = Field(index=True)
+    lines: list[dict[str, Any]] = Field(sa_type=JSON)  # planning.Reservation, as JSON
+    total_cents: int = Field(sa_type=BigInteger)
+    status: ReservationStatus = Field(
+        default=ReservationStatus.HELD, sa_type=_varchar_enum(ReservationStatus), index=True
+    )
+    created_at: datetime = Field(default_factory=utc_now, sa_type=UtcDateTime)  # type: ignore[call-overload]
