@@ -8,21 +8,35 @@ from litestar.di import Provide
 from flexsupply.clients.suppliers import SupplierKeyIntrospection
 from flexsupply.kit.auth import bearer_authentication, provide_caller
 from flexsupply.kit.service import ServiceDescription, idempotency_provider
-from flexsupply.matching.deps import SERVICE, provide_transaction
+from flexsupply.matching import controllers
+from flexsupply.matching.deps import SERVICE, RegionCatalogue, provide_transaction, resolve_leader
+from flexsupply.matching.domain.package import InvalidTransition, NotEditable
+from flexsupply.matching.domain.signup import SignupClosed, SignupExists
 from flexsupply.matching.models import IdempotencyRecord, MatchingTable, OutboxMessage
 from flexsupply.matching.settings import MatchingSettings
 
 
 def create_router(settings: MatchingSettings) -> Router:
+    regions = RegionCatalogue(settings)
     return Router(
         path="/",
-        route_handlers=[],
+        route_handlers=[
+            controllers.CommunityController,
+            controllers.LeaderController,
+            controllers.PackageController,
+            controllers.SignupController,
+            controllers.SourcingRoundController,
+        ],
         dependencies={
             "transaction": Provide(provide_transaction),
             "caller": Provide(provide_caller),
             "idempotency": Provide(idempotency_provider(settings, IdempotencyRecord)),
+            "regions": Provide(lambda: regions, use_cache=True, sync_to_thread=False),
         },
-        middleware=[bearer_authentication(settings.require_operator_token, SupplierKeyIntrospection(settings))],
+        # Leaders' keys are this service's own; suppliers' keys are asked of the suppliers service.
+        middleware=[
+            bearer_authentication(settings.require_operator_token, resolve_leader, SupplierKeyIntrospection(settings))
+        ],
     )
 
 
@@ -34,4 +48,6 @@ DESCRIPTION = ServiceDescription(
     metadata=MatchingTable.metadata,
     migrations=Path(__file__).resolve().parents[2] / "migrations",
     outbox_table=OutboxMessage,
+    actor_modules=("flexsupply.matching.actors",),
+    domain_errors={InvalidTransition: 409, NotEditable: 409, SignupClosed: 409, SignupExists: 409},
 )

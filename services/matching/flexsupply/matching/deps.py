@@ -1,6 +1,51 @@
-"""Providers: the unit of work."""
+"""Providers: the unit of work, the caller (a group leader by their key), and the catalogue's regions."""
 
-from flexsupply.kit.service import transaction_provider
+from typing import Any
+from uuid import UUID
+
+from litestar.connection import ASGIConnection
+from litestar.exceptions import PermissionDeniedException
+from litestar.handlers.base import BaseRouteHandler
+
+from flexsupply.clients.suppliers import SuppliersClient
+from flexsupply.kit.auth import LEADER_KEY_PREFIX, Principal, Role
+from flexsupply.kit.db import Database
+from flexsupply.kit.peers import peer_client
+from flexsupply.kit.service import database_key, transaction_provider
+from flexsupply.kit.settings import KitSettings
+from flexsupply.matching import services
 
 SERVICE = "matching"
 provide_transaction = transaction_provider(SERVICE)
+
+
+async def resolve_leader(connection: ASGIConnection[Any, Any, Any, Any], token: str) -> Principal | None:
+    """A group leader's key (flk_...); other tokens are left to the next resolver without touching the database."""
+    if not token.startswith(f"{LEADER_KEY_PREFIX}_"):
+        return None
+    database: Database = connection.app.state[database_key(SERVICE)]
+    async with database.transaction() as session:
+        leader = await services.leader_for_api_key(session, token)
+    return Principal(Role.LEADER, leader_id=leader.id, community_id=leader.community_id) if leader else None
+
+
+def leaders_and_operators(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    if connection.user.role not in (Role.LEADER, Role.OPERATOR):
+        raise PermissionDeniedException("only group leaders and operators may do this")
+
+
+def community_scope(caller: Principal) -> UUID | None:
+    """The community a caller's work is limited to: a leader's own; None for an operator (every community)."""
+    return caller.require_leader() if caller.role is Role.LEADER else None
+
+
+class RegionCatalogue:
+    """The delivery regions the suppliers' catalogue knows. Handlers ask before their unit of work touches the
+    database, so no transaction is held across the call; a suppliers service that is down is a 503."""
+
+    def __init__(self, settings: KitSettings) -> None:
+        self.settings = settings
+
+    async def codes(self) -> frozenset[str]:
+        async with peer_client(self.settings, "suppliers") as http:
+            return frozenset(await SuppliersClient(http, attempts=2).regions())

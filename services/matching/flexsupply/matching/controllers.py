@@ -1,0 +1,288 @@
+"""HTTP layer of the matching service: parse, authorise, call one use case, return a Public model."""
+
+from collections.abc import Awaitable, Callable
+from typing import Annotated, TypeVar
+from uuid import UUID
+
+from litestar import Controller, Response, get, patch, post
+from litestar.di import NamedDependency
+from litestar.openapi import ResponseSpec
+from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody, PathParameter, QueryParameter
+from sqlmodel import SQLModel
+
+from flexsupply.kit.auth import leaders_only, operators_only
+from flexsupply.kit.pagination import DEFAULT_LIMIT, Limit, Offset
+from flexsupply.kit.service import Caller, Idempotent, Transaction
+from flexsupply.matching import services
+from flexsupply.matching.deps import RegionCatalogue, community_scope, leaders_and_operators
+from flexsupply.matching.domain.package import PackageStatus
+from flexsupply.matching.schemas import (
+    CommunityCreate,
+    CommunityCreated,
+    CommunityPublic,
+    LeaderKeyIssued,
+    LeaderKeyRotate,
+    LeaderMe,
+    PackageCancel,
+    PackageCreate,
+    PackagePublic,
+    PackageUpdate,
+    RoundCreate,
+    RoundPublic,
+    SignupEntryCreate,
+    SignupEntryPublic,
+    SignupInvitation,
+    SignupOpen,
+    SignupPublic,
+    TransitionPublic,
+)
+
+IdempotencyKey = Annotated[
+    str | None,
+    HeaderParameter(
+        name="Idempotency-Key",
+        required=False,
+        min_length=8,
+        max_length=200,
+        description="Repeat a create safely: the same key returns the first result.",
+    ),
+]
+Regions = NamedDependency[RegionCatalogue]
+SignupToken = Annotated[str, PathParameter(min_length=1, max_length=64, description="The sign-up's link token.")]
+M = TypeVar("M", bound=SQLModel)
+
+
+async def _create_once(
+    idempotency: Idempotent,
+    key: str | None,
+    operation: str,
+    request: SQLModel,
+    create: Callable[[], Awaitable[M]],
+    response_type: type[M],
+) -> Response[M]:
+    """Create, or replay the first answer to this caller's Idempotency-Key (200 and Idempotent-Replayed: true)."""
+    result, replayed = await idempotency.run_once(key, operation, request, create, response_type)
+    return Response(
+        result, status_code=200 if replayed else 201, headers={"Idempotent-Replayed": str(replayed).lower()}
+    )
+
+
+class CommunityController(Controller):
+    """Operators register buyers' groups with their leaders, and manage the leaders' keys."""
+
+    path = "/api/v1/communities"
+    tags = ["communities"]
+
+    @post("/", status_code=201, guards=[operators_only])
+    async def create_community(
+        self,
+        transaction: Transaction,
+        caller: Caller,
+        data: JSONBody[CommunityCreate],
+        idempotency: Idempotent,
+        idempotency_key: IdempotencyKey = None,
+    ) -> Response[CommunityCreated]:
+        """Register a community and its leader; the answer holds the leader's API key, shown this once."""
+        return await _create_once(
+            idempotency,
+            idempotency_key,
+            "create_community",
+            data,
+            lambda: services.create_community(transaction, data),
+            CommunityCreated,
+        )
+
+    @get("/", guards=[operators_only])
+    async def list_communities(
+        self, transaction: Transaction, caller: Caller, limit: Limit = DEFAULT_LIMIT, offset: Offset = 0
+    ) -> list[CommunityPublic]:
+        return await services.list_communities(transaction, limit, offset)
+
+    @get("/{community_id:uuid}", guards=[operators_only])
+    async def get_community(
+        self, transaction: Transaction, caller: Caller, community_id: FromPath[UUID]
+    ) -> CommunityPublic:
+        return await services.get_community(transaction, community_id)
+
+    @post("/{community_id:uuid}/leader-keys", status_code=201, guards=[operators_only])
+    async def rotate_leader_key(
+        self,
+        transaction: Transaction,
+        caller: Caller,
+        community_id: FromPath[UUID],
+        data: JSONBody[LeaderKeyRotate],
+        idempotency: Idempotent,
+        idempotency_key: IdempotencyKey = None,
+    ) -> Response[LeaderKeyIssued]:
+        """Issue the leader a new key (shown once), revoking the others unless told not to."""
+        return await _create_once(
+            idempotency,
+            idempotency_key,
+            f"rotate_leader_key:{community_id}",
+            data,
+            lambda: services.rotate_leader_key(transaction, community_id, data.revoke_existing),
+            LeaderKeyIssued,
+        )
+
+
+class LeaderController(Controller):
+    path = "/api/v1/leader"
+    tags = ["communities"]
+
+    @get("/me", guards=[leaders_only])
+    async def who_am_i(self, transaction: Transaction, caller: Caller) -> LeaderMe:
+        """The group leader this key belongs to, and their community."""
+        assert caller.leader_id is not None  # leaders_only
+        return await services.leader_me(transaction, caller.leader_id)
+
+
+class PackageController(Controller):
+    """A leader's demand packages (their community's only); operators see and act on every community's."""
+
+    path = "/api/v1/packages"
+    tags = ["packages"]
+
+    @post("/", status_code=201, guards=[leaders_and_operators])
+    async def create_package(
+        self,
+        transaction: Transaction,
+        caller: Caller,
+        regions: Regions,
+        data: JSONBody[PackageCreate],
+        idempotency: Idempotent,
+        idempotency_key: IdempotencyKey = None,
+    ) -> Response[PackagePublic]:
+        """Draft a demand package: what, how many per region (estimates), by when, and its flash sale's terms."""
+        known = await regions.codes()  # before the unit of work touches the database
+        return await _create_once(
+            idempotency,
+            idempotency_key,
+            "create_package",
+            data,
+            lambda: services.create_package(transaction, data, community_scope(caller), known),
+            PackagePublic,
+        )
+
+    @get("/", guards=[leaders_and_operators])
+    async def list_packages(
+        self,
+        transaction: Transaction,
+        caller: Caller,
+        limit: Limit = DEFAULT_LIMIT,
+        offset: Offset = 0,
+        status: FromQuery[PackageStatus | None] = None,
+        community_id: Annotated[UUID | None, QueryParameter(description="Operators: one community's.")] = None,
+    ) -> list[PackagePublic]:
+        """A leader lists their community's packages; an operator every community's, or one's."""
+        scope = community_scope(caller) or community_id
+        return await services.list_packages(transaction, scope, status, limit, offset)
+
+    @get("/{package_id:uuid}", guards=[leaders_and_operators])
+    async def get_package(self, transaction: Transaction, caller: Caller, package_id: FromPath[UUID]) -> PackagePublic:
+        package = await services.get_package(transaction, package_id, community_scope(caller))
+        return services.package_public(package)
+
+    @patch("/{package_id:uuid}", guards=[leaders_and_operators])
+    async def update_package(
+        self,
+        transaction: Transaction,
+        caller: Caller,
+        regions: Regions,
+        package_id: FromPath[UUID],
+        data: JSONBody[PackageUpdate],
+    ) -> PackagePublic:
+        """Change a draft's terms (409 once sourcing has started); only the fields sent change."""
+        known = await regions.codes() if "quantities" in data.model_fields_set else None
+        return await services.update_package(transaction, package_id, community_scope(caller), data, known)
+
+    @post("/{package_id:uuid}/cancel", status_code=200, guards=[leaders_and_operators])
+    async def cancel_package(
+        self, transaction: Transaction, caller: Caller, package_id: FromPath[UUID], data: JSONBody[PackageCancel]
+    ) -> PackagePublic:
+        """Cancel the package, saying why (any time before it is awarded)."""
+        return await services.cancel_package(
+            transaction, package_id, community_scope(caller), caller.actor, data.reason
+        )
+
+    @get("/{package_id:uuid}/history", guards=[leaders_and_operators])
+    async def package_history(
+        self, transaction: Transaction, caller: Caller, package_id: FromPath[UUID]
+    ) -> list[TransitionPublic]:
+        """Every move of the package: when, who, from which status to which, by which step, and why."""
+        moves = await services.package_history(transaction, package_id, community_scope(caller))
+        return [TransitionPublic.model_validate(move) for move in moves]
+
+    @post("/{package_id:uuid}/signup", status_code=201, guards=[leaders_and_operators])
+    async def open_signup(
+        self, transaction: Transaction, caller: Caller, package_id: FromPath[UUID], data: JSONBody[SignupOpen]
+    ) -> SignupPublic:
+        """Open the group's sign-up (接龙) on a draft: share the answer's token as the members' link."""
+        return await services.open_signup(transaction, package_id, community_scope(caller), data)
+
+    @get("/{package_id:uuid}/signup", guards=[leaders_and_operators])
+    async def get_signup(self, transaction: Transaction, caller: Caller, package_id: FromPath[UUID]) -> SignupPublic:
+        """The sign-up's totals per region, and who signed up (names and phones: leaders and operators only)."""
+        return await services.signup_for_leader(transaction, package_id, community_scope(caller))
+
+    @post("/{package_id:uuid}/signup/close", status_code=200, guards=[leaders_and_operators])
+    async def close_signup(self, transaction: Transaction, caller: Caller, package_id: FromPath[UUID]) -> SignupPublic:
+        return await services.close_signup(transaction, package_id, community_scope(caller))
+
+    @post("/{package_id:uuid}/signup/adopt", status_code=200, guards=[leaders_and_operators])
+    async def adopt_signup_totals(
+        self, transaction: Transaction, caller: Caller, package_id: FromPath[UUID]
+    ) -> PackagePublic:
+        """Close the sign-up and make its totals per region the package's quantities."""
+        return await services.adopt_signup_totals(transaction, package_id, community_scope(caller))
+
+
+class SignupController(Controller):
+    """What group members reach through the leader's link, with no account: the link is the credential."""
+
+    path = "/api/v1/signups"
+    tags = ["signups"]
+
+    @get("/{token:str}", exclude_from_auth=True)
+    async def signup_invitation(self, transaction: Transaction, token: SignupToken) -> SignupInvitation:
+        return await services.signup_invitation(transaction, token)
+
+    @post(
+        "/{token:str}/entries",
+        exclude_from_auth=True,
+        responses={200: ResponseSpec(SignupEntryPublic, description="The entry with this phone, replaced.")},
+    )
+    async def sign_up(
+        self, transaction: Transaction, token: SignupToken, data: JSONBody[SignupEntryCreate]
+    ) -> Response[SignupEntryPublic]:
+        """Sign up, or change one's entry: the same phone replaces it (201 when new, 200 when replaced)."""
+        entry, created = await services.sign_up(transaction, token, data)
+        return Response(entry, status_code=201 if created else 200)
+
+
+class SourcingRoundController(Controller):
+    path = "/api/v1/sourcing-rounds"
+    tags = ["sourcing"]
+
+    @post("/", status_code=201, guards=[leaders_and_operators])
+    async def start_round(
+        self,
+        transaction: Transaction,
+        caller: Caller,
+        data: JSONBody[RoundCreate],
+        idempotency: Idempotent,
+        idempotency_key: IdempotencyKey = None,
+    ) -> Response[RoundPublic]:
+        """Ask suppliers to quote for draft packages until `reply_by`: a leader's own packages, or an operator's
+        choice across communities (one federated round)."""
+        return await _create_once(
+            idempotency,
+            idempotency_key,
+            "start_round",
+            data,
+            lambda: services.start_round(transaction, data, community_scope(caller), caller.actor),
+            RoundPublic,
+        )
+
+    @get("/{round_id:uuid}", guards=[leaders_and_operators])
+    async def get_round(self, transaction: Transaction, caller: Caller, round_id: FromPath[UUID]) -> RoundPublic:
+        return await services.get_round(transaction, round_id, community_scope(caller))

@@ -1,0 +1,245 @@
+"""Bodies only the matching API uses."""
+
+from datetime import datetime
+from typing import Annotated
+from uuid import UUID
+
+import pydantic
+from pydantic import AfterValidator, AwareDatetime, StringConstraints, field_validator
+from sqlmodel import Field, SQLModel
+
+from flexsupply.contracts.offers import MAX_CENTS, MAX_UNITS, Currency, RegionCode, Sku, Units, as_utc
+from flexsupply.matching.domain.package import PackageStatus, PackageStep
+from flexsupply.matching.domain.signup import normalise_phone
+
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Spec = Annotated[str, StringConstraints(strip_whitespace=True, max_length=4000)]
+Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)]
+Phone = Annotated[str, StringConstraints(max_length=40), AfterValidator(normalise_phone)]
+UtcDatetime = Annotated[AwareDatetime, AfterValidator(as_utc)]
+Quantities = Annotated[
+    dict[RegionCode, Units],
+    pydantic.Field(min_length=1, max_length=100, description="Units per delivery region (estimates until the sale)."),
+]
+MAX_ROUND_PACKAGES = 50
+
+# --- communities and leaders -----------------------------------------------------------------------------------
+
+
+class LeaderFields(SQLModel):
+    name: Name
+    contact: Name = Field(description="How operators reach the leader: phone, WeChat id or email.")
+
+
+class CommunityCreate(SQLModel):
+    name: Name = Field(description="The buyers' group, as its members know it.")
+    leader: LeaderFields
+
+
+class LeaderPublic(LeaderFields):
+    id: UUID
+    community_id: UUID
+    created_at: datetime
+
+
+class CommunityPublic(SQLModel):
+    id: UUID
+    name: str
+    leader: LeaderPublic
+    created_at: datetime
+
+
+class LeaderKeyIssued(SQLModel):
+    id: UUID
+    leader_id: UUID
+    created_at: datetime
+    api_key: str = Field(description="The leader's key (flk_...), shown once: only its hash is stored.")
+
+
+class CommunityCreated(SQLModel):
+    community: CommunityPublic
+    leader_key: LeaderKeyIssued
+
+
+class LeaderKeyRotate(SQLModel):
+    revoke_existing: bool = Field(default=True, description="Revoke the leader's other keys now.")
+
+
+class LeaderMe(SQLModel):
+    leader: LeaderPublic
+    community_name: str
+
+
+# --- demand packages --------------------------------------------------------------------------------------------
+
+
+class PackageTerms(SQLModel):
+    """What a leader decides about a package. Rules across fields (domain.package.check_terms) apply too."""
+
+    title: Title
+    sku: Sku
+    spec: Spec = ""
+    quantities: Quantities
+    needed_by: UtcDatetime = Field(description="When buyers must have it (UTC).")
+    min_quality: int = Field(default=0, ge=0, le=100, description="Least acceptable quality score.")
+    backups: int = Field(default=0, ge=0, le=5, description="N of 1+N: backup suppliers to hold.")
+    target_unit_cents: int | None = Field(default=None, ge=0, le=MAX_CENTS, description="Hoped-for landed cost.")
+    currency: Currency = "CNY"
+    sale_opens_at: UtcDatetime
+    sale_closes_at: UtcDatetime
+    threshold_units: int = Field(ge=1, le=MAX_UNITS, description="Least total sold for the buy to go ahead.")
+    cap_units: int = Field(ge=1, le=MAX_UNITS, description="Most units that may be sold.")
+    per_buyer_limit: int = Field(ge=1, le=MAX_UNITS, description="Most units one buyer may order.")
+    sale_price_cents: int = Field(ge=0, le=MAX_CENTS, description="Price per unit buyers pay.")
+
+
+class PackageCreate(PackageTerms):
+    community_id: UUID | None = Field(
+        default=None, description="Operators say whose package it is; a leader's is their own community's."
+    )
+
+
+class PackageUpdate(SQLModel):
+    """Only the fields sent change (a draft only)."""
+
+    # These may be changed but not removed: absent means unchanged (services read only what was sent) and null is
+    # refused, so the type (and the OpenAPI document) offers no null. `target_unit_cents` may be removed.
+    title: Title = Field(default=None)
+    sku: Sku = Field(default=None)
+    spec: Spec = Field(default=None)
+    quantities: Quantities = Field(default=None)
+    needed_by: UtcDatetime = Field(default=None)
+    min_quality: int = Field(default=None, ge=0, le=100)
+    backups: int = Field(default=None, ge=0, le=5)
+    target_unit_cents: int | None = Field(default=None, ge=0, le=MAX_CENTS)
+    currency: Currency = Field(default=None)
+    sale_opens_at: UtcDatetime = Field(default=None)
+    sale_closes_at: UtcDatetime = Field(default=None)
+    threshold_units: int = Field(default=None, ge=1, le=MAX_UNITS)
+    cap_units: int = Field(default=None, ge=1, le=MAX_UNITS)
+    per_buyer_limit: int = Field(default=None, ge=1, le=MAX_UNITS)
+    sale_price_cents: int = Field(default=None, ge=0, le=MAX_CENTS)
+
+    @field_validator(
+        "title",
+        "sku",
+        "spec",
+        "quantities",
+        "needed_by",
+        "min_quality",
+        "backups",
+        "currency",
+        "sale_opens_at",
+        "sale_closes_at",
+        "threshold_units",
+        "cap_units",
+        "per_buyer_limit",
+        "sale_price_cents",
+        mode="before",
+    )
+    @classmethod
+    def _required_fields_stay(cls, value: object) -> object:
+        if value is None:
+            raise ValueError("may be changed but not removed")
+        return value
+
+
+class PackagePublic(PackageTerms):
+    id: UUID
+    community_id: UUID
+    status: PackageStatus
+    next_steps: list[PackageStep] = Field(description="The steps the package may take from its status.")
+    round_id: UUID | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class PackageCancel(SQLModel):
+    reason: Reason
+
+
+class TransitionPublic(SQLModel):
+    at: datetime
+    actor: str
+    from_status: PackageStatus
+    to_status: PackageStatus
+    step: PackageStep
+    reason: str | None
+
+
+# --- the group's sign-up (接龙) ----------------------------------------------------------------------------------
+
+
+class SignupOpen(SQLModel):
+    per_person_max: int = Field(ge=1, le=MAX_UNITS, description="Most units one member may ask for.")
+    closes_at: UtcDatetime | None = Field(default=None, description="Entries stop then; none: when the leader closes.")
+
+
+class SignupEntryCreate(SQLModel):
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+    phone: Phone = Field(description="Signing up again with the same phone replaces the entry.")
+    region: RegionCode
+    quantity: int = Field(ge=1, le=MAX_UNITS)
+
+
+class SignupEntryPublic(SQLModel):
+    name: str
+    phone: str
+    region: str
+    quantity: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class SignupInvitation(SQLModel):
+    """What a member sees through the link: nobody else's name or phone."""
+
+    title: str
+    spec: str
+    regions: list[str]
+    per_person_max: int
+    closes_at: datetime | None
+    open: bool
+
+
+class SignupPublic(SQLModel):
+    """The leader's view: the link, the totals, and who signed up."""
+
+    package_id: UUID
+    token: str = Field(description="The link members use: /api/v1/signups/{token}.")
+    per_person_max: int
+    closes_at: datetime | None
+    closed_at: datetime | None
+    open: bool
+    totals: dict[str, int] = Field(description="Units wanted per region of the package.")
+    total_units: int
+    entries: list[SignupEntryPublic]
+
+
+# --- sourcing rounds ----------------------------------------------------------------------------------------
+
+
+class RoundCreate(SQLModel):
+    package_ids: list[UUID] = Field(min_length=1, max_length=MAX_ROUND_PACKAGES)
+    reply_by: UtcDatetime = Field(description="Suppliers quote until then; before every package's needed_by.")
+    named_supplier_ids: list[UUID] = Field(
+        default_factory=list, max_length=100, description="Ask these suppliers too, eligible offer or not."
+    )
+
+    @field_validator("package_ids", "named_supplier_ids")
+    @classmethod
+    def _no_repeats(cls, ids: list[UUID]) -> list[UUID]:
+        if len(set(ids)) != len(ids):
+            raise ValueError("lists an id twice")
+        return ids
+
+
+class RoundPublic(SQLModel):
+    id: UUID
+    package_ids: list[UUID]
+    reply_by: datetime
+    named_supplier_ids: list[UUID]
+    status: str
+    started_by: str
+    created_at: datetime
