@@ -266,13 +266,18 @@ def problem_statuses(
     return statuses
 
 
-def _problem_response(status: int) -> ResponseSpec:
-    return ResponseSpec(
-        data_container=InvalidRequest if status == 400 else ProblemDetails,
-        media_type=PROBLEM_MEDIA_TYPE,
-        description=PROBLEMS[status],
-        generate_examples=False,
-    )
+def problem_responses(*statuses: int) -> dict[int, ResponseSpec]:
+    """For a handler that answers a problem the rules above do not foresee, e.g. a 404 for an id in its body:
+    `@post(..., responses=problem_responses(404))`."""
+    return {
+        status: ResponseSpec(
+            data_container=InvalidRequest if status == 400 else ProblemDetails,
+            media_type=PROBLEM_MEDIA_TYPE,
+            description=PROBLEMS[status],
+            generate_examples=False,
+        )
+        for status in statuses
+    }
 
 
 def _replay_response(handler: HTTPRouteHandler) -> ResponseSpec:
@@ -311,7 +316,7 @@ class DocumentedProblems(ReceiveRoutePlugin):
                 has_path_parameters=bool(route.path_parameters),
                 public=public,
             )
-            responses: dict[int, ResponseSpec] = {status: _problem_response(status) for status in statuses}
+            responses = problem_responses(*statuses)
             if IDEMPOTENCY_HEADER in headers and handler.status_code != 200:
                 responses[200] = _replay_response(handler)  # kit.idempotency
             handler.responses = {**responses, **(handler.responses or {})}
