@@ -1,6 +1,43 @@
 """Background work of the matching service: events in, idempotent, settings and engines made on the worker's loop."""
 
-from flexsupply.kit.events import Consumer
+from uuid import UUID
 
-# A round's reply deadline (SourcingRoundDue) arrives here; matching runs will handle it.
+from flexsupply.clients.suppliers import SuppliersClient
+from flexsupply.contracts.events import MatchRunRequested, SourcingRoundDue
+from flexsupply.kit.db import database_for_current_loop
+from flexsupply.kit.events import Consumer
+from flexsupply.kit.peers import peer_client
+from flexsupply.matching import runs
+from flexsupply.matching.schemas import MAX_TIME_LIMIT_SECONDS
+from flexsupply.matching.settings import MatchingSettings
+
 event_queue = Consumer("matching.events", max_retries=10, min_backoff=1_000, max_backoff=300_000, time_limit=120_000)
+# Solves have their own queue, so that a long one never holds up deadlines; run it with few threads
+# (`flexsupply worker -Q matching.solve -t 1`). The limit covers the solve, the standalone solves of a federated
+# round and reading quotes: under RabbitMQ's 30-minute consumer timeout.
+solve_queue = Consumer(
+    "matching.solve",
+    max_retries=5,
+    min_backoff=5_000,
+    max_backoff=300_000,
+    time_limit=int((2 * MAX_TIME_LIMIT_SECONDS + 300) * 1000),
+)
+
+
+@event_queue.on(SourcingRoundDue)
+async def match_round_at_deadline(event: SourcingRoundDue, event_id: UUID) -> None:
+    settings = MatchingSettings()
+    async with database_for_current_loop(settings.database_url).transaction() as session:
+        await runs.run_round_at_deadline(session, event.round_id, settings.match_time_limit_seconds)
+
+
+@solve_queue.on(MatchRunRequested)
+async def solve_match_run(event: MatchRunRequested, event_id: UUID) -> None:
+    settings = MatchingSettings()
+    async with peer_client(settings, "suppliers") as http:
+        await runs.execute(
+            database_for_current_loop(settings.database_url),
+            SuppliersClient(http),
+            event.run_id,
+            settings.run_lease_margin_seconds,
+        )

@@ -8,9 +8,10 @@ from litestar.di import Provide
 from flexsupply.clients.suppliers import SupplierKeyIntrospection
 from flexsupply.kit.auth import bearer_authentication, provide_caller
 from flexsupply.kit.service import ServiceDescription, idempotency_provider
-from flexsupply.matching import controllers
+from flexsupply.matching import controllers, runs
 from flexsupply.matching.deps import SERVICE, RegionCatalogue, provide_transaction, resolve_leader
 from flexsupply.matching.domain.package import InvalidTransition, NotEditable
+from flexsupply.matching.domain.planning import InvalidRound
 from flexsupply.matching.domain.signup import SignupClosed, SignupExists
 from flexsupply.matching.models import IdempotencyRecord, MatchingTable, OutboxMessage
 from flexsupply.matching.settings import MatchingSettings
@@ -26,12 +27,14 @@ def create_router(settings: MatchingSettings) -> Router:
             controllers.PackageController,
             controllers.SignupController,
             controllers.SourcingRoundController,
+            controllers.MatchRunController,
         ],
         dependencies={
             "transaction": Provide(provide_transaction),
             "caller": Provide(provide_caller),
             "idempotency": Provide(idempotency_provider(settings, IdempotencyRecord)),
             "regions": Provide(lambda: regions, use_cache=True, sync_to_thread=False),
+            "settings": Provide(lambda: settings, use_cache=True, sync_to_thread=False),
         },
         # Leaders' keys are this service's own; suppliers' keys are asked of the suppliers service.
         middleware=[
@@ -49,5 +52,13 @@ DESCRIPTION = ServiceDescription(
     migrations=Path(__file__).resolve().parents[2] / "migrations",
     outbox_table=OutboxMessage,
     actor_modules=("flexsupply.matching.actors",),
-    domain_errors={InvalidTransition: 409, NotEditable: 409, SignupClosed: 409, SignupExists: 409},
+    sweepers=(runs.sweep_stalled_runs,),
+    domain_errors={
+        runs.NothingToMatch: 409,
+        InvalidRound: 409,
+        InvalidTransition: 409,
+        NotEditable: 409,
+        SignupClosed: 409,
+        SignupExists: 409,
+    },
 )

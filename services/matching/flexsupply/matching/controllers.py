@@ -1,7 +1,7 @@
 """HTTP layer of the matching service: parse, authorise, call one use case, return a Public model."""
 
 from collections.abc import Awaitable, Callable
-from typing import Annotated, TypeVar
+from typing import Annotated, Any, TypeVar
 from uuid import UUID
 
 from litestar import Controller, Response, get, patch, post
@@ -10,12 +10,14 @@ from litestar.openapi import ResponseSpec
 from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody, PathParameter, QueryParameter
 from sqlmodel import SQLModel
 
+from flexsupply.contracts.errors import NotFound
 from flexsupply.kit.auth import leaders_only, operators_only
 from flexsupply.kit.pagination import DEFAULT_LIMIT, Limit, Offset
 from flexsupply.kit.service import Caller, Idempotent, Transaction
-from flexsupply.matching import services
+from flexsupply.matching import runs, services
 from flexsupply.matching.deps import RegionCatalogue, community_scope, leaders_and_operators
 from flexsupply.matching.domain.package import PackageStatus
+from flexsupply.matching.runs import NothingToMatch
 from flexsupply.matching.schemas import (
     CommunityCreate,
     CommunityCreated,
@@ -23,8 +25,11 @@ from flexsupply.matching.schemas import (
     LeaderKeyIssued,
     LeaderKeyRotate,
     LeaderMe,
+    MatchRunPublic,
+    MatchRunRequest,
     PackageCancel,
     PackageCreate,
+    PackagePlanPublic,
     PackagePublic,
     PackageUpdate,
     RoundCreate,
@@ -36,6 +41,7 @@ from flexsupply.matching.schemas import (
     SignupPublic,
     TransitionPublic,
 )
+from flexsupply.matching.settings import MatchingSettings
 
 IdempotencyKey = Annotated[
     str | None,
@@ -48,6 +54,7 @@ IdempotencyKey = Annotated[
     ),
 ]
 Regions = NamedDependency[RegionCatalogue]
+Settings = NamedDependency[MatchingSettings]
 SignupToken = Annotated[str, PathParameter(min_length=1, max_length=64, description="The sign-up's link token.")]
 M = TypeVar("M", bound=SQLModel)
 
@@ -286,3 +293,58 @@ class SourcingRoundController(Controller):
     @get("/{round_id:uuid}", guards=[leaders_and_operators])
     async def get_round(self, transaction: Transaction, caller: Caller, round_id: FromPath[UUID]) -> RoundPublic:
         return await services.get_round(transaction, round_id, community_scope(caller))
+
+
+class MatchRunController(Controller):
+    """Matching runs: requested here or at a round's reply deadline, solved as jobs, read while they run."""
+
+    path = "/api/v1"
+    tags = ["matching runs"]
+
+    @post("/sourcing-rounds/{round_id:uuid}/match-runs", status_code=202, guards=[leaders_and_operators])
+    async def request_match_run(
+        self,
+        transaction: Transaction,
+        caller: Caller,
+        round_id: FromPath[UUID],
+        data: JSONBody[MatchRunRequest],
+        settings: Settings,
+    ) -> MatchRunPublic:
+        """Match the round now, before its reply deadline, or again (202: a worker solves it; poll the run)."""
+        await services.get_round(transaction, round_id, community_scope(caller))
+        time_limit = data.time_limit_seconds or settings.match_time_limit_seconds
+        run = await runs.request_round_run(transaction, round_id, caller.actor, time_limit)
+        if run is None:
+            raise NothingToMatch(f"no package of round {round_id} is waiting for a plan")
+        return runs.run_public(run)
+
+    @get("/sourcing-rounds/{round_id:uuid}/match-runs", guards=[leaders_and_operators])
+    async def list_match_runs(
+        self, transaction: Transaction, caller: Caller, round_id: FromPath[UUID]
+    ) -> list[MatchRunPublic]:
+        """The round's runs, newest first."""
+        await services.get_round(transaction, round_id, community_scope(caller))
+        return [runs.run_public(run) for run in await runs.round_runs(transaction, round_id)]
+
+    @get("/match-runs/{run_id:uuid}", guards=[leaders_and_operators])
+    async def get_match_run(self, transaction: Transaction, caller: Caller, run_id: FromPath[UUID]) -> MatchRunPublic:
+        """A run's progress, and once finished its plan per package, or why there is none."""
+        return runs.run_public(await runs.visible_run(transaction, run_id, community_scope(caller)))
+
+    @get("/match-runs/{run_id:uuid}/problem", guards=[leaders_and_operators])
+    async def get_match_run_problem(
+        self, transaction: Transaction, caller: Caller, run_id: FromPath[UUID]
+    ) -> dict[str, Any]:
+        """The exact problem the run solved (matching-problem.md's format): solve it again with `flexsupply match`."""
+        run = await runs.visible_run(transaction, run_id, community_scope(caller))
+        if run.problem is None:
+            raise NotFound(f"match run {run_id} has not built its problem yet")
+        return run.problem
+
+    @get("/packages/{package_id:uuid}/plan", guards=[leaders_and_operators])
+    async def get_package_plan(
+        self, transaction: Transaction, caller: Caller, package_id: FromPath[UUID]
+    ) -> PackagePlanPublic:
+        """The package's current plan: suppliers and reserves, its cost share, landed unit cost and sale caps."""
+        package = await services.get_package(transaction, package_id, community_scope(caller))
+        return await runs.current_plan(transaction, package)

@@ -101,6 +101,8 @@ class DemandPackage(MatchingTable, table=True):
     round_id: UUID | None = Field(default=None, foreign_key="sourcing_round.id", index=True)
     # What was sold per region (set by the flash sale's close, or by the leader): what awards are made for.
     firm_quantities: dict[str, int] | None = Field(default=None, sa_type=JSON)
+    # The newest run that planned it (a sourcing run; an award or re-match run once awarded): its plan is current.
+    plan_run_id: UUID | None = Field(default=None)
     created_at: datetime = Field(default_factory=utc_now, sa_type=UtcDateTime, index=True)  # type: ignore[call-overload]
     updated_at: datetime = Field(default_factory=utc_now, sa_type=UtcDateTime)  # type: ignore[call-overload]
 

@@ -1,7 +1,7 @@
 """Bodies only the matching API uses."""
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 from uuid import UUID
 
 import pydantic
@@ -243,3 +243,75 @@ class RoundPublic(SQLModel):
     status: str
     started_by: str
     created_at: datetime
+
+
+# --- matching runs ------------------------------------------------------------------------------------------
+
+MAX_TIME_LIMIT_SECONDS = 600.0
+
+
+class MatchRunRequest(SQLModel):
+    time_limit_seconds: float | None = Field(
+        default=None, gt=0, le=MAX_TIME_LIMIT_SECONDS, description="The solver's limit; the service's default if null."
+    )
+
+
+class PlannedAllocationPublic(SQLModel):
+    offer_id: UUID
+    supplier_id: UUID
+    region: str
+    quantity: int
+
+
+class PlannedReservePublic(SQLModel):
+    offer_id: UUID
+    supplier_id: UUID
+    quantity: int
+
+
+class CostBreakdownPublic(SQLModel):
+    goods_cents: int
+    shipping_cents: int
+    fixed_cents: int
+    reserve_cents: int
+
+
+class PackagePlanPublic(SQLModel):
+    """One package's part of a run's plan: who makes what where, its share of the cost, what the sale may promise."""
+
+    package_id: UUID
+    run_id: UUID
+    allocations: list[PlannedAllocationPublic]
+    reserves: list[PlannedReservePublic]
+    cost: CostBreakdownPublic
+    units: int
+    landed_unit_cents: int = Field(description="The package's cost share per unit, rounded half up.")
+    sale_caps: dict[str, int] = Field(description="Per region: the least of the leader's cap and the plan's units.")
+
+
+class MatchRunPublic(SQLModel):
+    id: UUID
+    round_id: UUID
+    kind: str
+    status: str = Field(description="queued, running, planned, infeasible or failed.")
+    requested_by: str
+    reason: str | None
+    time_limit_seconds: float
+    package_ids: list[UUID]
+    attempts: int
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    elapsed_seconds: float | None = Field(description="Since it started: progress while running.")
+    total_cents: int | None
+    bound_cents: int | None
+    gap: float | None
+    solve_seconds: float | None
+    build_seconds: float | None = Field(description="Reading quotes and offers and building the problem.")
+    standalone_total_cents: int | None = Field(description="A federated round: its packages' plans sourced alone.")
+    saving_cents: int | None = Field(description="What sourcing together saved against sourcing each alone.")
+    explanation: list[str] = Field(description="Why no plan exists, per package, when infeasible.")
+    left_out: list[str] = Field(description="Quotes and offers the run did not use, and why.")
+    error: str | None
+    packages: list[PackagePlanPublic]
+    plan: dict[str, Any] | None = Field(description="The plan in matching-problem.md's format, to audit.")

@@ -10,6 +10,16 @@ class MatchingSettings(KitSettings):
         description="SQLAlchemy URL of the matching database; a SQLite file in the data folder when unset.",
     )
 
+    match_time_limit_seconds: float = Field(
+        default=30.0, gt=0, le=600, description="A matching run's solver time limit unless the run asks for another."
+    )
+    run_lease_margin_seconds: float = Field(
+        default=120.0,
+        gt=0,
+        description="How long past twice its time limit a running solve may go silent before "
+        "the sweeper hands it to another worker.",
+    )
+
     @property
     def database_url(self) -> str:
         return self.database_url_override or self.sqlite_url("matching")

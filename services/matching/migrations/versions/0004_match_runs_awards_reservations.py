@@ -154,10 +154,12 @@ def upgrade() -> None:
 
     with op.batch_alter_table("demand_package", schema=None) as batch_op:
         batch_op.add_column(sa.Column("firm_quantities", sa.JSON(), nullable=True))
+        batch_op.add_column(sa.Column("plan_run_id", sa.Uuid(), nullable=True))
 
 
 def downgrade() -> None:
     with op.batch_alter_table("demand_package", schema=None) as batch_op:
+        batch_op.drop_column("plan_run_id")
         batch_op.drop_column("firm_quantities")
 
     with op.batch_alter_table("reservation", schema=None) as batch_op:
