@@ -1,7 +1,10 @@
+import re
+
 import pytest
 from pydantic import ValidationError
 
-from flexsupply.contracts.offers import OfferTerms
+from flexsupply.allocation.problem import Offer
+from flexsupply.contracts.offers import MAX_COST_CENTS, OfferTerms
 from tests.support.catalogue import offer_body
 
 VALID = offer_body(shipping_cents={"ningbo": 300})
@@ -41,3 +44,27 @@ def test_a_tier_may_start_exactly_at_the_moq():
 )
 def test_each_broken_rule_names_its_field(changes, field):
     assert field in error_fields(changes)
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        (
+            {"price_tiers": [{"min_quantity": 0, "unit_cents": 2}, {"min_quantity": 0, "unit_cents": 1}]},
+            "min_quantity must strictly increase, got [0, 0]",
+        ),
+        ({"price_tiers": [{"min_quantity": 101, "unit_cents": 1}]}, "the first tier starts at 101, above the moq 100"),
+        (
+            {"capacity": 10**9, "moq": 10**9, "price_tiers": [{"min_quantity": 0, "unit_cents": 10**7}]},
+            f"above {MAX_COST_CENTS}: beyond exact arithmetic",
+        ),
+    ],
+)
+def test_the_catalogue_and_the_optimizer_refuse_the_same_offers(changes: dict, message: str) -> None:
+    """One set of rules (contracts.offers): the catalogue takes no offer the optimizer would refuse."""
+    terms = VALID | changes
+    with pytest.raises(ValidationError, match=re.escape(message)):
+        OfferTerms.model_validate(terms)
+    with pytest.raises(ValidationError, match=re.escape(message)):
+        Offer.model_validate(terms | {"id": "o-1", "supplier": "s-1"}, strict=True)
+    Offer.model_validate(VALID | {"id": "o-1", "supplier": "s-1"}, strict=True)

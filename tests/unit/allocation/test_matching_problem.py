@@ -30,11 +30,11 @@ def test_the_example_is_valid() -> None:
         (lambda d: d["suppliers"].append({"id": "s-wax"}), "suppliers[s-wax]: the id is used more than once"),
         (
             lambda d: d["offers"][0]["price_tiers"].reverse(),
-            "offers[o-hakko-box]: price_tiers: min_quantity must strictly increase",
+            "offers[o-hakko-box].price_tiers: min_quantity must strictly increase",
         ),
         (
             lambda d: d["offers"][0]["price_tiers"][0].update(min_quantity=150),
-            "offers[o-hakko-box]: price_tiers: the first tier starts at 150, above the moq 100",
+            "offers[o-hakko-box].price_tiers: the first tier starts at 150, above the moq 100",
         ),
         (lambda d: d["offers"][2].update(moq=-5), "offers[o-vert-box].moq: Input should be greater than or equal to 0"),
         (

@@ -2,12 +2,20 @@
 
 import json
 from collections import Counter
-from itertools import pairwise
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    NonNegativeInt,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
-from flexsupply.contracts.offers import MAX_CENTS, MAX_COST_CENTS, MAX_UNITS
+from flexsupply.contracts.offers import MAX_CENTS, MAX_UNITS, check_cost_is_exact, check_price_tiers
 
 # Bounds that keep every cost exact: CP-SAT works in 64-bit integers, and totals are reported as JSON numbers,
 # which many readers hold as doubles (exact to 2**53).
@@ -43,17 +51,26 @@ class Offer(_Strict):
     price_tiers: list[PriceTier] = Field(min_length=1)
     shipping_cents: dict[str, Cents]
 
-    @model_validator(mode="after")
-    def _tiers_ascend_from_moq(self) -> "Offer":
-        minimums = [tier.min_quantity for tier in self.price_tiers]
-        if any(later <= earlier for earlier, later in pairwise(minimums)):
-            raise ValueError(f"price_tiers: min_quantity must strictly increase, got {minimums}")
-        if minimums[0] > self.moq:
-            raise ValueError(f"price_tiers: the first tier starts at {minimums[0]}, above the moq {self.moq}")
-        per_unit = max(tier.unit_cents for tier in self.price_tiers) + max(self.shipping_cents.values(), default=0)
-        if (per_unit + self.reserve_cents) * self.capacity + self.fixed_cents > MAX_COST_CENTS:
-            raise ValueError(f"prices times capacity exceed {MAX_COST_CENTS} cents, beyond exact arithmetic")
-        return self
+    # The catalogue's rules (contracts.offers), so a problem holds no offer the catalogue would have refused.
+    @field_validator("price_tiers")
+    @classmethod
+    def _tiers_ascend_from_moq(cls, tiers: list[PriceTier], info: ValidationInfo) -> list[PriceTier]:
+        check_price_tiers([tier.min_quantity for tier in tiers], info.data.get("moq"))
+        return tiers
+
+    @field_validator("shipping_cents")
+    @classmethod
+    def _costs_stay_exact(cls, shipping: dict[str, int], info: ValidationInfo) -> dict[str, int]:
+        tiers, capacity = info.data.get("price_tiers"), info.data.get("capacity")
+        if tiers and capacity is not None:
+            check_cost_is_exact(
+                unit_cents=(tier.unit_cents for tier in tiers),
+                shipping_cents=shipping.values(),
+                reserve_cents=info.data.get("reserve_cents", 0),
+                fixed_cents=info.data.get("fixed_cents", 0),
+                capacity=capacity,
+            )
+        return shipping
 
     def unit_cents(self, quantity: int) -> int:
         """All-units price: the tier with the largest min_quantity <= quantity (the first tier below it)."""

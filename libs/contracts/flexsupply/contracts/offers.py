@@ -1,5 +1,6 @@
 """An offer's terms, field for field those of an offer in the matching problem (matching-problem.md)."""
 
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from itertools import pairwise
 from typing import Annotated
@@ -21,6 +22,26 @@ Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
 Sku = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
 Units = Annotated[int, pydantic.Field(ge=0, le=MAX_UNITS)]
 Cents = Annotated[int, pydantic.Field(ge=0, le=MAX_CENTS)]
+
+
+def check_price_tiers(minimums: Sequence[int], moq: int | None) -> None:
+    """The contract's tiers: listed by strictly increasing min_quantity, the first applying at or below the moq, so
+    every quantity the offer may sell has a price. The catalogue and the optimizer both hold offers to this."""
+    if any(later <= earlier for earlier, later in pairwise(minimums)):
+        raise ValueError(f"min_quantity must strictly increase, got {list(minimums)}")
+    if moq is not None and minimums and minimums[0] > moq:
+        raise ValueError(f"the first tier starts at {minimums[0]}, above the moq {moq}")
+
+
+def check_cost_is_exact(
+    *, unit_cents: Iterable[int], shipping_cents: Iterable[int], reserve_cents: int, fixed_cents: int, capacity: int
+) -> None:
+    """The offer's dearest use (its whole capacity at the dearest tier and shipping, held in reserve too, plus the
+    fixed cost) stays within MAX_COST_CENTS: then every cost of it is exact for the solver and in JSON."""
+    per_unit = max(unit_cents, default=0) + max(shipping_cents, default=0) + reserve_cents
+    most = per_unit * capacity + fixed_cents
+    if most > MAX_COST_CENTS:
+        raise ValueError(f"prices times capacity reach {most} cents, above {MAX_COST_CENTS}: beyond exact arithmetic")
 
 
 def as_utc(value: datetime | None) -> datetime | None:
@@ -79,12 +100,7 @@ class OfferTerms(OfferScalars):
     @field_validator("price_tiers")
     @classmethod
     def _tiers_ascend_from_moq(cls, tiers: list[PriceTier], info: ValidationInfo) -> list[PriceTier]:
-        for previous, tier in pairwise(tiers):
-            if tier.min_quantity <= previous.min_quantity:
-                raise ValueError("tiers must have strictly increasing min_quantity")
-        moq = info.data.get("moq")
-        if moq is not None and tiers[0].min_quantity > moq:
-            raise ValueError(f"the first tier starts at {tiers[0].min_quantity}, above the moq {moq}")
+        check_price_tiers([tier.min_quantity for tier in tiers], info.data.get("moq"))
         return tiers
 
     @field_validator("shipping_cents")
@@ -92,10 +108,13 @@ class OfferTerms(OfferScalars):
     def _costs_stay_exact(cls, shipping: dict[str, int], info: ValidationInfo) -> dict[str, int]:
         tiers, capacity = info.data.get("price_tiers"), info.data.get("capacity")
         if tiers and capacity is not None:
-            per_unit = max(tier.unit_cents for tier in tiers) + max(shipping.values(), default=0)
-            most = (per_unit + info.data.get("reserve_cents", 0)) * capacity + info.data.get("fixed_cents", 0)
-            if most > MAX_COST_CENTS:
-                raise ValueError(f"prices times capacity reach {most} cents, above {MAX_COST_CENTS}: too large to cost")
+            check_cost_is_exact(
+                unit_cents=(tier.unit_cents for tier in tiers),
+                shipping_cents=shipping.values(),
+                reserve_cents=info.data.get("reserve_cents", 0),
+                fixed_cents=info.data.get("fixed_cents", 0),
+                capacity=capacity,
+            )
         return shipping
 
     @field_validator("valid_until")
