@@ -13,7 +13,6 @@ from flexsupply.matching.domain.package import PackageStatus, PackageStep
 from flexsupply.matching.domain.signup import normalise_phone
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Spec = Annotated[str, StringConstraints(strip_whitespace=True, max_length=4000)]
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)]
 Phone = Annotated[str, StringConstraints(max_length=40), AfterValidator(normalise_phone)]
@@ -77,7 +76,7 @@ class LeaderMe(SQLModel):
 class PackageTerms(SQLModel):
     """What a leader decides about a package. Rules across fields (domain.package.check_terms) apply too."""
 
-    title: Title
+    title: Name
     sku: Sku
     spec: Spec = ""
     quantities: Quantities
@@ -105,7 +104,7 @@ class PackageUpdate(SQLModel):
 
     # These may be changed but not removed: absent means unchanged (services read only what was sent) and null is
     # refused, so the type (and the OpenAPI document) offers no null. `target_unit_cents` may be removed.
-    title: Title = Field(default=None)
+    title: Name = Field(default=None)
     sku: Sku = Field(default=None)
     spec: Spec = Field(default=None)
     quantities: Quantities = Field(default=None)

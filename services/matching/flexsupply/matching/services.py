@@ -409,10 +409,6 @@ async def sign_up(session: AsyncSession, token: str, data: SignupEntryCreate) ->
 # --- sourcing rounds ----------------------------------------------------------------------------------------
 
 
-def _round_public(sourcing_round: SourcingRound) -> RoundPublic:
-    return RoundPublic.model_validate(sourcing_round)
-
-
 async def start_round(session: AsyncSession, data: RoundCreate, community_id: UUID | None, actor: str) -> RoundPublic:
     """Ask suppliers to quote for draft packages: each moves to sourcing, the suppliers service hears of the round
     now and this service when its reply deadline comes (both through the outbox, sent after the commit)."""
@@ -450,7 +446,7 @@ async def start_round(session: AsyncSession, data: RoundCreate, community_id: UU
     outbox.publish(session, OutboxMessage, opened)
     outbox.publish(session, OutboxMessage, SourcingRoundDue(round_id=sourcing_round.id), not_before=data.reply_by)
     await session.flush()
-    return _round_public(sourcing_round)
+    return RoundPublic.model_validate(sourcing_round)
 
 
 def _check_can_join_round(package: DemandPackage, reply_by: datetime) -> None:
@@ -491,4 +487,4 @@ async def get_round(session: AsyncSession, round_id: UUID, community_id: UUID | 
             sourcing_round = None
     if sourcing_round is None:
         raise NotFound(f"sourcing round {round_id} not found")
-    return _round_public(sourcing_round)
+    return RoundPublic.model_validate(sourcing_round)
