@@ -1,0 +1,273 @@
+"""Every endpoint, tried with every role's credentials: each answer checked against what that role may do.
+
+An endpoint joins by a line in POLICY; `test_every_endpoint_has_a_policy` fails for one that has none, so nothing
+is added without saying who may call it. What the expectations mean:
+- "ok": allowed (any answer but 401, 403, 404 and 5xx: a 400 for the empty body sent, or a 409, is still allowed);
+- 401: the credential is unknown here (leaders' keys are kept by the matching service only);
+- 403: known, but the role may not do this;
+- 404: the resource belongs to someone else, and its existence is not revealed.
+"""
+
+import re
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+from uuid import uuid4
+
+import httpx
+import pytest
+
+from tests.integration.conftest import OPERATOR_TOKEN, eventually
+from tests.support.catalogue import create_supplier, offer_body, quote_body
+from tests.support.matching import create_package, register_community, start_round
+
+ROLES = ("anonymous", "other_supplier", "other_leader", "supplier", "leader", "operator")
+Expectation = dict[str, "int | str"]
+
+
+def allow(*roles: str, hidden_from: tuple[str, ...] = (), leaders_unknown: bool = False) -> Expectation:
+    """`roles` may call; `hidden_from` get 404; everyone else 403 (401 for anonymous, and for leaders where their
+    keys are unknown)."""
+    expected: Expectation = {}
+    for role in ROLES:
+        if role in roles:
+            expected[role] = "ok"
+        elif role in hidden_from:
+            expected[role] = 404
+        elif role == "anonymous" or (leaders_unknown and role.endswith("leader")):
+            expected[role] = 401
+        else:
+            expected[role] = 403
+    return expected
+
+
+PUBLIC = dict.fromkeys(ROLES, "ok")
+# The suppliers and fulfilment services know operators and suppliers; a leader's key is unknown there.
+OPERATOR = allow("operator", leaders_unknown=True)
+SUPPLIER = allow("supplier", "other_supplier", leaders_unknown=True)
+SUPPLIER_OWN = allow("supplier", hidden_from=("other_supplier",), leaders_unknown=True)
+OPERATOR_OR_OWN_SUPPLIER = allow("operator", "supplier", hidden_from=("other_supplier",), leaders_unknown=True)
+ANY_CATALOGUE_CALLER = allow("operator", "supplier", "other_supplier", leaders_unknown=True)
+MATCHING_OPERATOR = allow("operator")
+LEADER = allow("leader", "other_leader")
+OWN_COMMUNITY = allow("operator", "leader", hidden_from=("other_leader",))
+ANY_LEADER_OR_OPERATOR = allow("operator", "leader", "other_leader")
+
+POLICY: dict[str, Expectation] = {
+    # suppliers: catalogue
+    "GET /api/v1/regions": ANY_CATALOGUE_CALLER,
+    "PUT /api/v1/regions/{code}": OPERATOR,
+    "POST /api/v1/suppliers": OPERATOR,
+    "GET /api/v1/suppliers": OPERATOR,
+    "GET /api/v1/suppliers/{supplier_id}": OPERATOR,
+    "PATCH /api/v1/suppliers/{supplier_id}": OPERATOR,
+    "GET /api/v1/suppliers/{supplier_id}/api-keys": OPERATOR,
+    "POST /api/v1/suppliers/{supplier_id}/api-keys": OPERATOR,
+    "DELETE /api/v1/suppliers/{supplier_id}/api-keys/{key_id}": OPERATOR,
+    "POST /api/v1/suppliers/{supplier_id}/webhook-secret": OPERATOR,
+    "GET /api/v1/suppliers/{supplier_id}/webhook-deliveries": OPERATOR,
+    "POST /api/v1/api-keys/introspect": OPERATOR,
+    "GET /api/v1/me": SUPPLIER,
+    "POST /api/v1/offers": SUPPLIER,
+    "GET /api/v1/offers": ANY_CATALOGUE_CALLER,
+    "GET /api/v1/offers/{offer_id}": OPERATOR_OR_OWN_SUPPLIER,
+    "PUT /api/v1/offers/{offer_id}": SUPPLIER_OWN,
+    "DELETE /api/v1/offers/{offer_id}": SUPPLIER_OWN,
+    "GET /api/v1/eligible-offers": OPERATOR,
+    # suppliers: requests for quotation
+    "GET /api/v1/rfqs": SUPPLIER,
+    "GET /api/v1/rfqs/{rfq_id}": SUPPLIER_OWN,
+    "POST /api/v1/rfqs/{rfq_id}/quotes": SUPPLIER_OWN,
+    "POST /api/v1/rfqs/{rfq_id}/decline": SUPPLIER_OWN,
+    "GET /api/v1/rfq-rounds/{round_id}": OPERATOR,
+    "GET /api/v1/rfq-rounds/{round_id}/responses": OPERATOR,
+    # matching: communities and leaders
+    "POST /api/v1/communities": MATCHING_OPERATOR,
+    "GET /api/v1/communities": MATCHING_OPERATOR,
+    "GET /api/v1/communities/{community_id}": MATCHING_OPERATOR,
+    "POST /api/v1/communities/{community_id}/leader-keys": MATCHING_OPERATOR,
+    "GET /api/v1/leader/me": LEADER,
+    # matching: demand packages and the group's sign-up
+    "POST /api/v1/packages": ANY_LEADER_OR_OPERATOR,
+    "GET /api/v1/packages": ANY_LEADER_OR_OPERATOR,
+    "GET /api/v1/packages/{package_id}": OWN_COMMUNITY,
+    "PATCH /api/v1/packages/{package_id}": OWN_COMMUNITY,
+    "POST /api/v1/packages/{package_id}/cancel": OWN_COMMUNITY,
+    "GET /api/v1/packages/{package_id}/history": OWN_COMMUNITY,
+    "POST /api/v1/packages/{package_id}/signup": OWN_COMMUNITY,
+    "GET /api/v1/packages/{package_id}/signup": OWN_COMMUNITY,
+    "POST /api/v1/packages/{package_id}/signup/close": OWN_COMMUNITY,
+    "POST /api/v1/packages/{package_id}/signup/adopt": OWN_COMMUNITY,
+    "GET /api/v1/signups/{token}": PUBLIC,
+    "POST /api/v1/signups/{token}/entries": PUBLIC,
+    # matching: sourcing rounds and runs
+    "POST /api/v1/sourcing-rounds": ANY_LEADER_OR_OPERATOR,
+    "GET /api/v1/sourcing-rounds/{round_id}": OWN_COMMUNITY,
+    "POST /api/v1/sourcing-rounds/{round_id}/match-runs": OWN_COMMUNITY,
+    "GET /api/v1/sourcing-rounds/{round_id}/match-runs": OWN_COMMUNITY,
+    "GET /api/v1/match-runs/{run_id}": OWN_COMMUNITY,
+    "GET /api/v1/match-runs/{run_id}/problem": OWN_COMMUNITY,
+    "GET /api/v1/packages/{package_id}/plan": OWN_COMMUNITY,
+    # fulfilment
+    "GET /api/v1/awarded-packages": OPERATOR,
+    # No package of this world has reached fulfilment: the operator gets as far as looking it up.
+    "GET /api/v1/awarded-packages/{package_id}": OPERATOR | {"operator": 404},
+}
+# Bodies valid enough to reach the ownership check (an empty body is refused before it, revealing nothing).
+BODIES: dict[str, Callable[[], dict[str, Any]]] = {
+    "PUT /api/v1/offers/{offer_id}": offer_body,
+    "POST /api/v1/rfqs/{rfq_id}/quotes": quote_body,
+    "POST /api/v1/rfqs/{rfq_id}/decline": lambda: {"reason": "fully booked that week"},
+    "POST /api/v1/packages/{package_id}/cancel": lambda: {"reason": "the group changed its mind"},
+    "POST /api/v1/packages/{package_id}/signup": lambda: {"per_person_max": 3},
+}
+
+
+@dataclass
+class World:
+    """Two of each role; resources of each kind, owned by the first of each pair, made when a route needs them."""
+
+    clients: dict[str, httpx.AsyncClient]
+    values: dict[str, str]
+    makers: dict[str, Callable[[], Awaitable[str]]]
+
+    async def path(self, template: str) -> str:
+        for name in re.findall(r"{(\w+)}", template):
+            if name not in self.values:
+                self.values[name] = await self.makers[name]()
+        return template.format(**self.values)
+
+
+@pytest.fixture
+async def world(
+    app: Any,
+    operator: httpx.AsyncClient,
+    as_key: Callable[[str], httpx.AsyncClient],
+    database_urls: dict[str, str],
+) -> World:
+    supplier = await create_supplier(operator)
+    other_supplier = await create_supplier(operator)
+    supplier_client = as_key(supplier["api_key"]["api_key"])
+    community, leader_key = await register_community(operator)
+    _, other_leader_key = await register_community(operator)
+    leader = as_key(leader_key)
+    sku = f"matrix-{uuid4().hex[:8]}"
+
+    async def offer_id() -> str:
+        return (await supplier_client.post("/api/v1/offers", json=offer_body(sku=sku))).json()["id"]
+
+    async def package_id() -> str:
+        return (await create_package(leader, sku=sku))["id"]
+
+    async def round_id() -> str:
+        await world.path("/{offer_id}")  # the supplier can quote and plan it
+        package = await create_package(leader, sku=sku, backups=0)
+        started = await start_round(leader, package["id"])
+
+        async def rfqs_sent() -> bool:
+            return (await operator.get(f"/api/v1/rfq-rounds/{started['id']}")).status_code == 200
+
+        await eventually(rfqs_sent)
+        return started["id"]
+
+    async def run_id() -> str:
+        path = await world.path("/api/v1/sourcing-rounds/{round_id}/match-runs")
+        response = await leader.post(path, json={"time_limit_seconds": 2})
+        assert response.status_code == 202, response.text
+        run_path = f"/api/v1/match-runs/{response.json()['id']}"
+
+        async def finished() -> dict[str, Any] | None:
+            run = (await leader.get(run_path)).json()
+            return run if run["status"] in {"planned", "infeasible", "failed"} else None
+
+        return (await eventually(finished))["id"]
+
+    async def token() -> str:
+        path = await world.path("/api/v1/packages/{package_id}/signup")
+        response = await leader.post(path, json={"per_person_max": 3})
+        assert response.status_code == 201, response.text
+        return response.json()["token"]
+
+    async def rfq_id() -> str:
+        await world.path("/{round_id}")
+        rfqs = (await supplier_client.get("/api/v1/rfqs")).json()
+        return next(rfq["id"] for rfq in rfqs if rfq["round_id"] == world.values["round_id"])
+
+    world = World(
+        clients={
+            "anonymous": as_key(""),
+            "operator": as_key(OPERATOR_TOKEN),
+            "supplier": supplier_client,
+            "other_supplier": as_key(other_supplier["api_key"]["api_key"]),
+            "leader": leader,
+            "other_leader": as_key(other_leader_key),
+        },
+        values={
+            "code": "ningbo",
+            "supplier_id": supplier["supplier"]["id"],
+            "key_id": supplier["api_key"]["id"],
+            "community_id": community["id"],
+        },
+        makers={
+            "offer_id": offer_id,
+            "package_id": package_id,
+            "round_id": round_id,
+            "run_id": run_id,
+            "token": token,
+            "rfq_id": rfq_id,
+        },
+    )
+    return world
+
+
+# Routes whose resource must be further along than a draft for the owner to get an answer.
+PLANNED_PACKAGE_ROUTES = {"GET /api/v1/packages/{package_id}/plan"}
+SIGNUP_ROUTES = {
+    "GET /api/v1/packages/{package_id}/signup",
+    "POST /api/v1/packages/{package_id}/signup/close",
+    "POST /api/v1/packages/{package_id}/signup/adopt",
+}
+
+
+async def planned_package(world: World) -> str:
+    """A package of the world's round, once a run has planned it."""
+    run = (await world.clients["leader"].get(await world.path("/api/v1/match-runs/{run_id}"))).json()
+    assert run["status"] == "planned", run
+    return run["package_ids"][0]
+
+
+def documented_operations(app: Any) -> set[str]:
+    schema = app.openapi_schema.to_schema()
+    return {
+        f"{method.upper()} {path}"
+        for path, operations in schema["paths"].items()
+        for method in operations
+        if method in {"get", "post", "put", "patch", "delete"} and path.startswith("/api/")
+    }
+
+
+async def test_every_endpoint_has_a_policy(app: Any):
+    missing = sorted(documented_operations(app) - POLICY.keys())
+    assert not missing, f"add these endpoints to POLICY (who may call them?): {missing}"
+
+
+@pytest.mark.parametrize("operation", sorted(POLICY), ids=str)
+async def test_each_role_gets_what_it_may(operation: str, world: World):
+    method, template = operation.split(" ", 1)
+    if operation in PLANNED_PACKAGE_ROUTES:
+        world.values["package_id"] = await planned_package(world)
+    if operation in SIGNUP_ROUTES:
+        await world.path("{token}")  # the package's sign-up is open
+    path = await world.path(template)
+    answers = {}
+    # Those refused first: an allowed call may change the resource (rotate a key, cancel a package).
+    for role in sorted(ROLES, key=lambda role: POLICY[operation][role] == "ok"):
+        client = world.clients[role]
+        if role == "anonymous":
+            client.headers.pop("authorization", None)
+        body = BODIES[operation]() if operation in BODIES else {} if method in {"POST", "PUT", "PATCH"} else None
+        response = await client.request(method, path, json=body)
+        answers[role] = response.status_code
+        assert response.status_code < 500, f"{role}: {operation} -> {response.status_code} {response.text}"
+    got = {role: "ok" if status not in (401, 403, 404) else status for role, status in answers.items()}
+    assert got == POLICY[operation], f"{operation}: {answers}"
