@@ -41,7 +41,7 @@ def allow(*roles: str, hidden_from: tuple[str, ...] = (), leaders_unknown: bool 
     return expected
 
 
-PUBLIC = dict.fromkeys(ROLES, "ok")
+PUBLIC: Expectation = dict.fromkeys(ROLES, "ok")
 # The suppliers and fulfilment services know operators and suppliers; a leader's key is unknown there.
 OPERATOR = allow("operator", leaders_unknown=True)
 SUPPLIER = allow("supplier", "other_supplier", leaders_unknown=True)
