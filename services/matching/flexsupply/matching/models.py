@@ -13,6 +13,7 @@ from flexsupply.kit.clock import utc_now
 from flexsupply.kit.db import UtcDateTime
 from flexsupply.kit.idempotency import IdempotencyRecordBase
 from flexsupply.kit.outbox import OutboxMessageBase
+from flexsupply.matching.domain.award import AwardStatus, ReservationStatus
 from flexsupply.matching.domain.package import PackageStatus, PackageStep
 
 
@@ -185,6 +186,9 @@ class MatchRun(MatchingTable, table=True):
     previous_run_id: UUID | None = Field(default=None, foreign_key="match_run.id")
     excluded_supplier_ids: list[str] = Field(default_factory=list, sa_type=JSON)
     fixed_allocations: list[dict[str, Any]] = Field(default_factory=list, sa_type=JSON)
+    # Award and re-match runs: how long each supplier has to answer the awards the plan makes (a re-match keeps the
+    # award run's window).
+    answer_within_hours: int | None = None
     problem: dict[str, Any] | None = Field(default=None, sa_type=JSON)
     plan: dict[str, Any] | None = Field(default=None, sa_type=JSON)
     package_plans: dict[str, Any] | None = Field(default=None, sa_type=JSON)
@@ -195,6 +199,7 @@ class MatchRun(MatchingTable, table=True):
     gap: float | None = None
     solve_seconds: float | None = None
     build_seconds: float | None = None
+    standalone_seconds: float | None = None
     standalone_total_cents: int | None = Field(default=None, sa_type=BigInteger)
     saving_cents: int | None = Field(default=None, sa_type=BigInteger)
     error: str | None = Field(default=None, max_length=2000)
@@ -203,14 +208,6 @@ class MatchRun(MatchingTable, table=True):
     created_at: datetime = Field(default_factory=utc_now, sa_type=UtcDateTime, index=True)  # type: ignore[call-overload]
     started_at: datetime | None = Field(default=None, sa_type=UtcDateTime)  # type: ignore[call-overload]
     finished_at: datetime | None = Field(default=None, sa_type=UtcDateTime)  # type: ignore[call-overload]
-
-
-class AwardStatus(StrEnum):
-    OFFERED = "offered"
-    ACCEPTED = "accepted"
-    DECLINED = "declined"
-    EXPIRED = "expired"  # not answered by its deadline: counts as a decline
-    WITHDRAWN = "withdrawn"  # a re-match no longer needs it as it was
 
 
 class Award(MatchingTable, table=True):
@@ -229,11 +226,6 @@ class Award(MatchingTable, table=True):
     reason: str | None = Field(default=None, max_length=500)
     answered_at: datetime | None = Field(default=None, sa_type=UtcDateTime)  # type: ignore[call-overload]
     created_at: datetime = Field(default_factory=utc_now, sa_type=UtcDateTime)  # type: ignore[call-overload]
-
-
-class ReservationStatus(StrEnum):
-    HELD = "held"
-    RELEASED = "released"
 
 
 class Reservation(MatchingTable, table=True):

@@ -161,6 +161,7 @@ class RunResult:
     standalone_total_cents: int | None = None
     saving_cents: int | None = None
     build_seconds: float = 0.0
+    standalone_seconds: float = 0.0
 
 
 async def claim_run(session: AsyncSession, run_id: UUID, lease_margin_seconds: float) -> Claim | None:
@@ -263,9 +264,11 @@ async def _solve_round(claim: Claim, suppliers: SuppliersClient, params: SolvePa
     build_seconds = time.perf_counter() - started
     plan = await anyio.to_thread.run_sync(solve, round_problem.problem, params)
     standalone_total = saving = None
+    standalone_started = time.perf_counter()
     if plan.has_plan and len(claim.packages) > 1:
-        # What federating saved: each package sourced alone, with a share of the time limit.
-        alone_params = params.model_copy(update={"time_limit_seconds": max(1.0, params.time_limit_seconds / 4)})
+        # What federating saved: each package sourced alone, the time limit shared among them.
+        share = max(0.5, params.time_limit_seconds / len(claim.packages))
+        alone_params = params.model_copy(update={"time_limit_seconds": share})
         alone = [
             await anyio.to_thread.run_sync(solve, problem, alone_params)
             for problem in standalone_problems(round_problem.problem).values()
@@ -279,6 +282,7 @@ async def _solve_round(claim: Claim, suppliers: SuppliersClient, params: SolvePa
         standalone_total_cents=standalone_total,
         saving_cents=saving,
         build_seconds=build_seconds,
+        standalone_seconds=time.perf_counter() - standalone_started,
     )
 
 
@@ -319,7 +323,7 @@ async def record_result(session: AsyncSession, run_id: UUID, result: RunResult) 
     run.left_out = result.left_out
     run.finished_at, run.lease_until = utc_now(), None
     run.standalone_total_cents, run.saving_cents = result.standalone_total_cents, result.saving_cents
-    run.build_seconds = result.build_seconds
+    run.build_seconds, run.standalone_seconds = result.build_seconds, result.standalone_seconds
     actor = f"match-run:{run.id}"
     packages = [
         await session.get(DemandPackage, UUID(package_id), with_for_update=True) for package_id in run.package_ids
@@ -354,6 +358,10 @@ async def record_result(session: AsyncSession, run_id: UUID, result: RunResult) 
         if run.kind is RunKind.SOURCING and package.status is PackageStatus.SOURCING:
             await move_package(session, package, PackageStep.PLAN, actor)
     run.package_plans = package_plans
+    if run.kind is not RunKind.SOURCING:
+        from flexsupply.matching import awards  # awards request runs through this module
+
+        await awards.issue(session, run, result.problem, plan)  # once: a finished run is never recorded again
     return run
 
 

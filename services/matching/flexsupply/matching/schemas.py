@@ -9,6 +9,7 @@ from pydantic import AfterValidator, AwareDatetime, StringConstraints, field_val
 from sqlmodel import Field, SQLModel
 
 from flexsupply.contracts.offers import MAX_CENTS, MAX_UNITS, Currency, RegionCode, Sku, Units, as_utc
+from flexsupply.matching.domain.award import AwardStatus, ReservationStatus
 from flexsupply.matching.domain.package import PackageStatus, PackageStep
 from flexsupply.matching.domain.signup import normalise_phone
 
@@ -307,6 +308,7 @@ class MatchRunPublic(SQLModel):
     gap: float | None
     solve_seconds: float | None
     build_seconds: float | None = Field(description="Reading quotes and offers and building the problem.")
+    standalone_seconds: float | None = Field(description="Solving each package of a federated round alone.")
     standalone_total_cents: int | None = Field(description="A federated round: its packages' plans sourced alone.")
     saving_cents: int | None = Field(description="What sourcing together saved against sourcing each alone.")
     explanation: list[str] = Field(description="Why no plan exists, per package, when infeasible.")
@@ -314,3 +316,107 @@ class MatchRunPublic(SQLModel):
     error: str | None
     packages: list[PackagePlanPublic]
     plan: dict[str, Any] | None = Field(description="The plan in matching-problem.md's format, to audit.")
+
+
+# --- awards ---------------------------------------------------------------------------------------------------
+
+MAX_ANSWER_HOURS = 168
+
+
+class FirmQuantitiesSet(SQLModel):
+    quantities: dict[RegionCode, Units] = Field(
+        min_length=1,
+        max_length=100,
+        description="Units sold per region: only the plan's regions, each at most its sale cap, at least 1 in all.",
+    )
+
+
+class FirmQuantitiesPublic(SQLModel):
+    package_id: UUID
+    status: PackageStatus
+    firm_quantities: dict[str, int] = Field(description="What awards are made for: the regions with units sold.")
+    sale_caps: dict[str, int] = Field(description="What the plan let the sale promise per region.")
+
+
+class AwardRequest(MatchRunRequest):
+    answer_within_hours: int | None = Field(
+        default=None,
+        ge=1,
+        le=MAX_ANSWER_HOURS,
+        description="How long suppliers have to answer; the service's default if null.",
+    )
+
+
+class AwardLinePublic(SQLModel):
+    """What one offer makes for the package, priced by the cost-sharing rule."""
+
+    offer_id: UUID
+    quantities: dict[str, int] = Field(description="Units per region.")
+    unit_cents: int
+    shipping_unit_cents: dict[str, int] = Field(description="Shipping per unit per region.")
+    fixed_cents: int = Field(description="The offer's fixed fee, or the package's share of it.")
+    total_cents: int
+
+
+class AwardPublic(SQLModel):
+    id: UUID
+    package_id: UUID
+    run_id: UUID = Field(description="The matching run whose plan made the award.")
+    supplier_id: UUID
+    lines: list[AwardLinePublic]
+    total_cents: int
+    currency: str
+    due_by: datetime = Field(description="When the package's buyers need it.")
+    answer_by: datetime = Field(description="Accept or decline before then: silence counts as a decline.")
+    status: AwardStatus
+    reason: str | None = Field(description="Why it was declined, expired or withdrawn.")
+    answered_at: datetime | None
+    created_at: datetime
+
+
+class AwardDecline(SQLModel):
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+
+
+class ReservationLinePublic(SQLModel):
+    offer_id: UUID
+    quantity: int
+    reserve_unit_cents: int
+    total_cents: int
+
+
+class ReservationPublic(SQLModel):
+    """Backup capacity a supplier holds for a package (1+N), used if a producing supplier fails."""
+
+    id: UUID
+    package_id: UUID
+    run_id: UUID
+    supplier_id: UUID
+    lines: list[ReservationLinePublic]
+    total_cents: int
+    status: ReservationStatus
+    created_at: datetime
+
+
+class AwardRunPublic(SQLModel):
+    """An award or re-match run of the package: why it was asked for and, when it found no plan, why not."""
+
+    id: UUID
+    kind: str
+    status: str
+    requested_by: str
+    reason: str | None
+    excluded_supplier_ids: list[UUID]
+    created_at: datetime
+    finished_at: datetime | None
+    explanation: list[str]
+    error: str | None
+
+
+class PackageAwardsPublic(SQLModel):
+    package_id: UUID
+    status: PackageStatus
+    firm_quantities: dict[str, int] | None
+    awards: list[AwardPublic] = Field(description="Every award made for the package, newest first.")
+    reservations: list[ReservationPublic] = Field(description="Every reservation, newest first.")
+    runs: list[AwardRunPublic] = Field(description="The award and re-match runs, newest first.")

@@ -54,6 +54,7 @@ def upgrade() -> None:
         sa.Column("gap", sa.Float(), nullable=True),
         sa.Column("solve_seconds", sa.Float(), nullable=True),
         sa.Column("build_seconds", sa.Float(), nullable=True),
+        sa.Column("standalone_seconds", sa.Float(), nullable=True),
         sa.Column("standalone_total_cents", sa.BigInteger(), nullable=True),
         sa.Column("saving_cents", sa.BigInteger(), nullable=True),
         sa.Column("error", sqlmodel.sql.sqltypes.AutoString(length=2000), nullable=True),
