@@ -114,127 +114,120 @@ def package(sku: str, community_id: str, quantities: dict[str, int], backups: in
     }
 
 
-async def bench(rounds: int, time_limit: float) -> dict[str, Any]:
+async def bench(urls: dict[str, str], data: str, rounds: int, time_limit: float) -> dict[str, Any]:
     from flexsupply.cli.stack import SERVICE_NAMES, embedded_app, load_service
     from flexsupply.kit.migrations import upgrade
     from flexsupply.kit.settings import KitSettings
-    from tests.support.databases import fresh_databases
     from tests.support.lifespan import running
 
     rng = random.Random(7)
     token = os.environ["FLEXSUPPLY_OPERATOR_TOKEN"]
     operator = {"authorization": f"Bearer {token}"}
-    with (
-        tempfile.TemporaryDirectory() as data,
-        fresh_databases(os.environ.get("FLEXSUPPLY_TEST_POSTGRES_URL"), Path(data)) as urls,
+    for service, url in urls.items():
+        os.environ[f"FLEXSUPPLY_{service.upper()}_DATABASE_URL"] = url
+    os.environ["FLEXSUPPLY_DATA_DIR"] = data
+    for name in SERVICE_NAMES:
+        loaded = load_service(name)
+        await asyncio.to_thread(upgrade, loaded.migrations, loaded.database_url)
+    app = embedded_app([load_service(name) for name in SERVICE_NAMES], KitSettings(), worker_threads=4)
+    async with (
+        running(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://bench", timeout=120) as api,  # pyright: ignore[reportArgumentType]
     ):
-        for service, url in urls.items():
-            os.environ[f"FLEXSUPPLY_{service.upper()}_DATABASE_URL"] = url
-        os.environ["FLEXSUPPLY_DATA_DIR"] = data
-        for name in SERVICE_NAMES:
-            loaded = load_service(name)
-            await asyncio.to_thread(upgrade, loaded.migrations, loaded.database_url)
-        app = embedded_app([load_service(name) for name in SERVICE_NAMES], KitSettings(), worker_threads=4)
-        async with (
-            running(app),
-            httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://bench", timeout=120) as api,
-        ):
-            for region in REGIONS:
-                await api.put(f"/api/v1/regions/{region}", headers=operator, json={"name": region.title()})
-            community = (
-                await api.post(
-                    "/api/v1/communities",
-                    headers=operator,
-                    json={"name": "Bench bakers", "leader": {"name": "Zhang", "contact": "wechat:z"}},
-                )
-            ).json()["community"]["id"]
+        for region in REGIONS:
+            await api.put(f"/api/v1/regions/{region}", headers=operator, json={"name": region.title()})
+        community = (
+            await api.post(
+                "/api/v1/communities",
+                headers=operator,
+                json={"name": "Bench bakers", "leader": {"name": "Zhang", "contact": "wechat:z"}},
+            )
+        ).json()["community"]["id"]
 
-            # 1. Starting sourcing with 200 eligible suppliers.
-            log("registering 200 suppliers with an eligible offer each")
-            await register_suppliers(api, token, 200, [offer("wide-sku", rng, len(REGIONS)) for _ in range(200)])
-            live, starts, rfq_seconds = [], [], []
-            for index in range(rounds):
-                draft = (
-                    await api.post(
-                        "/api/v1/packages", headers=operator, json=package("wide-sku", community, {"ningbo": 100}, 1)
-                    )
-                ).json()
-                began = time.perf_counter()
-                await api.get("/live")
-                live.append(time.perf_counter() - began)
-                began = time.perf_counter()
-                started = await api.post(
-                    "/api/v1/sourcing-rounds",
-                    headers=operator,
-                    json={"package_ids": [draft["id"]], "reply_by": at(days=2)},
-                )
-                starts.append(time.perf_counter() - began)
-                assert started.status_code == 201, started.text
-                if index < 5:  # the RFQs' arrival, on a few rounds
-                    while True:
-                        rfqs = await api.get(f"/api/v1/rfq-rounds/{started.json()['id']}", headers=operator)
-                        if rfqs.status_code == 200 and len(rfqs.json()["rfqs"]) >= 200:
-                            break
-                        await asyncio.sleep(0.02)
-                    rfq_seconds.append(time.perf_counter() - began)
-                if (index + 1) % 10 == 0:
-                    log(f"  {index + 1}/{rounds} rounds started")
-
-            # 2. A run of 50 packages over 400 offers.
-            log("registering 100 suppliers with 400 offers over 8 skus")
-            skus = [f"sku-{index}" for index in range(8)]
-            await register_suppliers(api, token, 100, [offer(skus[index % 8], rng) for index in range(400)])
-            ids = []
-            for index in range(50):
-                regions = rng.sample(REGIONS, rng.randint(1, 3))
-                body = package(
-                    skus[index % 8], community, {r: rng.randint(20, 120) for r in regions}, rng.randint(0, 1)
-                )
-                ids.append((await api.post("/api/v1/packages", headers=operator, json=body)).json()["id"])
-            federated = (
+        # 1. Starting sourcing with 200 eligible suppliers.
+        log("registering 200 suppliers with an eligible offer each")
+        await register_suppliers(api, token, 200, [offer("wide-sku", rng, len(REGIONS)) for _ in range(200)])
+        live, starts, rfq_seconds = [], [], []
+        for index in range(rounds):
+            draft = (
                 await api.post(
-                    "/api/v1/sourcing-rounds", headers=operator, json={"package_ids": ids, "reply_by": at(days=2)}
+                    "/api/v1/packages", headers=operator, json=package("wide-sku", community, {"ningbo": 100}, 1)
                 )
             ).json()
-            await asyncio.sleep(1.0)  # the RFQs go out before the run reads the answers
-            run = (
-                await api.post(
-                    f"/api/v1/sourcing-rounds/{federated['id']}/match-runs",
-                    headers=operator,
-                    json={"time_limit_seconds": time_limit},
-                )
-            ).json()
-            log(f"run {run['id']} queued; solving with a {time_limit:g} s limit")
-            while run["status"] in {"queued", "running"}:
-                await asyncio.sleep(0.2)
-                run = (await api.get(f"/api/v1/match-runs/{run['id']}", headers=operator)).json()
-            solver = (run["solve_seconds"] or 0) + (run["standalone_seconds"] or 0)
-            queued_at = datetime.fromisoformat(run["created_at"])
-            return {
-                "database": "postgresql" if os.environ.get("FLEXSUPPLY_TEST_POSTGRES_URL") else "sqlite",
-                "start_sourcing": {
-                    "suppliers": 200,
-                    "rounds": rounds,
-                    "median_ms": 1000 * statistics.median(starts),
-                    "p95_ms": 1000 * percentile(starts, 0.95),
-                    "live_median_ms": 1000 * statistics.median(live),
-                    "all_200_rfqs_written_median_s": statistics.median(rfq_seconds),
-                },
-                "match_run": {
-                    "packages": 50,
-                    "offers": 400,
-                    "status": run["status"],
-                    "time_limit_s": time_limit,
-                    "elapsed_s": run["elapsed_seconds"],
-                    "queued_to_started_s": (datetime.fromisoformat(run["started_at"]) - queued_at).total_seconds(),
-                    "solve_s": run["solve_seconds"],
-                    "standalone_solves_s": run["standalone_seconds"],
-                    "build_s": run["build_seconds"],
-                    "own_s": run["elapsed_seconds"] - solver,
-                    "gap": run["gap"],
-                    "saving_cents": run["saving_cents"],
-                },
-            }
+            began = time.perf_counter()
+            await api.get("/live")
+            live.append(time.perf_counter() - began)
+            began = time.perf_counter()
+            started = await api.post(
+                "/api/v1/sourcing-rounds",
+                headers=operator,
+                json={"package_ids": [draft["id"]], "reply_by": at(days=2)},
+            )
+            starts.append(time.perf_counter() - began)
+            assert started.status_code == 201, started.text
+            if index < 5:  # the RFQs' arrival, on a few rounds
+                while True:
+                    rfqs = await api.get(f"/api/v1/rfq-rounds/{started.json()['id']}", headers=operator)
+                    if rfqs.status_code == 200 and len(rfqs.json()["rfqs"]) >= 200:
+                        break
+                    await asyncio.sleep(0.02)
+                rfq_seconds.append(time.perf_counter() - began)
+            if (index + 1) % 10 == 0:
+                log(f"  {index + 1}/{rounds} rounds started")
+
+        # 2. A run of 50 packages over 400 offers.
+        log("registering 100 suppliers with 400 offers over 8 skus")
+        skus = [f"sku-{index}" for index in range(8)]
+        await register_suppliers(api, token, 100, [offer(skus[index % 8], rng) for index in range(400)])
+        ids = []
+        for index in range(50):
+            regions = rng.sample(REGIONS, rng.randint(1, 3))
+            body = package(skus[index % 8], community, {r: rng.randint(20, 120) for r in regions}, rng.randint(0, 1))
+            ids.append((await api.post("/api/v1/packages", headers=operator, json=body)).json()["id"])
+        federated = (
+            await api.post(
+                "/api/v1/sourcing-rounds", headers=operator, json={"package_ids": ids, "reply_by": at(days=2)}
+            )
+        ).json()
+        await asyncio.sleep(1.0)  # the RFQs go out before the run reads the answers
+        run = (
+            await api.post(
+                f"/api/v1/sourcing-rounds/{federated['id']}/match-runs",
+                headers=operator,
+                json={"time_limit_seconds": time_limit},
+            )
+        ).json()
+        log(f"run {run['id']} queued; solving with a {time_limit:g} s limit")
+        while run["status"] in {"queued", "running"}:
+            await asyncio.sleep(0.2)
+            run = (await api.get(f"/api/v1/match-runs/{run['id']}", headers=operator)).json()
+        solver = (run["solve_seconds"] or 0) + (run["standalone_seconds"] or 0)
+        queued_at = datetime.fromisoformat(run["created_at"])
+        return {
+            "database": "postgresql" if os.environ.get("FLEXSUPPLY_TEST_POSTGRES_URL") else "sqlite",
+            "start_sourcing": {
+                "suppliers": 200,
+                "rounds": rounds,
+                "median_ms": 1000 * statistics.median(starts),
+                "p95_ms": 1000 * percentile(starts, 0.95),
+                "live_median_ms": 1000 * statistics.median(live),
+                "all_200_rfqs_written_median_s": statistics.median(rfq_seconds),
+            },
+            "match_run": {
+                "packages": 50,
+                "offers": 400,
+                "status": run["status"],
+                "time_limit_s": time_limit,
+                "elapsed_s": run["elapsed_seconds"],
+                "queued_to_started_s": (datetime.fromisoformat(run["started_at"]) - queued_at).total_seconds(),
+                "solve_s": run["solve_seconds"],
+                "standalone_solves_s": run["standalone_seconds"],
+                "build_s": run["build_seconds"],
+                "own_s": run["elapsed_seconds"] - solver,
+                "gap": run["gap"],
+                "saving_cents": run["saving_cents"],
+            },
+        }
 
 
 def main() -> None:
@@ -243,7 +236,13 @@ def main() -> None:
     parser.add_argument("--time-limit", type=float, default=10.0)
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
-    result = asyncio.run(bench(args.rounds, args.time_limit))
+    from tests.support.databases import fresh_databases
+
+    with (
+        tempfile.TemporaryDirectory() as data,
+        fresh_databases(os.environ.get("FLEXSUPPLY_TEST_POSTGRES_URL"), Path(data)) as urls,
+    ):
+        result = asyncio.run(bench(urls, data, args.rounds, args.time_limit))
     if args.json:
         print(json.dumps(result, indent=2))
         return
