@@ -45,6 +45,13 @@ def test_a_package_walks_the_whole_loop_from_draft_to_completed():
     )
 
 
+def test_firm_quantities_entered_for_a_sale_run_outside_flexsupply_close_a_planned_package():
+    assert walk(Step.REQUEST_QUOTES, Step.PLAN, Step.FIRM_UP) == S.CLOSED
+    assert walk(Step.REQUEST_QUOTES, Step.PLAN, Step.FIRM_UP, Step.AWARD) == S.AWARDED
+    with pytest.raises(InvalidTransition):
+        walk(Step.REQUEST_QUOTES, Step.PLAN, Step.OPEN_SALE, Step.FIRM_UP)  # a sale run here closes by its threshold
+
+
 def test_a_sale_that_misses_its_threshold_cancels_the_package():
     assert walk(Step.REQUEST_QUOTES, Step.PLAN, Step.OPEN_SALE, Step.MISS_THRESHOLD) == S.CANCELLED
 
@@ -73,7 +80,9 @@ def test_an_awarded_or_finished_package_cannot_be_cancelled(status: PackageStatu
 def test_an_illegal_move_names_the_state_and_the_moves_it_allows():
     with pytest.raises(InvalidTransition) as raised:
         next_status(S.PLANNED, Step.AWARD)
-    assert str(raised.value) == "a planned package cannot award; allowed from planned: replan, open_sale, cancel"
+    assert (
+        str(raised.value) == "a planned package cannot award; allowed from planned: replan, open_sale, firm_up, cancel"
+    )
 
 
 def test_a_final_state_says_it_is_final():

@@ -3,11 +3,12 @@
 from uuid import UUID
 
 from flexsupply.clients.suppliers import SuppliersClient
-from flexsupply.contracts.events import MatchRunRequested, SourcingRoundDue
+from flexsupply.contracts.events import AwardAnswerDue, MatchRunRequested, SourcingRoundDue
+from flexsupply.kit.clock import utc_now
 from flexsupply.kit.db import database_for_current_loop
 from flexsupply.kit.events import Consumer
 from flexsupply.kit.peers import peer_client
-from flexsupply.matching import runs
+from flexsupply.matching import awards, runs
 from flexsupply.matching.schemas import MAX_TIME_LIMIT_SECONDS
 from flexsupply.matching.settings import MatchingSettings
 
@@ -29,6 +30,13 @@ async def match_round_at_deadline(event: SourcingRoundDue, event_id: UUID) -> No
     settings = MatchingSettings()
     async with database_for_current_loop(settings.database_url).transaction() as session:
         await runs.run_round_at_deadline(session, event.round_id, settings.match_time_limit_seconds)
+
+
+@event_queue.on(AwardAnswerDue)
+async def expire_unanswered_award(event: AwardAnswerDue, event_id: UUID) -> None:
+    settings = MatchingSettings()
+    async with database_for_current_loop(settings.database_url).transaction() as session:
+        await awards.expire_award(session, event.award_id, utc_now())
 
 
 @solve_queue.on(MatchRunRequested)

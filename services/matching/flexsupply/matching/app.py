@@ -10,6 +10,7 @@ from flexsupply.kit.auth import bearer_authentication, provide_caller
 from flexsupply.kit.service import ServiceDescription, idempotency_provider
 from flexsupply.matching import controllers, runs
 from flexsupply.matching.deps import SERVICE, RegionCatalogue, provide_transaction, resolve_leader
+from flexsupply.matching.domain.award import AnswerTooLate, AwardConflict, AwardNotOffered
 from flexsupply.matching.domain.package import InvalidTransition, NotEditable
 from flexsupply.matching.domain.planning import InvalidRound
 from flexsupply.matching.domain.signup import SignupClosed, SignupExists
@@ -28,6 +29,8 @@ def create_router(settings: MatchingSettings) -> Router:
             controllers.SignupController,
             controllers.SourcingRoundController,
             controllers.MatchRunController,
+            controllers.PackageAwardController,
+            controllers.SupplierAwardController,
         ],
         dependencies={
             "transaction": Provide(provide_transaction),
@@ -55,6 +58,9 @@ DESCRIPTION = ServiceDescription(
     sweepers=(runs.sweep_stalled_runs,),
     domain_errors={
         runs.NothingToMatch: 409,
+        AnswerTooLate: 409,
+        AwardConflict: 409,
+        AwardNotOffered: 409,
         InvalidRound: 409,
         InvalidTransition: 409,
         NotEditable: 409,

@@ -11,27 +11,35 @@ from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody, Path
 from sqlmodel import SQLModel
 
 from flexsupply.contracts.errors import NotFound
-from flexsupply.kit.auth import leaders_only, operators_only
+from flexsupply.kit.auth import leaders_only, operators_only, suppliers_only
 from flexsupply.kit.pagination import DEFAULT_LIMIT, Limit, Offset
 from flexsupply.kit.service import Caller, Idempotent, Transaction
-from flexsupply.matching import runs, services
+from flexsupply.matching import awards, runs, services
 from flexsupply.matching.deps import RegionCatalogue, community_scope, leaders_and_operators
+from flexsupply.matching.domain.award import AwardStatus
 from flexsupply.matching.domain.package import PackageStatus
 from flexsupply.matching.runs import NothingToMatch
 from flexsupply.matching.schemas import (
+    AwardDecline,
+    AwardPublic,
+    AwardRequest,
     CommunityCreate,
     CommunityCreated,
     CommunityPublic,
+    FirmQuantitiesPublic,
+    FirmQuantitiesSet,
     LeaderKeyIssued,
     LeaderKeyRotate,
     LeaderMe,
     MatchRunPublic,
     MatchRunRequest,
+    PackageAwardsPublic,
     PackageCancel,
     PackageCreate,
     PackagePlanPublic,
     PackagePublic,
     PackageUpdate,
+    ReservationPublic,
     RoundCreate,
     RoundPublic,
     SignupEntryCreate,
@@ -348,3 +356,95 @@ class MatchRunController(Controller):
         """The package's current plan: suppliers and reserves, its cost share, landed unit cost and sale caps."""
         package = await services.get_package(transaction, package_id, community_scope(caller))
         return await runs.current_plan(transaction, package)
+
+
+class PackageAwardController(Controller):
+    """A closed package's firm quantities and awards: its leader's or an operator's."""
+
+    path = "/api/v1/packages"
+    tags = ["awards"]
+
+    @post("/{package_id:uuid}/firm-quantities", status_code=200, guards=[leaders_and_operators])
+    async def set_firm_quantities(
+        self, transaction: Transaction, caller: Caller, package_id: FromPath[UUID], data: JSONBody[FirmQuantitiesSet]
+    ) -> FirmQuantitiesPublic:
+        """What was sold per region (at most the plan's sale cap in each), until awarding starts. On a planned
+        package, whose sale ran outside flexsupply, this closes it."""
+        return await awards.set_firm_quantities(
+            transaction, package_id, community_scope(caller), data.quantities, caller.actor
+        )
+
+    @post("/{package_id:uuid}/award", status_code=202, guards=[leaders_and_operators])
+    async def award_package(
+        self,
+        transaction: Transaction,
+        caller: Caller,
+        package_id: FromPath[UUID],
+        data: JSONBody[AwardRequest],
+        settings: Settings,
+    ) -> MatchRunPublic:
+        """Match the firm quantities again and offer each chosen supplier its award (202: a worker solves it; the
+        awards appear when the run is planned, and suppliers hear of them by webhook)."""
+        run = await awards.request_award(
+            transaction,
+            package_id,
+            community_scope(caller),
+            caller.actor,
+            data.time_limit_seconds or settings.match_time_limit_seconds,
+            data.answer_within_hours or settings.award_answer_hours,
+        )
+        return runs.run_public(run)
+
+    @get("/{package_id:uuid}/awards", guards=[leaders_and_operators])
+    async def package_awards(
+        self, transaction: Transaction, caller: Caller, package_id: FromPath[UUID]
+    ) -> PackageAwardsPublic:
+        """Every award and reservation of the package with its status and why, and the runs that made them (with
+        the explanation when a run found no plan)."""
+        return await awards.package_awards_view(transaction, package_id, community_scope(caller))
+
+
+class SupplierAwardController(Controller):
+    """A supplier's own awards and reservations: another's are 'not found'."""
+
+    path = "/api/v1"
+    tags = ["awards"]
+    guards = [suppliers_only]
+
+    @get("/awards")
+    async def list_awards(
+        self,
+        transaction: Transaction,
+        caller: Caller,
+        limit: Limit = DEFAULT_LIMIT,
+        offset: Offset = 0,
+        status: FromQuery[AwardStatus | None] = None,
+    ) -> list[AwardPublic]:
+        """The supplier's awards, newest first."""
+        return await awards.supplier_awards(transaction, caller.require_supplier(), status, limit, offset)
+
+    @get("/awards/{award_id:uuid}")
+    async def get_award(self, transaction: Transaction, caller: Caller, award_id: FromPath[UUID]) -> AwardPublic:
+        return await awards.supplier_award(transaction, award_id, caller.require_supplier())
+
+    @post("/awards/{award_id:uuid}/accept", status_code=200)
+    async def accept_award(self, transaction: Transaction, caller: Caller, award_id: FromPath[UUID]) -> AwardPublic:
+        """Accept an offered award before its answer_by: the supplier commits to make it (409 once answered,
+        withdrawn or past the deadline)."""
+        return await awards.answer_award(transaction, award_id, caller.require_supplier(), accept=True)
+
+    @post("/awards/{award_id:uuid}/decline", status_code=200)
+    async def decline_award(
+        self, transaction: Transaction, caller: Caller, award_id: FromPath[UUID], data: JSONBody[AwardDecline]
+    ) -> AwardPublic:
+        """Decline an offered award, saying why: the package is matched again without this supplier."""
+        return await awards.answer_award(
+            transaction, award_id, caller.require_supplier(), accept=False, reason=data.reason
+        )
+
+    @get("/reservations")
+    async def list_reservations(
+        self, transaction: Transaction, caller: Caller, limit: Limit = DEFAULT_LIMIT, offset: Offset = 0
+    ) -> list[ReservationPublic]:
+        """The backup capacity the supplier holds for packages now, newest first."""
+        return await awards.supplier_reservations(transaction, caller.require_supplier(), limit, offset)

@@ -13,6 +13,9 @@ class MatchingSettings(KitSettings):
     match_time_limit_seconds: float = Field(
         default=30.0, gt=0, le=600, description="A matching run's solver time limit unless the run asks for another."
     )
+    award_answer_hours: int = Field(
+        default=48, ge=1, le=168, description="How long a supplier has to answer an award unless the award asks."
+    )
     run_lease_margin_seconds: float = Field(
         default=120.0,
         gt=0,

@@ -39,6 +39,7 @@ class PackageStep(StrEnum):
     OPEN_SALE = "open_sale"
     REACH_THRESHOLD = "reach_threshold"
     MISS_THRESHOLD = "miss_threshold"
+    FIRM_UP = "firm_up"
     AWARD = "award"
     START_FULFILMENT = "start_fulfilment"
     COMPLETE = "complete"
@@ -51,6 +52,9 @@ FORWARD: Final[dict[tuple[PackageStatus, PackageStep], PackageStatus]] = {
     # A later run (new quotes, a supplier gone) found no plan: the package needs sourcing again.
     (PackageStatus.PLANNED, PackageStep.REPLAN): PackageStatus.SOURCING,
     (PackageStatus.PLANNED, PackageStep.OPEN_SALE): PackageStatus.ON_SALE,
+    # The flash sale ran outside flexsupply (in the group's chat, say): the leader or an operator enters what was
+    # sold as the firm quantities, which closes the package as a sale reaching its threshold would.
+    (PackageStatus.PLANNED, PackageStep.FIRM_UP): PackageStatus.CLOSED,
     (PackageStatus.ON_SALE, PackageStep.REACH_THRESHOLD): PackageStatus.CLOSED,
     (PackageStatus.ON_SALE, PackageStep.MISS_THRESHOLD): PackageStatus.CANCELLED,
     (PackageStatus.CLOSED, PackageStep.AWARD): PackageStatus.AWARDED,
