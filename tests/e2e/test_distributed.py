@@ -13,6 +13,7 @@ import pytest
 import yaml
 from standardwebhooks.webhooks import Webhook
 
+from flexsupply.contracts.events import SUBSCRIPTIONS
 from tests.support.databases import fresh_databases
 from tests.support.fake_supplier import fake_supplier_server
 from tests.support.processes import free_port, processes, wait_until_healthy
@@ -50,8 +51,16 @@ def test_the_compose_processes_serve_and_a_worker_handles_a_services_message(tmp
             command = list(compose[name]["command"])
             command[command.index("--port") + 1] = str(port)
             running.start(name, command, env)
-        for replica in range(compose["worker"]["deploy"]["replicas"]):
-            running.start(f"worker-{replica}", compose["worker"]["command"], env)
+        workers = {name: spec for name, spec in compose.items() if spec.get("command", [])[1:2] == ["worker"]}
+        assert {"worker", "solver"} <= set(workers)
+        # Every queue an event is routed to has a worker listening.
+        listened = {
+            spec["command"][i + 1] for spec in workers.values() for i, arg in enumerate(spec["command"]) if arg == "-Q"
+        }
+        assert listened == {queue for queues in SUBSCRIPTIONS.values() for queue in queues}
+        for name, spec in workers.items():
+            for replica in range(spec.get("deploy", {}).get("replicas", 1)):
+                running.start(f"{name}-{replica}", spec["command"], env)
 
         for name, port in ports.items():
             health = wait_until_healthy(f"http://127.0.0.1:{port}/health", running)

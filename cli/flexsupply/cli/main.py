@@ -102,6 +102,6 @@ def worker(
 
     _require_shared_broker()
     args = ["flexsupply.kit.broker:broker", *actor_modules(), "-p", str(processes), "-t", str(threads)]
-    for queue in queues or []:
-        args += ["-Q", queue]
+    if queues:
+        args += ["-Q", *queues]  # dramatiq takes the queues after one -Q (a second -Q would replace the first)
     raise typer.Exit(dramatiq_main(make_argument_parser().parse_args(args)))
