@@ -10,6 +10,7 @@ import os
 from collections.abc import Callable, Iterator
 from typing import Any
 
+import httpx
 import pytest
 import schemathesis
 from litestar import Litestar
@@ -17,6 +18,7 @@ from schemathesis import BaseSchema, Case
 
 from tests.support.catalogue import supplier_body
 from tests.support.databases import SERVICES
+from tests.support.lifespan import running
 
 pytestmark = pytest.mark.filterwarnings(
     # dramatiq's Redis broker rolls the global `random` in its consumer threads (its maintenance chance) while
@@ -157,6 +159,25 @@ def test_a_region_code_the_document_refuses_is_a_400(apps: None, code: str) -> N
         path_parameters={"code": code}, body={"name": "Somewhere"}
     )
     assert upsert.call(headers=OPERATOR).status_code == 400
+
+
+async def test_a_request_while_the_database_is_down_gets_the_documented_503(database_urls: dict[str, str]) -> None:
+    """Once a 500: a refused connection was a bug as far as clients could tell, not a reason to retry."""
+    from flexsupply.suppliers.app import DESCRIPTION
+    from flexsupply.suppliers.settings import SuppliersSettings
+
+    unreachable = "postgresql+asyncpg://nobody@127.0.0.1:9/nothing"
+    app = DESCRIPTION.app(SuppliersSettings(FLEXSUPPLY_SUPPLIERS_DATABASE_URL=unreachable))  # type: ignore[call-arg]
+    async with (
+        running(app),
+        # httpx types the ASGI app narrower than litestar's (it is one at run time).
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t", headers=OPERATOR) as client,  # pyright: ignore[reportArgumentType]
+    ):
+        response = await client.get("/api/v1/regions")
+
+    assert response.status_code == 503
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert "503" in DOCUMENTS["suppliers"].raw_schema["paths"]["/api/v1/regions"]["get"]["responses"]
 
 
 # One test per app and caller, each parametrized by the operations of that app's document.

@@ -5,10 +5,11 @@ from uuid import UUID
 
 import pytest
 from litestar import Controller, Router, get, post
+from litestar.exceptions import ImproperlyConfiguredException
 from litestar.openapi import ResponseSpec
-from litestar.params import FromPath, HeaderParameter, JSONBody
+from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody, PathParameter
 
-from flexsupply.contracts.offers import OfferTerms
+from flexsupply.contracts.offers import OfferTerms, RegionCode
 from flexsupply.kit.app import build_app
 from flexsupply.kit.auth import bearer_authentication
 from flexsupply.kit.pagination import MAX_LIMIT, MAX_OFFSET, Limit, Offset
@@ -18,7 +19,13 @@ class Teapot(Controller):
     path = "/api/v1/teapots"
 
     @get("/")
-    async def list_teapots(self, limit: Limit = 10, offset: Offset = 0) -> list[OfferTerms]:
+    async def list_teapots(
+        self,
+        limit: Limit = 10,
+        offset: Offset = 0,
+        colour: FromQuery[str | None] = None,
+        owner: FromQuery[UUID | None] = None,
+    ) -> list[OfferTerms]:
         return []
 
     @get("/count")
@@ -67,6 +74,12 @@ def test_pagination_is_bounded(document: dict[str, Any]) -> None:
     assert (parameters["offset"]["minimum"], parameters["offset"]["maximum"]) == (0, MAX_OFFSET)
 
 
+def test_an_optional_query_parameter_keeps_null_only_where_it_means_none(document: dict[str, Any]) -> None:
+    parameters = {p["name"]: p["schema"] for p in _operation(document, "get", "/api/v1/teapots")["parameters"]}
+    assert parameters["colour"] == {"type": "string"}  # `?colour=null` is the colour "null"
+    assert {"type": "null"} in parameters["owner"]["oneOf"]  # `?owner=null` is read as None
+
+
 def test_an_optional_header_is_a_string_with_its_lengths(document: dict[str, Any]) -> None:
     operation = _operation(document, "post", "/api/v1/teapots/{teapot_id}/offers")
     [header] = [p for p in operation["parameters"] if p["in"] == "header"]
@@ -111,3 +124,12 @@ def test_routes_that_need_no_credentials_say_so(document: dict[str, Any], method
 def test_routes_behind_authentication_keep_the_bearer_requirement(document: dict[str, Any]) -> None:
     assert document["security"] == [{"bearer": []}]
     assert "security" not in _operation(document, "get", "/api/v1/teapots/count")
+
+
+def test_a_parameter_with_constraints_litestar_would_not_check_stops_the_app() -> None:
+    @get("/regions/{code:str}")
+    async def region(code: Annotated[RegionCode, PathParameter()]) -> str:
+        return code
+
+    with pytest.raises(ImproperlyConfiguredException, match="'code' has pydantic constraints litestar does not check"):
+        build_app(title="regions", routers=[Router("/", route_handlers=[region])], lifespans=[])

@@ -16,7 +16,7 @@ from swagger_ui_bundle import swagger_ui_path
 from flexsupply.kit.errors import internal_error_handler, problem_details
 from flexsupply.kit.health import health, live
 from flexsupply.kit.idempotency import IdempotencyKeyReused
-from flexsupply.kit.openapi import DocumentedProblems, PydanticConstrainedTypes, PydanticModelSchemas
+from flexsupply.kit.openapi import DocumentedProblems, PydanticModelSchemas
 
 Lifespan = Callable[[Litestar], AbstractAsyncContextManager[None]]
 DOCS_ASSETS = "/docs-assets"
@@ -68,7 +68,7 @@ def build_app(
     return Litestar(
         route_handlers=[live, health, assets, *routers],
         lifespan=list(lifespans),
-        plugins=[problem_details(errors), DocumentedProblems(), PydanticModelSchemas(), PydanticConstrainedTypes()],
+        plugins=[problem_details(errors), DocumentedProblems(), PydanticModelSchemas()],
         exception_handlers={500: internal_error_handler},
         openapi_config=_openapi(title),
         cors_config=CORSConfig(allow_origins=[]),

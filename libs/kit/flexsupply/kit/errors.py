@@ -1,5 +1,6 @@
 """RFC 9457 problem details for every error a service answers, and the shapes the OpenAPI documents give them."""
 
+import logging
 from collections.abc import Mapping
 from http import HTTPStatus
 from typing import Any
@@ -13,10 +14,12 @@ from litestar.plugins.problem_details import (
 )
 from pydantic import BaseModel, Field
 from pydantic.json_schema import SkipJsonSchema
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from flexsupply.contracts.errors import InvalidField, NotFound
 
+log = logging.getLogger(__name__)
 PROBLEM_TYPE_BASE = "https://flexsupply.dev/problems/"
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 
@@ -80,6 +83,17 @@ def _http_problem(exc: HTTPException) -> ProblemDetailsException:
     )
 
 
+def _unavailable_problem(exc: Exception) -> ProblemDetailsException:
+    """The database cannot be reached or is busy: the client may retry, so a 503 (documented), not a 500."""
+    log.warning("database unavailable: %s: %s", type(exc).__name__, exc)
+    return ProblemDetailsException(
+        status_code=503,
+        title="Database unavailable",
+        detail="A database this service uses cannot be reached or is busy; nothing was changed, try again later.",
+        type_=PROBLEM_TYPE_BASE + "database-unavailable",
+    )
+
+
 def _integrity_problem(_: IntegrityError) -> ProblemDetailsException:
     return ProblemDetailsException(
         status_code=409,
@@ -109,6 +123,11 @@ def problem_details(domain_errors: Mapping[type[Exception], int]) -> ProblemDeta
         HTTPException: _http_problem,
         ValidationException: _validation_problem,
         IntegrityError: _integrity_problem,
+        # A refused connection (asyncpg), a file that cannot be opened or a lock that stays taken (SQLite), a pool
+        # with no connection left.
+        ConnectionError: _unavailable_problem,
+        OperationalError: _unavailable_problem,
+        PoolTimeout: _unavailable_problem,
         InvalidField: _invalid_field_problem,
         NotFound: _domain_problem(404),
     }

@@ -1,33 +1,34 @@
 """The OpenAPI documents tell the truth: what the server checks, the problems it answers, who may call.
 
-Three corrections to what litestar 2 generates, applied to every route of every app `build_app` makes, so that
+Corrections to what litestar 2 generates, applied to every route of every app `build_app` makes, so that
 endpoints added later are covered without annotating them:
-- bodies and parameters are described by pydantic's own JSON schema: litestar's translation loses constraints
-  (a dict with `min_length` becomes an array; patterns and bounds inside list items, dict keys and values vanish);
+- bodies are described by pydantic's own JSON schema: litestar's translation loses constraints (a dict with
+  `min_length` becomes an array; patterns and bounds inside list items, dict keys and values vanish), and a
+  parameter declaring pydantic constraints, which litestar would not check, stops the app from being built;
 - every operation lists the problem details it can answer (kit.errors), as `application/problem+json`;
 - routes that need no credentials say so (`security: []`) instead of inheriting the document's bearer scheme;
-- an optional header is a string when sent, never null.
+- an optional header, or an optional text query parameter, is documented without the `null` it cannot carry.
 """
 
 import dataclasses
 import re
 from collections.abc import Callable, Iterable, Mapping
 from enum import Enum
-from typing import Annotated, Any, get_args
+from typing import Any, get_args
 
 from litestar import Response
 from litestar.enums import ParamType
+from litestar.exceptions import ImproperlyConfiguredException
 from litestar.handlers import HTTPRouteHandler
 from litestar.middleware import AbstractAuthenticationMiddleware, DefineMiddleware
 from litestar.openapi import ResponseSpec
 from litestar.openapi.spec import Discriminator, Operation, Parameter, Reference, Schema
 from litestar.openapi.spec.enums import OpenAPIType
-from litestar.params import KwargDefinition
 from litestar.plugins import OpenAPISchemaPlugin
 from litestar.plugins.base import ReceiveRoutePlugin
 from litestar.routes import BaseRoute, HTTPRoute
 from litestar.typing import FieldDefinition
-from pydantic import BaseModel, TypeAdapter
+from pydantic import BaseModel
 
 from flexsupply.kit.errors import PROBLEM_MEDIA_TYPE, InvalidRequest, ProblemDetails
 
@@ -162,38 +163,22 @@ class PydanticModelSchemas(OpenAPISchemaPlugin):
         return schema
 
 
-def _pydantic_metadata(field_definition: FieldDefinition) -> list[Any]:
-    return [
-        item
-        for item in field_definition.metadata
-        if not isinstance(item, KwargDefinition)
-        and type(item).__module__.split(".")[0] in {"pydantic", "annotated_types"}
-    ]
-
-
-class PydanticConstrainedTypes(OpenAPISchemaPlugin):
-    """A parameter such as `Annotated[RegionCode, PathParameter()]`: litestar drops pydantic's constraints
-    (StringConstraints, Field(ge=...)), which the server enforces."""
-
-    @staticmethod
-    def is_plugin_supported_type(value: Any) -> bool:
-        return False
-
-    def is_plugin_supported_field(self, field_definition: FieldDefinition) -> bool:
-        return not _is_pydantic_model(field_definition.annotation) and any(
-            type(item).__module__.split(".")[0] == "pydantic" for item in _pydantic_metadata(field_definition)
-        )
-
-    def to_openapi_schema(self, field_definition: FieldDefinition, schema_creator: Any) -> Schema:
-        annotation: Any = Annotated[(field_definition.annotation, *_pydantic_metadata(field_definition))]
-        refs = _component_refs([field_definition.annotation], schema_creator)
-        converted = _convert(TypeAdapter(annotation).json_schema(mode="validation"), refs)
-        return converted if isinstance(converted, Schema) else Schema(all_of=[converted])
+def _refuse_unchecked_constraints(handler: HTTPRouteHandler) -> None:
+    """litestar 2 checks a parameter's own constraints (`PathParameter(pattern=...)`, `QueryParameter(ge=...)`) but
+    only some of pydantic's (a StringConstraints' pattern, a Field's bounds are ignored): such a parameter would
+    take values its type, and so its document, refuse. Say so when the app is built, not when bad data is stored."""
+    skipped = {"data", *handler.resolve_dependencies()}
+    for name, field in handler.parsed_fn_signature.parameters.items():
+        unchecked = [item for item in field.metadata if type(item).__module__.split(".")[0] == "pydantic"]
+        if name not in skipped and unchecked:
+            raise ImproperlyConfiguredException(
+                f"{handler.handler_name}: parameter {name!r} has pydantic constraints litestar does not check "
+                f"({unchecked}); declare them in its Parameter, e.g. PathParameter(pattern=...)"
+            )
 
 
 def _without_null(schema: Schema) -> Schema:
-    """An optional header is absent, never null: drop the `null` litestar adds for `X | None`. (A query parameter
-    keeps it: litestar reads `?x=null` as None.)"""
+    """Drop the `null` litestar documents for an optional parameter `X | None`."""
     if isinstance(schema.type, list) and OpenAPIType.NULL in schema.type:
         kept = [kind for kind in schema.type if kind is not OpenAPIType.NULL]
         return dataclasses.replace(schema, type=kept[0] if len(kept) == 1 else kept)
@@ -217,16 +202,33 @@ def _set_fields(schema: Schema) -> dict[str, Any]:
     return {f.name: value for f in dataclasses.fields(schema) if (value := getattr(schema, f.name)) is not None}
 
 
+def _is_text(schema: Schema | Reference) -> bool:
+    """Any string, or a list of them: the text `null` is one of its values anyway (a uuid or a pattern is not)."""
+    if isinstance(schema, Schema) and schema.type == OpenAPIType.ARRAY and schema.items is not None:
+        schema = schema.items
+    return (
+        isinstance(schema, Schema)
+        and schema.type == OpenAPIType.STRING
+        and not (schema.format or schema.pattern or schema.enum or schema.const)
+    )
+
+
+def _null_is_noise(parameter: Parameter, schema: Schema) -> bool:
+    """A header is absent, never null. A query parameter `?x=null` is read as None (so its `null` stays), except
+    where `null` is text the parameter takes anyway."""
+    if parameter.param_in == ParamType.HEADER:
+        return True
+    others = [branch for branch in schema.one_of or schema.any_of or [] if branch != Schema(type=OpenAPIType.NULL)]
+    return parameter.param_in == ParamType.QUERY and bool(others) and all(_is_text(branch) for branch in others)
+
+
 @dataclasses.dataclass
 class ContractOperation(Operation):
     def __post_init__(self) -> None:
         for parameter in self.parameters or []:
-            if (
-                isinstance(parameter, Parameter)
-                and parameter.param_in == ParamType.HEADER
-                and isinstance(parameter.schema, Schema)
-            ):
-                parameter.schema = _without_null(parameter.schema)
+            schema = parameter.schema if isinstance(parameter, Parameter) else None
+            if isinstance(parameter, Parameter) and isinstance(schema, Schema) and _null_is_noise(parameter, schema):
+                parameter.schema = _without_null(schema)
 
 
 @dataclasses.dataclass
@@ -299,6 +301,7 @@ class DocumentedProblems(ReceiveRoutePlugin):
         if not isinstance(route, HTTPRoute):
             return
         for handler in route.route_handlers:
+            _refuse_unchecked_constraints(handler)
             if not handler.resolve_include_in_schema():
                 continue
             _, kwargs = route.route_handler_map[next(iter(handler.http_methods))]
