@@ -65,7 +65,7 @@ def _config(name: str) -> schemathesis.Config:
             "checks": {
                 "enabled": False,
                 **{check: {"enabled": True} for check in CONTRACT},
-                "not_a_server_error": {"expected-statuses": server_errors},
+                "not_a_server_error": {"enabled": True, "expected-statuses": server_errors},
             },
         }
     )
@@ -142,6 +142,13 @@ def _keeps_its_contract(name: str, credentials: str) -> Callable[..., None]:
         case.call_and_validate(headers=request.getfixturevalue(credentials))
 
     return test
+
+
+@pytest.mark.parametrize("name", APPS)
+def test_every_check_of_the_contract_is_on(name: str) -> None:
+    """A check left off by a slip in the configuration would pass everything, silently."""
+    checks = DOCUMENTS[name].config.checks
+    assert [check for check in CONTRACT if not getattr(checks, check).enabled] == []
 
 
 def test_an_offset_beyond_its_bound_is_a_400_naming_it(apps: None) -> None:
