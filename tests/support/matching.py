@@ -64,3 +64,16 @@ async def start_round(client: httpx.AsyncClient, *package_ids: str, **changes: A
     response = await client.post("/api/v1/sourcing-rounds", json=round_body(*package_ids, **changes))
     assert response.status_code == 201, response.text
     return response.json()
+
+
+async def set_firm_quantities(client: httpx.AsyncClient, package_id: str, **quantities: int) -> httpx.Response:
+    """What was sold per region (leader or operator); the answer, to check a 200 or a 4xx."""
+    return await client.post(f"/api/v1/packages/{package_id}/firm-quantities", json={"quantities": quantities})
+
+
+async def request_award(client: httpx.AsyncClient, package_id: str, **changes: Any) -> dict[str, Any]:
+    """Award the package's firm quantities: a small solver time limit, suppliers answering within a day."""
+    body = {"time_limit_seconds": 5, "answer_within_hours": 24} | changes
+    response = await client.post(f"/api/v1/packages/{package_id}/award", json=body)
+    assert response.status_code == 202, response.text
+    return response.json()
