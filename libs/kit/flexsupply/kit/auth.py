@@ -132,16 +132,27 @@ def bearer_authentication(operator_token: Callable[[], str], *resolvers: Resolve
     return DefineMiddleware(BearerAuthentication, operator_token=operator_token, resolvers=resolvers)
 
 
+def caller_of(connection: ASGIConnection[Any, Any, Any, Any]) -> Principal | None:
+    """The authenticated caller, or None for a CORS preflight: the middleware lets OPTIONS through unauthenticated,
+    and litestar's automatic OPTIONS handler inherits its controller's guards."""
+    if connection.scope.get("method") == "OPTIONS":
+        return None
+    return connection.user
+
+
 def operators_only(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
-    connection.user.require_operator()
+    if (caller := caller_of(connection)) is not None:
+        caller.require_operator()
 
 
 def suppliers_only(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
-    connection.user.require_supplier()
+    if (caller := caller_of(connection)) is not None:
+        caller.require_supplier()
 
 
 def leaders_only(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
-    connection.user.require_leader()
+    if (caller := caller_of(connection)) is not None:
+        caller.require_leader()
 
 
 async def provide_caller(request: Request[Principal, Any, Any]) -> Principal:

@@ -1,18 +1,15 @@
 """HTTP layer of the fulfilment service: parse, authorise, call one use case, return a Public model."""
 
-from typing import Annotated
 from uuid import UUID
 
 from litestar import Controller, get
-from litestar.params import FromPath, QueryParameter
+from litestar.params import FromPath
 
 from flexsupply.fulfilment import services
 from flexsupply.fulfilment.schemas import AwardedPackagePublic
 from flexsupply.kit.auth import operators_only
+from flexsupply.kit.pagination import Limit, Offset
 from flexsupply.kit.service import Caller, Transaction
-
-Limit = Annotated[int, QueryParameter(ge=1, le=500)]
-Offset = Annotated[int, QueryParameter(ge=0, le=1_000_000)]
 
 
 class AwardedPackageController(Controller):

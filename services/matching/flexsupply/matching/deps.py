@@ -8,7 +8,7 @@ from litestar.exceptions import PermissionDeniedException
 from litestar.handlers.base import BaseRouteHandler
 
 from flexsupply.clients.suppliers import SuppliersClient
-from flexsupply.kit.auth import LEADER_KEY_PREFIX, Principal, Role
+from flexsupply.kit.auth import LEADER_KEY_PREFIX, Principal, Role, caller_of
 from flexsupply.kit.db import Database
 from flexsupply.kit.peers import peer_client
 from flexsupply.kit.service import database_key, transaction_provider
@@ -30,7 +30,8 @@ async def resolve_leader(connection: ASGIConnection[Any, Any, Any, Any], token: 
 
 
 def leaders_and_operators(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
-    if connection.user.role not in (Role.LEADER, Role.OPERATOR):
+    caller = caller_of(connection)
+    if caller is not None and caller.role not in (Role.LEADER, Role.OPERATOR):
         raise PermissionDeniedException("only group leaders and operators may do this")
 
 
