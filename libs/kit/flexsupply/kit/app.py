@@ -41,11 +41,12 @@ def _openapi(title: str) -> OpenAPIConfig:
                 "bearer": SecurityScheme(
                     type="http",
                     scheme="bearer",
-                    description="The operator token, or a supplier's API key (fsk_...).",
+                    description="The operator token, a supplier's API key (fsk_...) or a group leader's (flk_...).",
                 )
             }
         ),
         security=[{"bearer": []}],
+        use_handler_docstrings=True,  # each operation's description is its handler's docstring
     )
 
 
