@@ -369,3 +369,82 @@ async def test_an_award_run_without_a_plan_issues_nothing_and_says_why(operator:
     (run,) = view["runs"]
     assert run["status"] == "infeasible" and run["explanation"]
     assert view["status"] == "closed"
+
+
+async def test_a_rematch_that_uses_a_supplier_who_declined_meanwhile_is_not_issued_but_run_again(
+    operator: httpx.AsyncClient, as_key: KeyClient, database_urls: dict[str, str]
+):
+    """Two declines close together: the re-match asked for after the first still counts on the second decliner.
+    Its plan is not issued; another re-match leaves both out. Recording a finished run again issues nothing."""
+    from flexsupply.allocation import Plan, Problem
+    from flexsupply.matching import runs
+    from flexsupply.matching.models import MatchRun, RunKind, RunStatus
+
+    offers = {
+        "north": {"shipping_cents": {"ningbo": 300}, "price_tiers": price(3000)},
+        "south": {"shipping_cents": {"shanghai": 300}, "price_tiers": price(3000)},
+        "east": {"shipping_cents": {"ningbo": 900, "shanghai": 900}, "price_tiers": price(4000)},
+    }
+    with fake_supplier_server() as fake:
+        planned_ = await planned(operator, as_key, fake, offers, quantities={"ningbo": 100, "shanghai": 60}, backups=0)
+        view = await awarded_run(planned_, ningbo=100, shanghai=60)
+    first = by_supplier(view, planned_, "offered")
+    assert set(first) == {"north", "south"}
+    award_run = (await planned_.leader.get(f"/api/v1/match-runs/{first['north']['run_id']}")).json()
+    problem = Problem.model_validate(
+        (await planned_.leader.get(f"/api/v1/match-runs/{award_run['id']}/problem")).json()
+    )
+    result = runs.RunResult(problem=problem, plan=Plan.model_validate(award_run["plan"]), left_out=[])
+
+    database = Database(database_urls["matching"], pooled=False)
+    try:
+        async with database.transaction() as session:
+            # A re-match asked for after an earlier decline, still solving (leased: no worker or sweeper takes it).
+            pending = MatchRun(
+                round_id=UUID(award_run["round_id"]),
+                kind=RunKind.REMATCH,
+                status=RunStatus.RUNNING,
+                requested_by="test",
+                reason="an earlier decline",
+                time_limit_seconds=5,
+                package_ids=[planned_.package["id"]],
+                previous_run_id=UUID(award_run["id"]),
+                answer_within_hours=24,
+                lease_until=datetime.now(UTC) + timedelta(hours=1),
+            )
+            session.add(pending)
+        # south declines meanwhile: the pending run will answer for it.
+        response = await planned_.client("south").post(
+            f"/api/v1/awards/{first['south']['id']}/decline", json={"reason": "no flour"}
+        )
+        assert response.status_code == 200
+        assert [run["id"] for run in (await awards_view(planned_))["runs"]] == [str(pending.id), award_run["id"]]
+
+        async with database.transaction() as session:
+            # Its plan (as the award run's) still makes south's share.
+            assert await runs.record_result(session, pending.id, result) is not None
+        async with database.transaction() as session:  # a second worker's answer changes nothing
+            assert await runs.record_result(session, pending.id, result) is None
+            assert await runs.record_result(session, UUID(award_run["id"]), result) is None
+    finally:
+        await database.dispose()
+
+    view = await awards_view(planned_)
+    again, not_issued = view["runs"][0], view["runs"][1]
+    assert not_issued["id"] == str(pending.id) and not_issued["status"] == "planned"
+    assert any(line.startswith("Not issued") and planned_.id_of("south") in line for line in not_issued["explanation"])
+    assert again["kind"] == "rematch" and again["requested_by"] == f"match-run:{pending.id}"
+    assert again["excluded_supplier_ids"] == [planned_.id_of("south")]
+    # Nothing was issued from the pending run, nor is its plan the package's (the next one may be, once solved).
+    assert str(pending.id) not in {a["run_id"] for a in view["awards"]}
+    plan = (await planned_.leader.get(f"/api/v1/packages/{planned_.package['id']}/plan")).json()
+    assert plan["run_id"] in {award_run["id"], again["id"]}
+
+    await finished_run(planned_.leader, again["id"])
+    view = await awards_view(planned_)
+    assert {(planned_.name_of(a["supplier_id"]), a["status"]) for a in view["awards"]} == {
+        ("north", "offered"),
+        ("south", "declined"),
+        ("east", "offered"),
+    }
+    assert by_supplier(view, planned_, "offered")["north"]["id"] == first["north"]["id"]  # unchanged, kept

@@ -328,8 +328,10 @@ async def answer_award(
     package = await services.get_package(session, award.package_id, lock=True)
     await session.refresh(award, with_for_update=True)  # as it is now that the package is ours
     now = utc_now()
-    award.status = answer(award.status, award.answer_by, now, accept=accept)
-    award.answered_at, award.reason = now, reason
+    status = answer(award.status, award.answer_by, now, accept=accept)
+    if package.status is not PackageStatus.CLOSED:
+        raise AwardConflict(f"package {package.id} is {package.status}: its awards can no longer be answered")
+    award.status, award.answered_at, award.reason = status, now, reason
     actor = f"supplier:{supplier_id}"
     if accept:
         await _award_if_all_accepted(session, package, actor)
