@@ -52,6 +52,9 @@ MATCHING_OPERATOR = allow("operator")
 LEADER = allow("leader", "other_leader")
 OWN_COMMUNITY = allow("operator", "leader", hidden_from=("other_leader",))
 ANY_LEADER_OR_OPERATOR = allow("operator", "leader", "other_leader")
+# Suppliers on the matching service (their keys introspected): leaders are known there, so refused with 403.
+MATCHING_SUPPLIER = allow("supplier", "other_supplier")
+MATCHING_SUPPLIER_OWN = allow("supplier", hidden_from=("other_supplier",))
 
 POLICY: dict[str, Expectation] = {
     # suppliers: catalogue
@@ -108,6 +111,15 @@ POLICY: dict[str, Expectation] = {
     "GET /api/v1/match-runs/{run_id}": OWN_COMMUNITY,
     "GET /api/v1/match-runs/{run_id}/problem": OWN_COMMUNITY,
     "GET /api/v1/packages/{package_id}/plan": OWN_COMMUNITY,
+    # matching: awards
+    "POST /api/v1/packages/{package_id}/firm-quantities": OWN_COMMUNITY,
+    "POST /api/v1/packages/{package_id}/award": OWN_COMMUNITY,
+    "GET /api/v1/packages/{package_id}/awards": OWN_COMMUNITY,
+    "GET /api/v1/awards": MATCHING_SUPPLIER,
+    "GET /api/v1/awards/{award_id}": MATCHING_SUPPLIER_OWN,
+    "POST /api/v1/awards/{award_id}/accept": MATCHING_SUPPLIER_OWN,
+    "POST /api/v1/awards/{award_id}/decline": MATCHING_SUPPLIER_OWN,
+    "GET /api/v1/reservations": MATCHING_SUPPLIER,
     # fulfilment
     "GET /api/v1/awarded-packages": OPERATOR,
     # No package of this world has reached fulfilment: the operator gets as far as looking it up.
@@ -120,6 +132,8 @@ BODIES: dict[str, Callable[[], dict[str, Any]]] = {
     "POST /api/v1/rfqs/{rfq_id}/decline": lambda: {"reason": "fully booked that week"},
     "POST /api/v1/packages/{package_id}/cancel": lambda: {"reason": "the group changed its mind"},
     "POST /api/v1/packages/{package_id}/signup": lambda: {"per_person_max": 3},
+    "POST /api/v1/packages/{package_id}/firm-quantities": lambda: {"quantities": {"ningbo": 1}},
+    "POST /api/v1/awards/{award_id}/decline": lambda: {"reason": "the oven broke"},
 }
 
 
@@ -188,6 +202,20 @@ async def world(
         assert response.status_code == 201, response.text
         return response.json()["token"]
 
+    async def award_id() -> str:
+        package = await planned_package(world)
+        caps = (await leader.get(f"/api/v1/packages/{package}/plan")).json()["sale_caps"]
+        firm = await leader.post(f"/api/v1/packages/{package}/firm-quantities", json={"quantities": caps})
+        assert firm.status_code == 200, firm.text
+        award = await leader.post(f"/api/v1/packages/{package}/award", json={"time_limit_seconds": 2})
+        assert award.status_code == 202, award.text
+
+        async def offered() -> str | None:
+            awards = (await leader.get(f"/api/v1/packages/{package}/awards")).json()["awards"]
+            return next((a["id"] for a in awards if a["status"] == "offered"), None)
+
+        return await eventually(offered)
+
     async def rfq_id() -> str:
         await world.path("/{round_id}")
         rfqs = (await supplier_client.get("/api/v1/rfqs")).json()
@@ -215,6 +243,7 @@ async def world(
             "run_id": run_id,
             "token": token,
             "rfq_id": rfq_id,
+            "award_id": award_id,
         },
     )
     return world
