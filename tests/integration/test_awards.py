@@ -448,3 +448,33 @@ async def test_a_rematch_that_uses_a_supplier_who_declined_meanwhile_is_not_issu
         ("east", "offered"),
     }
     assert by_supplier(view, planned_, "offered")["north"]["id"] == first["north"]["id"]  # unchanged, kept
+
+
+async def test_a_rematch_without_a_plan_keeps_the_accepted_award_and_says_why(
+    operator: httpx.AsyncClient, as_key: KeyClient
+):
+    """Only south ships to shanghai: once it declines, no plan exists. north's accepted award stands."""
+    offers = {
+        "north": {"shipping_cents": {"ningbo": 300}, "price_tiers": price(3000)},
+        "south": {"shipping_cents": {"shanghai": 300}, "price_tiers": price(3000)},
+    }
+    with fake_supplier_server() as fake:
+        planned_ = await planned(operator, as_key, fake, offers, quantities={"ningbo": 100, "shanghai": 60}, backups=0)
+        view = await awarded_run(planned_, ningbo=100, shanghai=60)
+    first = by_supplier(view, planned_, "offered")
+    assert (await planned_.client("north").post(f"/api/v1/awards/{first['north']['id']}/accept")).status_code == 200
+    declined = await planned_.client("south").post(
+        f"/api/v1/awards/{first['south']['id']}/decline", json={"reason": "closed for the holiday"}
+    )
+    assert declined.status_code == 200
+    rematch = await finished_run(planned_.leader, (await awards_view(planned_))["runs"][0]["id"])
+    assert rematch["kind"] == "rematch" and rematch["status"] == "infeasible"
+
+    view = await awards_view(planned_)
+    assert view["status"] == "closed"
+    assert view["runs"][0]["explanation"] == rematch["explanation"] and rematch["explanation"]
+    assert "closed for the holiday" in view["runs"][0]["reason"]
+    assert {(planned_.name_of(a["supplier_id"]), a["status"]) for a in view["awards"]} == {
+        ("north", "accepted"),
+        ("south", "declined"),
+    }

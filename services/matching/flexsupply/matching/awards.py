@@ -68,8 +68,9 @@ from flexsupply.matching.settings import MatchingSettings
 
 AWARD_RUNS = (RunKind.AWARD, RunKind.REMATCH)
 PENDING_RUNS = (RunStatus.QUEUED, RunStatus.RUNNING)
-OFFERED, WITHDRAWN = "award.offered", "award.withdrawn"
-HELD, RELEASED = "reservation.held", "reservation.released"
+# What suppliers are told (SupplierNotice.event_type: the webhook's type).
+AWARD_OFFERED, AWARD_WITHDRAWN = "award.offered", "award.withdrawn"
+RESERVATION_HELD, RESERVATION_RELEASED = "reservation.held", "reservation.released"
 
 
 # --- firm quantities and the award run -------------------------------------------------------------------------
@@ -256,7 +257,7 @@ async def _issue_package(
         for award in offered:
             if award is not kept:
                 award.status, award.reason = AwardStatus.WITHDRAWN, f"re-matched in run {run.id}: {run.reason}"[:500]
-                _tell(session, award.supplier_id, WITHDRAWN, award.id, award_public(award))
+                _tell(session, award.supplier_id, AWARD_WITHDRAWN, award.id, award_public(award))
         if lines and kept is None:
             _offer(session, run, package, supplier_id, production, answer_by)
 
@@ -266,7 +267,13 @@ async def _issue_package(
         for reservation in holding:
             if reservation is not kept_reservation:
                 reservation.status = ReservationStatus.RELEASED
-                _tell(session, supplier_id, RELEASED, reservation.id, ReservationPublic.model_validate(reservation))
+                _tell(
+                    session,
+                    supplier_id,
+                    RESERVATION_RELEASED,
+                    reservation.id,
+                    ReservationPublic.model_validate(reservation),
+                )
         if reserve_lines and kept_reservation is None:
             reservation = Reservation(
                 package_id=package.id,
@@ -276,7 +283,7 @@ async def _issue_package(
                 total_cents=sum(line["total_cents"] for line in reserve_lines),
             )
             session.add(reservation)
-            _tell(session, supplier_id, HELD, reservation.id, ReservationPublic.model_validate(reservation))
+            _tell(session, supplier_id, RESERVATION_HELD, reservation.id, ReservationPublic.model_validate(reservation))
     await session.flush()
     await _award_if_all_accepted(session, package, actor)
 
@@ -301,7 +308,7 @@ def _offer(
         status=AwardStatus.OFFERED,
     )
     session.add(award)
-    _tell(session, supplier_id, OFFERED, award.id, award_public(award))
+    _tell(session, supplier_id, AWARD_OFFERED, award.id, award_public(award))
     # Silence counts as a decline: the deadline is a row in the outbox, so it survives a restart.
     outbox.publish(session, OutboxMessage, AwardAnswerDue(award_id=award.id), not_before=answer_by)
 
