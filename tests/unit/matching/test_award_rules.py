@@ -30,6 +30,7 @@ from flexsupply.matching.domain.award import (
     beyond_accepted,
     check_firm_quantities,
     covers,
+    excluded_suppliers,
     fixed_allocations,
     is_overdue,
     keeps_accepted,
@@ -122,6 +123,19 @@ def test_firm_quantities_outside_the_plan_name_the_field(quantities: dict[str, i
 
 
 # --- what a re-match keeps --------------------------------------------------------------------------------------
+
+
+def test_a_rematch_leaves_out_every_supplier_that_refused_an_award_unless_it_accepted_another():
+    answers = [
+        (S1, AwardStatus.DECLINED),
+        (S2, AwardStatus.EXPIRED),
+        (S3, AwardStatus.ACCEPTED),
+        (S3, AwardStatus.DECLINED),  # a further award after a re-match: its accepted units stay fixed
+        (O1, AwardStatus.WITHDRAWN),
+        (O2, AwardStatus.OFFERED),
+    ]
+    assert excluded_suppliers(answers) == {S1, S2}
+    assert excluded_suppliers(iter(answers)) == {S1, S2}
 
 
 def test_accepted_awards_become_one_fixed_allocation_per_offer_and_region():

@@ -31,7 +31,6 @@ from flexsupply.kit.clock import utc_now
 from flexsupply.matching import runs, services
 from flexsupply.matching.domain.award import (
     LIVE,
-    REFUSED,
     AwardConflict,
     AwardStatus,
     ReservationStatus,
@@ -40,6 +39,7 @@ from flexsupply.matching.domain.award import (
     check_firm_quantities,
     covers,
     declined_reason,
+    excluded_suppliers,
     fixed_allocations,
     is_overdue,
     keeps_accepted,
@@ -159,7 +159,7 @@ async def _request(
         package_ids=[package.id],
         firm_quantities={str(package.id): dict(package.firm_quantities or {})},
         previous_run_id=package.plan_run_id,
-        excluded_supplier_ids=sorted({str(award.supplier_id) for award in awards if award.status in REFUSED}),
+        excluded_supplier_ids=sorted(str(supplier) for supplier in _excluded(awards)),
         fixed_allocations=fixed_allocations(package.id, accepted),
     )
     run.answer_within_hours = answer_within_hours
@@ -202,6 +202,10 @@ async def _check_no_pending_run(session: AsyncSession, package: DemandPackage) -
         raise AwardConflict(f"{pending.kind} run {pending.id} of package {package.id} is {pending.status}: wait for it")
 
 
+def _excluded(awards: Sequence[Award]) -> set[UUID]:
+    return excluded_suppliers((award.supplier_id, award.status) for award in awards)
+
+
 def _answer_hours(run: MatchRun) -> int:
     return run.answer_within_hours if run.answer_within_hours is not None else MatchingSettings().award_answer_hours
 
@@ -231,8 +235,7 @@ async def _issue_package(
 
     # Answers that came while the run was solving: a supplier that refused since, or an award accepted since that
     # the plan moved. The plan is not issued; another re-match starts from the current awards.
-    refused = {award.supplier_id for award in awards if award.status in REFUSED}
-    late = sorted(refused & wanted.keys(), key=str)
+    late = sorted(_excluded(awards) & wanted.keys(), key=str)
     if late or not keeps_accepted(plan, package.id, [line for lines in accepted.values() for line in lines]):
         why = (
             f"supplier {', '.join(map(str, late))} refused its award while the run was solving"

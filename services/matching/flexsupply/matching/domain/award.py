@@ -94,6 +94,15 @@ def _units(lines: Iterable[OfferAward]) -> dict[tuple[str, str], int]:
     return units
 
 
+def excluded_suppliers(answers: Iterable[tuple[UUID, AwardStatus]]) -> set[UUID]:
+    """The suppliers a re-match of the package leaves out, from its awards' (supplier, status): each that declined
+    or let an award expire, unless it accepted another (a further award after a re-match, say), whose units are
+    fixed and so must stay in."""
+    answers = list(answers)
+    accepted = {supplier for supplier, status in answers if status is AwardStatus.ACCEPTED}
+    return {supplier for supplier, status in answers if status in REFUSED} - accepted
+
+
 def fixed_allocations(package_id: UUID, accepted: Iterable[OfferAward]) -> list[Allocation]:
     """The accepted awards' allocations, which a re-match must keep: one per offer and region (a supplier's further
     award on the same offer and region adds to it)."""
