@@ -3,15 +3,13 @@ answering by the deadline, re-matches without a supplier that declined or stayed
 reaching fulfilment."""
 
 import json
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID, uuid4
 
 import httpx
-import pytest
-from sqlmodel import col, select
 from standardwebhooks.webhooks import Webhook
 
 from flexsupply.kit.db import Database
@@ -22,28 +20,6 @@ from tests.support.fake_supplier import FakeSupplier, ReceivedRequest, fake_supp
 from tests.support.matching import create_package, register_community, request_award, set_firm_quantities, start_round
 
 KeyClient = Callable[[str], httpx.AsyncClient]
-
-
-@pytest.fixture(autouse=True)
-async def no_far_deadlines_left(database_urls: dict[str, str]) -> AsyncIterator[None]:
-    """Take out the far-off deadlines these tests leave in the matching outbox (rounds' reply-by, awards'
-    answer-by): the session's later tests wait for that outbox to drain."""
-    from flexsupply.matching.models import OutboxMessage
-
-    started = datetime.now(UTC)
-    yield
-    database = Database(database_urls["matching"], pooled=False)
-    try:
-        async with database.transaction() as session:
-            query = select(OutboxMessage).where(
-                col(OutboxMessage.created_at) >= started,
-                col(OutboxMessage.sent_at).is_(None),
-                col(OutboxMessage.not_before) > datetime.now(UTC) + timedelta(minutes=5),
-            )
-            for row in (await session.exec(query)).all():
-                await session.delete(row)
-    finally:
-        await database.dispose()
 
 
 @dataclass
