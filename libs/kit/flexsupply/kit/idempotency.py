@@ -10,9 +10,11 @@ import hashlib
 import hmac
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
-from typing import TypeVar
+from typing import Annotated, TypeVar
 
 from cryptography.fernet import Fernet
+from litestar import Response
+from litestar.params import HeaderParameter
 from pydantic import BaseModel
 from sqlmodel import Field, SQLModel, col, delete
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -22,6 +24,18 @@ from flexsupply.kit.db import UtcDateTime
 
 M = TypeVar("M", bound=BaseModel)
 KEPT_FOR = timedelta(hours=24)
+
+# The header every create that a client may retry takes.
+IdempotencyKey = Annotated[
+    str | None,
+    HeaderParameter(
+        name="Idempotency-Key",
+        required=False,
+        min_length=8,
+        max_length=200,
+        description="Repeat a create safely: the same key returns the first result.",
+    ),
+]
 
 
 class IdempotencyKeyReused(Exception):
@@ -75,3 +89,17 @@ class Idempotency:
         # A concurrent request with the same key fails on this primary key at commit: one create wins.
         self.session.add(self.table(key_hash=key_hash, request_hash=request_hash, response_token=token))
         return result, False
+
+    async def respond(
+        self,
+        key: str | None,
+        operation: str,
+        request: BaseModel,
+        create: Callable[[], Awaitable[M]],
+        response_type: type[M],
+    ) -> Response[M]:
+        """Create (201), or replay the first answer to this caller's key (200 and Idempotent-Replayed: true)."""
+        result, replayed = await self.run_once(key, operation, request, create, response_type)
+        return Response(
+            result, status_code=200 if replayed else 201, headers={"Idempotent-Replayed": str(replayed).lower()}
+        )

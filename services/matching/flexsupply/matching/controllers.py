@@ -1,17 +1,16 @@
 """HTTP layer of the matching service: parse, authorise, call one use case, return a Public model."""
 
-from collections.abc import Awaitable, Callable
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 from uuid import UUID
 
 from litestar import Controller, Response, get, patch, post
 from litestar.di import NamedDependency
 from litestar.openapi import ResponseSpec
-from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody, PathParameter, QueryParameter
-from sqlmodel import SQLModel
+from litestar.params import FromPath, FromQuery, JSONBody, PathParameter, QueryParameter
 
 from flexsupply.contracts.errors import NotFound
 from flexsupply.kit.auth import leaders_only, operators_only, suppliers_only
+from flexsupply.kit.idempotency import IdempotencyKey
 from flexsupply.kit.pagination import DEFAULT_LIMIT, Limit, Offset
 from flexsupply.kit.service import Caller, Idempotent, Transaction
 from flexsupply.matching import awards, runs, services
@@ -51,35 +50,9 @@ from flexsupply.matching.schemas import (
 )
 from flexsupply.matching.settings import MatchingSettings
 
-IdempotencyKey = Annotated[
-    str | None,
-    HeaderParameter(
-        name="Idempotency-Key",
-        required=False,
-        min_length=8,
-        max_length=200,
-        description="Repeat a create safely: the same key returns the first result.",
-    ),
-]
 Regions = NamedDependency[RegionCatalogue]
 Settings = NamedDependency[MatchingSettings]
 SignupToken = Annotated[str, PathParameter(min_length=1, max_length=64, description="The sign-up's link token.")]
-M = TypeVar("M", bound=SQLModel)
-
-
-async def _create_once(
-    idempotency: Idempotent,
-    key: str | None,
-    operation: str,
-    request: SQLModel,
-    create: Callable[[], Awaitable[M]],
-    response_type: type[M],
-) -> Response[M]:
-    """Create, or replay the first answer to this caller's Idempotency-Key (200 and Idempotent-Replayed: true)."""
-    result, replayed = await idempotency.run_once(key, operation, request, create, response_type)
-    return Response(
-        result, status_code=200 if replayed else 201, headers={"Idempotent-Replayed": str(replayed).lower()}
-    )
 
 
 class CommunityController(Controller):
@@ -98,8 +71,7 @@ class CommunityController(Controller):
         idempotency_key: IdempotencyKey = None,
     ) -> Response[CommunityCreated]:
         """Register a community and its leader; the answer holds the leader's API key, shown this once."""
-        return await _create_once(
-            idempotency,
+        return await idempotency.respond(
             idempotency_key,
             "create_community",
             data,
@@ -130,8 +102,7 @@ class CommunityController(Controller):
         idempotency_key: IdempotencyKey = None,
     ) -> Response[LeaderKeyIssued]:
         """Issue the leader a new key (shown once), revoking the others unless told not to."""
-        return await _create_once(
-            idempotency,
+        return await idempotency.respond(
             idempotency_key,
             f"rotate_leader_key:{community_id}",
             data,
@@ -169,8 +140,7 @@ class PackageController(Controller):
     ) -> Response[PackagePublic]:
         """Draft a demand package: what, how many per region (estimates), by when, and its flash sale's terms."""
         known = await regions.codes()  # before the unit of work touches the database
-        return await _create_once(
-            idempotency,
+        return await idempotency.respond(
             idempotency_key,
             "create_package",
             data,
@@ -289,8 +259,7 @@ class SourcingRoundController(Controller):
     ) -> Response[RoundPublic]:
         """Ask suppliers to quote for draft packages until `reply_by`: a leader's own packages, or an operator's
         choice across communities (one federated round)."""
-        return await _create_once(
-            idempotency,
+        return await idempotency.respond(
             idempotency_key,
             "start_round",
             data,

@@ -1,17 +1,16 @@
 """HTTP layer of the suppliers service: parse, authorise, call one use case, return a Public model."""
 
-from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import Annotated, TypeVar
+from typing import Annotated
 from uuid import UUID
 
 from litestar import Controller, Response, delete, get, patch, post, put
-from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody, PathParameter, QueryParameter
-from sqlmodel import SQLModel
+from litestar.params import FromPath, FromQuery, JSONBody, PathParameter, QueryParameter
 
 from flexsupply.contracts.offers import REGION_CODE_PATTERN, EligibleOffers, OfferTerms
 from flexsupply.contracts.sourcing import RfqStatus, RoundResponses, RoundRfqs
 from flexsupply.kit.auth import operators_only, suppliers_only
+from flexsupply.kit.idempotency import IdempotencyKey
 from flexsupply.kit.pagination import DEFAULT_LIMIT, Limit, Offset
 from flexsupply.kit.service import Caller, Idempotent, Transaction
 from flexsupply.suppliers import services
@@ -38,33 +37,6 @@ from flexsupply.suppliers.schemas import (
     WebhookSecretIssued,
     WebhookSecretRotate,
 )
-
-IdempotencyKey = Annotated[
-    str | None,
-    HeaderParameter(
-        name="Idempotency-Key",
-        required=False,
-        min_length=8,
-        max_length=200,
-        description="Repeat a create safely: the same key returns the first result.",
-    ),
-]
-M = TypeVar("M", bound=SQLModel)
-
-
-async def _create_once(
-    idempotency: Idempotent,
-    key: str | None,
-    operation: str,
-    request: SQLModel,
-    create: Callable[[], Awaitable[M]],
-    response_type: type[M],
-) -> Response[M]:
-    """Create, or replay the first answer to this caller's Idempotency-Key (200 and Idempotent-Replayed: true)."""
-    result, replayed = await idempotency.run_once(key, operation, request, create, response_type)
-    return Response(
-        result, status_code=200 if replayed else 201, headers={"Idempotent-Replayed": str(replayed).lower()}
-    )
 
 
 class RegionController(Controller):
@@ -105,8 +77,7 @@ class SupplierController(Controller):
         idempotency_key: IdempotencyKey = None,
     ) -> Response[SupplierCreated]:
         """Register a supplier; the answer holds its API key and webhook secret, shown this once."""
-        return await _create_once(
-            idempotency,
+        return await idempotency.respond(
             idempotency_key,
             "create_supplier",
             data,
@@ -153,8 +124,7 @@ class SupplierController(Controller):
         idempotency_key: IdempotencyKey = None,
     ) -> Response[ApiKeyIssued]:
         """Issue a new key (shown once), revoking the others unless told not to."""
-        return await _create_once(
-            idempotency,
+        return await idempotency.respond(
             idempotency_key,
             f"rotate_key:{supplier_id}",
             data,
@@ -171,8 +141,7 @@ class SupplierController(Controller):
         idempotency_key: IdempotencyKey = None,
     ) -> Response[WebhookSecretIssued]:
         """Issue a new webhook signing secret (shown once); events are signed with it from now on."""
-        return await _create_once(
-            idempotency,
+        return await idempotency.respond(
             idempotency_key,
             f"rotate_webhook_secret:{supplier_id}",
             WebhookSecretRotate(),
@@ -221,8 +190,7 @@ class OfferController(Controller):
         idempotency_key: IdempotencyKey = None,
     ) -> Response[OfferPublic]:
         supplier_id = caller.require_supplier()
-        return await _create_once(
-            idempotency,
+        return await idempotency.respond(
             idempotency_key,
             "create_offer",
             data,
@@ -337,8 +305,7 @@ class RfqController(Controller):
         quote for a sku supersedes the previous one (kept, marked superseded); quoting after declining withdraws
         the decline. A sku the RFQ does not ask about is a 400; after the reply deadline, a 409."""
         supplier_id = caller.require_supplier()
-        return await _create_once(
-            idempotency,
+        return await idempotency.respond(
             idempotency_key,
             f"submit_quote:{rfq_id}",
             data,
