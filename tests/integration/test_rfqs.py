@@ -2,7 +2,6 @@
 
 import asyncio
 import json
-import time
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -400,7 +399,7 @@ async def test_round_endpoints_refuse_suppliers_and_strangers(
     assert (await operator.get(url)).status_code == 404  # allowed, but no such round
 
 
-async def test_a_round_of_200_eligible_suppliers_opens_in_a_few_statements_well_under_a_second(
+async def test_a_round_of_200_eligible_suppliers_opens_in_a_few_statements(
     database_urls: dict[str, str],
 ):
     from flexsupply.suppliers import services
@@ -436,9 +435,7 @@ async def test_a_round_of_200_eligible_suppliers_opens_in_a_few_statements_well_
             event = open_round([rfq_item(sku), rfq_item(sku, quantities={"shanghai": 50})])
 
             sqlalchemy_event.listen(database.engine.sync_engine, "before_cursor_execute", count)
-            started = time.perf_counter()
             created = await services.open_rfq_round(session, event)
-            elapsed = time.perf_counter() - started
             sqlalchemy_event.remove(database.engine.sync_engine, "before_cursor_execute", count)
 
             rfqs = (await session.exec(select(Rfq).where(Rfq.round_id == event.round_id))).all()
@@ -448,5 +445,5 @@ async def test_a_round_of_200_eligible_suppliers_opens_in_a_few_statements_well_
     finally:
         await database.dispose()
 
-    assert elapsed < 0.5, f"{elapsed:.3f}s"
+    # Its speed is measured in bench/sourcing; here, that it does not grow with the suppliers.
     assert len(statements) <= 10, statements  # one query for the offers, bulk inserts: not one per supplier

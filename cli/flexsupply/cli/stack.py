@@ -117,7 +117,7 @@ def in_process_peers_lifespan(names: list[str]) -> Lifespan:
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         from flexsupply.kit.peers import serving_in_process
 
-        with serving_in_process(names, app):
+        async with serving_in_process(names, app):
             yield
 
     return lifespan

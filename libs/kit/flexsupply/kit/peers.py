@@ -6,8 +6,8 @@ another loop (a worker thread's) is carried over to the app's loop.
 """
 
 import asyncio
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
 
 import httpx
 from litestar.types import ASGIApp
@@ -17,10 +17,12 @@ from flexsupply.kit.http import create_http_client
 from flexsupply.kit.settings import KitSettings
 
 _in_process: dict[str, tuple[ASGIApp, asyncio.AbstractEventLoop]] = {}
+# Calls running on the app's loop for callers on other loops: finished, or cancelled, before the app stops.
+_in_flight: set[asyncio.Task[httpx.Response]] = set()
 
 
-@contextmanager
-def serving_in_process(services: Iterable[str], app: ASGIApp) -> Iterator[None]:
+@asynccontextmanager
+async def serving_in_process(services: Iterable[str], app: ASGIApp) -> AsyncIterator[None]:
     """While the embedded app runs, calls to these services go to it (from any event loop of this process)."""
     names = list(services)
     loop = asyncio.get_running_loop()
@@ -31,6 +33,10 @@ def serving_in_process(services: Iterable[str], app: ASGIApp) -> Iterator[None]:
     finally:
         for name in names:
             _in_process.pop(name, None)
+        calls = [task for task in _in_flight if task.get_loop() is loop]
+        for task in calls:
+            task.cancel()
+        await asyncio.gather(*calls, return_exceptions=True)
 
 
 class _InProcessTransport(httpx.AsyncBaseTransport):
@@ -43,11 +49,32 @@ class _InProcessTransport(httpx.AsyncBaseTransport):
         content = await response.aread()
         return httpx.Response(response.status_code, headers=response.headers, content=content, request=request)
 
+    async def _tracked_call(self, request: httpx.Request) -> httpx.Response:
+        task = asyncio.current_task()
+        assert task is not None
+        _in_flight.add(task)
+        try:
+            return await self._call(request)
+        finally:
+            _in_flight.discard(task)
+
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         await request.aread()
         if asyncio.get_running_loop() is self.loop:
             return await self._call(request)
-        return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(self._call(request), self.loop))
+        call = self._tracked_call(request)
+        try:
+            future = asyncio.run_coroutine_threadsafe(call, self.loop)
+        except RuntimeError as exc:  # the app's loop has closed: the service is gone
+            call.close()
+            raise httpx.ConnectError(f"the in-process app has stopped: {exc}", request=request) from exc
+        try:
+            return await asyncio.wrap_future(future)
+        except asyncio.CancelledError:
+            caller = asyncio.current_task()
+            if caller is not None and caller.cancelling():
+                raise  # this caller is being cancelled
+            raise httpx.ConnectError("the in-process app stopped during the call", request=request) from None
 
 
 def peer_client(settings: KitSettings, service: str) -> httpx.AsyncClient:
