@@ -82,6 +82,14 @@ class RfqRoundOpened(Event):
     named_supplier_ids: list[UUID] = []
 
 
+class RfqRoundAcknowledged(Event):
+    """The suppliers service has sent a round's RFQs: matching stops re-sending the round (owed until this)."""
+
+    name = "suppliers.rfq_round_acknowledged"
+    round_id: UUID
+    rfq_count: int
+
+
 class SourcingRoundDue(Event):
     """A round's reply deadline has come: match it (matching's own scheduled event)."""
 
@@ -146,6 +154,7 @@ SUBSCRIPTIONS: dict[str, tuple[str, ...]] = {
     WebhookDue.name: ("suppliers.webhooks",),
     SupplierNotice.name: ("suppliers.events",),
     RfqRoundOpened.name: ("suppliers.events",),
+    RfqRoundAcknowledged.name: ("matching.events",),
     SourcingRoundDue.name: ("matching.events",),
     MatchRunRequested.name: ("matching.solve",),
     AwardAnswerDue.name: ("matching.events",),

@@ -3,12 +3,12 @@
 from uuid import UUID
 
 from flexsupply.clients.suppliers import SuppliersClient
-from flexsupply.contracts.events import AwardAnswerDue, MatchRunRequested, SourcingRoundDue
+from flexsupply.contracts.events import AwardAnswerDue, MatchRunRequested, RfqRoundAcknowledged, SourcingRoundDue
 from flexsupply.kit.clock import utc_now
 from flexsupply.kit.db import database_for_current_loop
 from flexsupply.kit.events import Consumer
 from flexsupply.kit.peers import peer_client
-from flexsupply.matching import awards, runs
+from flexsupply.matching import awards, runs, services
 from flexsupply.matching.schemas import MAX_TIME_LIMIT_SECONDS
 from flexsupply.matching.settings import MatchingSettings
 
@@ -23,6 +23,13 @@ solve_queue = Consumer(
     max_backoff=300_000,
     time_limit=int((2 * MAX_TIME_LIMIT_SECONDS + 300) * 1000),
 )
+
+
+@event_queue.on(RfqRoundAcknowledged)
+async def record_rfqs_sent(event: RfqRoundAcknowledged, event_id: UUID) -> None:
+    settings = MatchingSettings()
+    async with database_for_current_loop(settings.database_url).transaction() as session:
+        await services.record_rfqs_sent(session, event)
 
 
 @event_queue.on(SourcingRoundDue)

@@ -8,7 +8,7 @@ from litestar.di import Provide
 from flexsupply.clients.suppliers import SupplierKeyIntrospection
 from flexsupply.kit.auth import bearer_authentication, provide_caller
 from flexsupply.kit.service import ServiceDescription, idempotency_provider
-from flexsupply.matching import controllers, runs
+from flexsupply.matching import controllers, runs, services
 from flexsupply.matching.deps import SERVICE, RegionCatalogue, provide_transaction, resolve_leader
 from flexsupply.matching.domain.award import AnswerTooLate, AwardConflict, AwardNotOffered
 from flexsupply.matching.domain.package import InvalidTransition, NotEditable
@@ -55,7 +55,7 @@ DESCRIPTION = ServiceDescription(
     migrations=Path(__file__).resolve().parents[2] / "migrations",
     outbox_table=OutboxMessage,
     actor_modules=("flexsupply.matching.actors",),
-    sweepers=(runs.sweep_stalled_runs,),
+    sweepers=(runs.sweep_stalled_runs, services.sweep_unacknowledged_rounds),
     domain_errors={
         runs.NothingToMatch: 409,
         AnswerTooLate: 409,

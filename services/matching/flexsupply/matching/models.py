@@ -76,6 +76,10 @@ class SourcingRound(MatchingTable, table=True):
     status: RoundStatus = Field(default=RoundStatus.OPEN, sa_type=_varchar_enum(RoundStatus), index=True)
     started_by: str = Field(max_length=100)
     created_at: datetime = Field(default_factory=utc_now, sa_type=UtcDateTime)  # type: ignore[call-overload]
+    # The RFQs are owed until the suppliers service acknowledges them: the sweeper re-sends the round meanwhile.
+    rfqs_requested_at: datetime = Field(default_factory=utc_now, sa_type=UtcDateTime, index=True)  # type: ignore[call-overload]
+    rfqs_acknowledged_at: datetime | None = Field(default=None, sa_type=UtcDateTime)  # type: ignore[call-overload]
+    rfq_count: int | None = Field(default=None, description="How many suppliers were asked.")
 
 
 class DemandPackage(MatchingTable, table=True):

@@ -243,6 +243,8 @@ class RoundPublic(SQLModel):
     status: str
     started_by: str
     created_at: datetime
+    rfq_count: int | None = Field(description="How many suppliers were asked; null until the suppliers service says.")
+    rfqs_acknowledged_at: datetime | None
 
 
 # --- matching runs ------------------------------------------------------------------------------------------

@@ -14,7 +14,7 @@ from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from flexsupply.contracts.errors import InvalidField, NotFound
-from flexsupply.contracts.events import RfqItem, RfqRoundOpened, SourcingRoundDue
+from flexsupply.contracts.events import RfqItem, RfqRoundAcknowledged, RfqRoundOpened, SourcingRoundDue
 from flexsupply.kit import auth, outbox
 from flexsupply.kit.clock import utc_now
 from flexsupply.matching.domain.package import (
@@ -437,16 +437,49 @@ async def start_round(session: AsyncSession, data: RoundCreate, community_id: UU
     for package in packages:
         package.round_id = sourcing_round.id
         await move_package(session, package, PackageStep.REQUEST_QUOTES, actor)
-    opened = RfqRoundOpened(
-        round_id=sourcing_round.id,
-        reply_by=data.reply_by,
-        items=[_rfq_item(package) for package in packages],
-        named_supplier_ids=data.named_supplier_ids,
-    )
-    outbox.publish(session, OutboxMessage, opened)
+    outbox.publish(session, OutboxMessage, _round_opened(sourcing_round, packages))
     outbox.publish(session, OutboxMessage, SourcingRoundDue(round_id=sourcing_round.id), not_before=data.reply_by)
     await session.flush()
     return RoundPublic.model_validate(sourcing_round)
+
+
+def _round_opened(sourcing_round: SourcingRound, packages: Sequence[DemandPackage]) -> RfqRoundOpened:
+    return RfqRoundOpened(
+        round_id=sourcing_round.id,
+        reply_by=sourcing_round.reply_by,
+        items=[_rfq_item(package) for package in packages],
+        named_supplier_ids=[UUID(supplier_id) for supplier_id in sourcing_round.named_supplier_ids],
+    )
+
+
+async def record_rfqs_sent(session: AsyncSession, event: RfqRoundAcknowledged) -> None:
+    """The suppliers service sent the round's RFQs: nothing more is owed. A repeated acknowledgement changes nothing."""
+    sourcing_round = await session.get(SourcingRound, event.round_id, with_for_update=True)
+    if sourcing_round is not None and sourcing_round.rfqs_acknowledged_at is None:
+        sourcing_round.rfqs_acknowledged_at, sourcing_round.rfq_count = utc_now(), event.rfq_count
+
+
+async def sweep_unacknowledged_rounds(session: AsyncSession, overdue_before: datetime) -> int:
+    """Send again each round whose RFQs the suppliers service has not acknowledged (its message lost with a worker),
+    while suppliers can still answer it; the suppliers service sends a round's RFQs once however often it hears."""
+    now = utc_now()
+    rounds = (
+        await session.exec(
+            select(SourcingRound).where(
+                col(SourcingRound.rfqs_acknowledged_at).is_(None),
+                col(SourcingRound.rfqs_requested_at) < overdue_before,
+                col(SourcingRound.reply_by) > now,
+            )
+        )
+    ).all()
+    for sourcing_round in rounds:
+        ids = [UUID(package_id) for package_id in sourcing_round.package_ids]
+        packages = (await session.exec(select(DemandPackage).where(col(DemandPackage.id).in_(ids)))).all()
+        order = {package_id: index for index, package_id in enumerate(ids)}
+        packages = sorted(packages, key=lambda package: order[package.id])
+        outbox.publish(session, OutboxMessage, _round_opened(sourcing_round, packages))
+        sourcing_round.rfqs_requested_at = now
+    return len(rounds)
 
 
 def _check_can_join_round(package: DemandPackage, reply_by: datetime) -> None:

@@ -8,14 +8,14 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID, uuid5
 
-from sqlmodel import col, select
+from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from flexsupply.contracts.errors import NotFound
-from flexsupply.contracts.events import RfqItem, RfqRoundOpened, SupplierNotice
+from flexsupply.contracts.events import RfqItem, RfqRoundAcknowledged, RfqRoundOpened, SupplierNotice
 from flexsupply.contracts.offers import EligibleOffer, EligibleOffers, OfferTerms, SupplierCapacity
 from flexsupply.contracts.sourcing import RfqStatus, RoundResponses, RoundRfq, RoundRfqs
-from flexsupply.kit import auth
+from flexsupply.kit import auth, outbox
 from flexsupply.kit.clock import utc_now
 from flexsupply.suppliers import webhooks
 from flexsupply.suppliers.domain.catalogue import (
@@ -38,6 +38,7 @@ from flexsupply.suppliers.models import (
     ApiKey,
     DeliveryStatus,
     Offer,
+    OutboxMessage,
     Quote,
     QuoteStatus,
     Region,
@@ -353,6 +354,9 @@ async def open_rfq_round(session: AsyncSession, event: RfqRoundOpened) -> int:
     the round's key (or UNIQUE(round_id, supplier_id)) and its retry finds the round. The RFQ and webhook ids derive
     from the round and supplier. Returns how many RFQs were created."""
     if await session.get(RfqRound, event.round_id) is not None:
+        # Sent already; matching may not have heard (its acknowledgement lost): tell it again.
+        count = (await session.exec(select(func.count()).select_from(Rfq).where(Rfq.round_id == event.round_id))).one()
+        outbox.publish(session, OutboxMessage, RfqRoundAcknowledged(round_id=event.round_id, rfq_count=count))
         return 0
     session.add(RfqRound(id=event.round_id, reply_by=event.reply_by))
     await session.flush()  # the RFQs refer to it, and a flush does not order rows by foreign keys
@@ -375,6 +379,7 @@ async def open_rfq_round(session: AsyncSession, event: RfqRoundOpened) -> int:
         if webhook_urls[supplier_id]:
             content = RfqContent.model_validate(rfq).model_dump(mode="json")
             _queue_webhook(session, supplier_id, RFQ_CREATED, content, delivery_id=uuid5(rfq.id, RFQ_CREATED))
+    outbox.publish(session, OutboxMessage, RfqRoundAcknowledged(round_id=event.round_id, rfq_count=len(webhook_urls)))
     await session.flush()
     return len(webhook_urls)
 
