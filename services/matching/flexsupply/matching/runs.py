@@ -52,10 +52,15 @@ from flexsupply.matching.models import (
     SourcingRound,
 )
 from flexsupply.matching.schemas import MatchRunPublic, PackagePlanPublic
+from flexsupply.matching.services import move_package
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 3  # a run that kills its worker three times is failed, not retried forever
 SYSTEM = "system:deadline"
+
+
+class NothingToMatch(Exception):
+    """None of the round's packages is waiting for a plan."""
 
 
 # --- requesting -----------------------------------------------------------------------------------------------
@@ -313,8 +318,6 @@ async def _solve_again(claim: Claim, params: SolveParams, started: float) -> Run
 async def record_result(session: AsyncSession, run_id: UUID, result: RunResult) -> MatchRun | None:
     """Store what the run found and move its packages; a finished run is left as it is (a second worker's answer
     to a run that was solved twice changes nothing). Returns the run when this call recorded it."""
-    from flexsupply.matching.services import move_package  # the package use cases own the state machine
-
     run = await session.get(MatchRun, run_id, with_for_update=True)
     if run is None or run.status in FINISHED_RUNS:
         return None
@@ -443,7 +446,3 @@ async def current_plan(session: AsyncSession, package: DemandPackage) -> Package
 async def round_runs(session: AsyncSession, round_id: UUID) -> Sequence[MatchRun]:
     query = select(MatchRun).where(MatchRun.round_id == round_id).order_by(col(MatchRun.created_at).desc())
     return (await session.exec(query)).all()
-
-
-class NothingToMatch(Exception):
-    """None of the round's packages is waiting for a plan."""
