@@ -114,6 +114,20 @@ class AwardAnswerDue(Event):
 # --- awards (matching -> fulfilment) -----------------------------------------------------------------------------
 
 
+class SaleOpeningDue(Event):
+    """A planned package's sale window opens: put it on sale (matching's own scheduled event)."""
+
+    name = "matching.sale_opening_due"
+    package_id: UUID
+
+
+class SaleClosingDue(Event):
+    """A sale's window has closed: count what was paid, then go ahead or cancel and refund."""
+
+    name = "matching.sale_closing_due"
+    package_id: UUID
+
+
 class AwardedAllocation(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -158,6 +172,8 @@ SUBSCRIPTIONS: dict[str, tuple[str, ...]] = {
     SourcingRoundDue.name: ("matching.events",),
     MatchRunRequested.name: ("matching.solve",),
     AwardAnswerDue.name: ("matching.events",),
+    SaleOpeningDue.name: ("matching.events",),
+    SaleClosingDue.name: ("matching.events",),
     PackageAwarded.name: ("fulfilment.events",),
 }
 

@@ -107,11 +107,14 @@ def _domain_problem(status_code: int) -> Any:
     def convert(exc: Exception) -> ProblemDetailsException:
         kind = type(exc).__name__
         slug = "".join(f"-{c.lower()}" if c.isupper() else c for c in kind).lstrip("-")
+        # A domain error may carry members for the client (what is left of a sold-out item, when a sale opens).
+        extra: dict[str, Any] | None = getattr(exc, "problem_extra", None)
         return ProblemDetailsException(
             status_code=status_code,
             title=type(exc).__doc__ or kind,
             detail=str(exc),
             type_=PROBLEM_TYPE_BASE + slug,
+            extra=extra,
         )
 
     return convert

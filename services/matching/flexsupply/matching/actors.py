@@ -3,12 +3,19 @@
 from uuid import UUID
 
 from flexsupply.clients.suppliers import SuppliersClient
-from flexsupply.contracts.events import AwardAnswerDue, MatchRunRequested, RfqRoundAcknowledged, SourcingRoundDue
+from flexsupply.contracts.events import (
+    AwardAnswerDue,
+    MatchRunRequested,
+    RfqRoundAcknowledged,
+    SaleClosingDue,
+    SaleOpeningDue,
+    SourcingRoundDue,
+)
 from flexsupply.kit.clock import utc_now
 from flexsupply.kit.db import database_for_current_loop
 from flexsupply.kit.events import Consumer
 from flexsupply.kit.peers import peer_client
-from flexsupply.matching import awards, runs, services
+from flexsupply.matching import awards, runs, sales, services
 from flexsupply.matching.schemas import MAX_TIME_LIMIT_SECONDS
 from flexsupply.matching.settings import MatchingSettings
 
@@ -44,6 +51,21 @@ async def expire_unanswered_award(event: AwardAnswerDue, event_id: UUID) -> None
     settings = MatchingSettings()
     async with database_for_current_loop(settings.database_url).transaction() as session:
         await awards.expire_award(session, event.award_id, utc_now())
+
+
+@event_queue.on(SaleOpeningDue)
+async def open_sale(event: SaleOpeningDue, event_id: UUID) -> None:
+    settings = MatchingSettings()
+    async with database_for_current_loop(settings.database_url).transaction() as session:
+        await sales.open_sale(session, event.package_id, utc_now())
+
+
+@event_queue.on(SaleClosingDue)
+async def close_sale(event: SaleClosingDue, event_id: UUID) -> None:
+    settings = MatchingSettings()
+    terms = sales.AwardTerms(settings.match_time_limit_seconds, settings.award_answer_hours)
+    async with database_for_current_loop(settings.database_url).transaction() as session:
+        await sales.close_sale(session, event.package_id, sales.SALE_CLOCK, utc_now(), terms)
 
 
 @solve_queue.on(MatchRunRequested)

@@ -8,13 +8,15 @@ from litestar.di import Provide
 from flexsupply.clients.suppliers import SupplierKeyIntrospection
 from flexsupply.kit.auth import bearer_authentication, provide_caller
 from flexsupply.kit.service import ServiceDescription, idempotency_provider
-from flexsupply.matching import controllers, runs, services
+from flexsupply.matching import controllers, runs, sale_controllers, sales, services
 from flexsupply.matching.deps import SERVICE, RegionCatalogue, provide_transaction, resolve_leader
 from flexsupply.matching.domain.award import AnswerTooLate, AwardConflict, AwardNotOffered
 from flexsupply.matching.domain.package import InvalidTransition, NotEditable
 from flexsupply.matching.domain.planning import InvalidRound
+from flexsupply.matching.domain.sale import BuyerLimitReached, InvalidOrderMove, SaleNotOnSale, SaleNotOpen, SoldOut
 from flexsupply.matching.domain.signup import SignupClosed, SignupExists
 from flexsupply.matching.models import IdempotencyRecord, MatchingTable, OutboxMessage
+from flexsupply.matching.payments import PaymentRejected
 from flexsupply.matching.settings import MatchingSettings
 
 
@@ -31,6 +33,11 @@ def create_router(settings: MatchingSettings) -> Router:
             controllers.MatchRunController,
             controllers.PackageAwardController,
             controllers.SupplierAwardController,
+            sale_controllers.SaleController,
+            sale_controllers.BuyerOrderController,
+            sale_controllers.PackageSaleController,
+            sale_controllers.MarketController,
+            sale_controllers.PaymentCallbackController,
         ],
         dependencies={
             "transaction": Provide(provide_transaction),
@@ -55,7 +62,7 @@ DESCRIPTION = ServiceDescription(
     migrations=Path(__file__).resolve().parents[2] / "migrations",
     outbox_table=OutboxMessage,
     actor_modules=("flexsupply.matching.actors",),
-    sweepers=(runs.sweep_stalled_runs, services.sweep_unacknowledged_rounds),
+    sweepers=(runs.sweep_stalled_runs, services.sweep_unacknowledged_rounds, sales.sweep_sales),
     domain_errors={
         runs.NothingToMatch: 409,
         AnswerTooLate: 409,
@@ -63,6 +70,12 @@ DESCRIPTION = ServiceDescription(
         AwardNotOffered: 409,
         InvalidRound: 409,
         InvalidTransition: 409,
+        InvalidOrderMove: 409,
+        BuyerLimitReached: 409,
+        PaymentRejected: 401,
+        SaleNotOnSale: 409,
+        SaleNotOpen: 409,
+        SoldOut: 409,
         NotEditable: 409,
         SignupClosed: 409,
         SignupExists: 409,

@@ -15,6 +15,7 @@ from flexsupply.kit.idempotency import IdempotencyRecordBase
 from flexsupply.kit.outbox import OutboxMessageBase
 from flexsupply.matching.domain.award import AwardStatus, ReservationStatus
 from flexsupply.matching.domain.package import PackageStatus, PackageStep
+from flexsupply.matching.domain.sale import OrderStatus
 
 
 class MatchingTable(SQLModel, registry=registry()):
@@ -102,6 +103,7 @@ class DemandPackage(MatchingTable, table=True):
     cap_units: int
     per_buyer_limit: int
     sale_price_cents: int = Field(sa_type=BigInteger)
+    payment_minutes: int = Field(default=30)
     status: PackageStatus = Field(default=PackageStatus.DRAFT, sa_type=_varchar_enum(PackageStatus), index=True)
     round_id: UUID | None = Field(default=None, foreign_key="sourcing_round.id", index=True)
     # What was sold per region (set by the flash sale's close, or by the leader): what awards are made for.
@@ -244,4 +246,92 @@ class Reservation(MatchingTable, table=True):
     status: ReservationStatus = Field(
         default=ReservationStatus.HELD, sa_type=_varchar_enum(ReservationStatus), index=True
     )
+    created_at: datetime = Field(default_factory=utc_now, sa_type=UtcDateTime)  # type: ignore[call-overload]
+
+
+class Sale(MatchingTable, table=True):
+    """A package's flash sale, from its opening: the terms as they were fixed then, and how it ended."""
+
+    package_id: UUID = Field(foreign_key="demand_package.id", primary_key=True)
+    opens_at: datetime = Field(sa_type=UtcDateTime)  # type: ignore[call-overload]
+    closes_at: datetime = Field(sa_type=UtcDateTime)  # type: ignore[call-overload]
+    unit_price_cents: int = Field(sa_type=BigInteger)
+    currency: str = Field(max_length=3)
+    per_buyer_limit: int
+    payment_minutes: int
+    threshold_units: int
+    caps: dict[str, int] = Field(sa_type=JSON)  # region -> units the sale may sell
+    shards: int  # stock rows per region
+    opened_at: datetime = Field(default_factory=utc_now, sa_type=UtcDateTime)  # type: ignore[call-overload]
+    closed_at: datetime | None = Field(default=None, sa_type=UtcDateTime)  # type: ignore[call-overload]
+    sold: dict[str, int] | None = Field(default=None, sa_type=JSON)  # region -> paid units at the close
+    went_ahead: bool | None = None
+    outcome: str | None = Field(default=None, max_length=1000)
+
+
+class SaleStock(MatchingTable, table=True):
+    """Units left per region, split over `Sale.shards` rows: an order takes from one row with one conditional
+    UPDATE, so concurrent buyers rarely queue on the same row. `selling` goes false at the close, under the rows'
+    locks: no order or cancellation can slip past it."""
+
+    __tablename__ = "sale_stock"  # type: ignore[assignment]
+
+    package_id: UUID = Field(foreign_key="sale.package_id", primary_key=True)
+    region: str = Field(max_length=40, primary_key=True)
+    shard: int = Field(primary_key=True)
+    remaining: int
+    selling: bool = True
+
+
+class BuyerAllowance(MatchingTable, table=True):
+    """Units a phone holds in a sale's live orders: the per-buyer limit, kept by one conditional upsert."""
+
+    __tablename__ = "buyer_allowance"  # type: ignore[assignment]
+
+    package_id: UUID = Field(foreign_key="sale.package_id", primary_key=True)
+    phone: str = Field(max_length=16, primary_key=True)
+    units: int
+
+
+class SaleOrder(MatchingTable, table=True):
+    """A buyer's order: whom to deliver to, what it costs, how it is paid and where it stands."""
+
+    __tablename__ = "sale_order"  # type: ignore[assignment]
+    # A retried request (the same Idempotency-Key) finds the first order instead of making a second.
+    __table_args__ = (UniqueConstraint("package_id", "idempotency_key"),)
+
+    id: UUID = Field(default_factory=uuid4, primary_key=True)
+    package_id: UUID = Field(foreign_key="sale.package_id", index=True)
+    idempotency_key: str = Field(max_length=200)
+    request_hash: str = Field(max_length=64)
+    token: str = Field(max_length=64, unique=True)  # the buyer's secret to follow the order
+    payment_reference: str = Field(max_length=16, unique=True)
+    region: str = Field(max_length=40)
+    quantity: int
+    unit_price_cents: int = Field(sa_type=BigInteger)
+    amount_cents: int = Field(sa_type=BigInteger)
+    currency: str = Field(max_length=3)
+    name: str = Field(max_length=100)
+    phone: str = Field(max_length=16)
+    address: str = Field(max_length=500)
+    # Few indexes: each one is written by every order of a burst.
+    status: OrderStatus = Field(default=OrderStatus.PLACED, sa_type=_varchar_enum(OrderStatus))
+    placed_at: datetime = Field(sa_type=UtcDateTime)  # type: ignore[call-overload]
+    pay_by: datetime = Field(sa_type=UtcDateTime, index=True)  # type: ignore[call-overload]
+    paid_at: datetime | None = Field(default=None, sa_type=UtcDateTime)  # type: ignore[call-overload]
+    paid_via: str | None = Field(default=None, max_length=100)  # a provider's name, or "statement"
+    reason: str | None = Field(default=None, max_length=1000)  # why it was cancelled, released or refunded
+    updated_at: datetime = Field(sa_type=UtcDateTime)  # type: ignore[call-overload]
+
+
+class Market(MatchingTable, table=True):
+    """A market evening: many packages' sales in one running order (the packages' own windows make the slots)."""
+
+    id: UUID = Field(default_factory=uuid4, primary_key=True)
+    community_id: UUID | None = Field(default=None, foreign_key="community.id", index=True)
+    title: str = Field(max_length=200)
+    starts_at: datetime = Field(sa_type=UtcDateTime)  # type: ignore[call-overload]
+    ends_at: datetime = Field(sa_type=UtcDateTime)  # type: ignore[call-overload]
+    package_ids: list[str] = Field(sa_type=JSON)
+    created_by: str = Field(max_length=100)
     created_at: datetime = Field(default_factory=utc_now, sa_type=UtcDateTime)  # type: ignore[call-overload]

@@ -24,7 +24,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from flexsupply.allocation import Allocation, NoPlanInTime, Plan, Problem, SolveParams, rematch, solve
 from flexsupply.clients.suppliers import SuppliersClient
 from flexsupply.contracts.errors import NotFound
-from flexsupply.contracts.events import MatchRunRequested
+from flexsupply.contracts.events import MatchRunRequested, SaleOpeningDue
 from flexsupply.contracts.offers import EligibleOffer, SupplierCapacity
 from flexsupply.contracts.sourcing import RoundResponses
 from flexsupply.kit import outbox
@@ -360,6 +360,10 @@ async def record_result(session: AsyncSession, run_id: UUID, result: RunResult) 
         package.plan_run_id = run.id
         if run.kind is RunKind.SOURCING and package.status is PackageStatus.SOURCING:
             await move_package(session, package, PackageStep.PLAN, actor)
+            # Its sale opens by itself at the window's opening (at once when that has passed).
+            outbox.publish(
+                session, OutboxMessage, SaleOpeningDue(package_id=package.id), not_before=package.sale_opens_at
+            )
     run.package_plans = package_plans
     if run.kind is not RunKind.SOURCING:
         from flexsupply.matching import awards  # awards request runs through this module

@@ -1,6 +1,7 @@
 """Bodies only the matching API uses."""
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -11,6 +12,7 @@ from sqlmodel import Field, SQLModel
 from flexsupply.contracts.offers import MAX_CENTS, MAX_UNITS, Currency, RegionCode, Sku, Units, as_utc
 from flexsupply.matching.domain.award import AwardStatus, ReservationStatus
 from flexsupply.matching.domain.package import PackageStatus, PackageStep
+from flexsupply.matching.domain.sale import OrderStatus
 from flexsupply.matching.domain.signup import normalise_phone
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
@@ -92,6 +94,13 @@ class PackageTerms(SQLModel):
     cap_units: int = Field(ge=1, le=MAX_UNITS, description="Most units that may be sold.")
     per_buyer_limit: int = Field(ge=1, le=MAX_UNITS, description="Most units one buyer may order.")
     sale_price_cents: int = Field(ge=0, le=MAX_CENTS, description="Price per unit buyers pay.")
+    payment_minutes: int = Field(
+        default=30,
+        ge=5,
+        le=1440,
+        description="How long a buyer has to pay an order (and at most until the close) before its units go "
+        "back on sale.",
+    )
 
 
 class PackageCreate(PackageTerms):
@@ -120,6 +129,7 @@ class PackageUpdate(SQLModel):
     cap_units: int = Field(default=None, ge=1, le=MAX_UNITS)
     per_buyer_limit: int = Field(default=None, ge=1, le=MAX_UNITS)
     sale_price_cents: int = Field(default=None, ge=0, le=MAX_CENTS)
+    payment_minutes: int = Field(default=None, ge=5, le=1440)
 
     @field_validator(
         "title",
@@ -136,6 +146,7 @@ class PackageUpdate(SQLModel):
         "cap_units",
         "per_buyer_limit",
         "sale_price_cents",
+        "payment_minutes",
         mode="before",
     )
     @classmethod
@@ -422,3 +433,169 @@ class PackageAwardsPublic(SQLModel):
     awards: list[AwardPublic] = Field(description="Every award made for the package, newest first.")
     reservations: list[ReservationPublic] = Field(description="Every reservation, newest first.")
     runs: list[AwardRunPublic] = Field(description="The award and re-match runs, newest first.")
+
+
+# --- the flash sale ----------------------------------------------------------------------------------------------
+
+Address = Annotated[str, StringConstraints(strip_whitespace=True, min_length=5, max_length=500)]
+BuyerName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+
+
+class OrderCreate(SQLModel):
+    """A buyer's order. Name, phone and address are shown only to the leader, staff and the shipping supplier."""
+
+    quantity: int = Field(ge=1, le=MAX_UNITS)
+    region: RegionCode = Field(description="One of the sale's delivery regions.")
+    name: BuyerName
+    phone: Phone = Field(description="The per-buyer limit counts by phone; stored as E.164.")
+    address: Address
+
+
+class OrderPublic(SQLModel):
+    """An order as its buyer sees it (the token is the buyer's key to it: keep it)."""
+
+    id: UUID
+    token: str = Field(description="Follow or cancel the order with it: GET /api/v1/orders/{token}.")
+    package_id: UUID
+    region: str
+    quantity: int
+    unit_price_cents: int
+    amount_cents: int = Field(description="What to pay, with the payment reference in the transfer's memo.")
+    currency: str
+    payment_reference: str
+    pay_by: datetime = Field(description="Unpaid by then, the order is released and its units go back on sale.")
+    status: OrderStatus
+    reason: str | None = Field(description="Why it was cancelled, released or is owed a refund.")
+    placed_at: datetime
+    paid_at: datetime | None
+
+
+class OrderPlaced(OrderPublic):
+    left: int = Field(description="Units left in the order's region right after it.")
+
+
+class BuyerOrderPublic(OrderPublic):
+    """The buyer's view: the order, its package and what to do next."""
+
+    name: str
+    phone: str
+    address: str
+    package_title: str
+    package_status: PackageStatus
+    payment_instructions: str
+
+
+class LeaderOrderPublic(OrderPublic):
+    """The leader's and staff's view: with whom to deliver to."""
+
+    name: str
+    phone: str
+    address: str
+
+
+class RegionStock(SQLModel):
+    region: str
+    cap: int
+    sold: int = Field(description="Units in live orders (placed, paid or confirmed).")
+    left: int
+
+
+class SaleState(StrEnum):
+    UPCOMING = "upcoming"  # not open yet (or not planned yet)
+    ON_SALE = "on_sale"
+    CLOSING = "closing"  # the window has passed; the close is being counted
+    CLOSED = "closed"  # the package went ahead
+    CANCELLED = "cancelled"
+
+
+class StockPublic(SQLModel):
+    package_id: UUID
+    state: SaleState
+    left: int
+    regions: list[RegionStock]
+
+
+class SalePublic(StockPublic):
+    """A package's sale as buyers see it: no supplier, no cost, no other buyer."""
+
+    title: str
+    sku: str
+    spec: str
+    currency: str
+    unit_price_cents: int
+    opens_at: datetime
+    closes_at: datetime
+    per_buyer_limit: int
+    payment_minutes: int
+    threshold_units: int
+    outcome: str | None = Field(description="How the sale ended, once it has.")
+
+
+class SaleCloseRequest(SQLModel):
+    reason: Reason = Field(description="Why the sale closes before its window ends.")
+
+
+class SaleClosePublic(SQLModel):
+    package_id: UUID
+    package_status: PackageStatus
+    went_ahead: bool
+    sold: dict[str, int] = Field(description="Paid units per region: the firm quantities when it went ahead.")
+    outcome: str
+
+
+class RefundPublic(SQLModel):
+    order_id: UUID
+    payment_reference: str
+    name: str
+    phone: str
+    amount_cents: int
+    currency: str
+    status: OrderStatus
+    reason: str | None
+
+
+class StatementLinePublic(SQLModel):
+    line: int
+    reference: str | None
+    amount_cents: int | None
+    note: str
+    text: str
+
+
+class StatementReport(SQLModel):
+    """A statement matched to the package's orders by reference and amount."""
+
+    matched: list[StatementLinePublic] = Field(description="Orders now paid.")
+    already_paid: list[StatementLinePublic]
+    mismatched: list[StatementLinePublic] = Field(description="An order's reference with another amount.")
+    unmatched: list[StatementLinePublic] = Field(description="No order's reference, or a line that cannot be read.")
+
+
+class PaymentCallbackAnswer(SQLModel):
+    payment_reference: str
+    status: OrderStatus
+
+
+class MarketCreate(SQLModel):
+    """A market evening: packages whose sales follow one another (their windows make the running order)."""
+
+    title: Name
+    starts_at: UtcDatetime
+    ends_at: UtcDatetime
+    package_ids: list[UUID] = Field(min_length=1, max_length=100)
+
+
+class MarketSlot(SQLModel):
+    opens_at: datetime
+    closes_at: datetime
+    sales: list[SalePublic]
+
+
+class MarketPublic(SQLModel):
+    id: UUID
+    title: str
+    starts_at: datetime
+    ends_at: datetime
+    now: list[SalePublic] = Field(description="On sale now.")
+    next: list[MarketSlot] = Field(description="What comes next, slot by slot.")
+    done: list[SalePublic] = Field(description="Sales whose window has passed.")

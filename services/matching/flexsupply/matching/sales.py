@@ -1,0 +1,758 @@
+"""The flash sale: opening on time, orders that never oversell, cancellations, payments, and the close.
+
+Orders take the hot path: no ORM session, one short transaction of conditional statements on the service's engine
+(an insert that does nothing for a retried Idempotency-Key, a conditional upsert of the buyer's units, a
+conditional UPDATE of one stock row). The database decides, so the count holds under any concurrency, on
+PostgreSQL and on SQLite. Everything else (opening, closing, payments) is rare and uses the ORM like the rest.
+"""
+
+import asyncio
+import hashlib
+import random
+import secrets
+import time
+from collections.abc import AsyncIterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from uuid import UUID, uuid4
+
+import sqlalchemy as sa
+from sqlalchemy import Table, func, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from flexsupply.contracts.errors import InvalidField, NotFound
+from flexsupply.contracts.events import SaleClosingDue, SaleOpeningDue
+from flexsupply.kit import outbox
+from flexsupply.kit.clock import utc_now
+from flexsupply.kit.db import Database
+from flexsupply.kit.idempotency import IdempotencyKeyReused
+from flexsupply.matching import awards, runs, services
+from flexsupply.matching.domain.package import PackageStatus, PackageStep, sale_outcome
+from flexsupply.matching.domain.sale import (
+    LIVE,
+    BuyerLimitReached,
+    OrderStatus,
+    OrderStep,
+    Payable,
+    SaleNotOpen,
+    SoldOut,
+    check_in_window,
+    move_order,
+    new_payment_reference,
+    parse_statement,
+    pay_by,
+    reconcile,
+    region_caps,
+    shard_units,
+    take_from_shards,
+)
+from flexsupply.matching.models import (
+    BuyerAllowance,
+    DemandPackage,
+    Market,
+    OutboxMessage,
+    Sale,
+    SaleOrder,
+    SaleStock,
+)
+from flexsupply.matching.schemas import (
+    BuyerOrderPublic,
+    LeaderOrderPublic,
+    MarketCreate,
+    MarketPublic,
+    MarketSlot,
+    OrderCreate,
+    OrderPlaced,
+    PackagePublic,
+    RefundPublic,
+    RegionStock,
+    SaleClosePublic,
+    SalePublic,
+    SaleState,
+    StatementLinePublic,
+    StatementReport,
+    StockPublic,
+)
+
+# Stock rows per region: enough that 64-256 concurrent buyers rarely wait on one row, few enough that the last
+# units (spread over the rows) are gathered cheaply.
+SHARDS = 8
+SALE_CLOCK = "sale-clock"
+STOCK_FRESH_SECONDS = 0.5  # how stale the polled counter may be: every phone polls it
+
+_orders: Table = SaleOrder.__table__  # type: ignore[attr-defined]
+_stock: Table = SaleStock.__table__  # type: ignore[attr-defined]
+_allowance: Table = BuyerAllowance.__table__  # type: ignore[attr-defined]
+
+
+# --- the terms an order is checked against ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SaleTerms:
+    """A sale's terms as fixed at its opening; they never change afterwards, so each process keeps them."""
+
+    package_id: UUID
+    opens_at: datetime
+    closes_at: datetime
+    unit_price_cents: int
+    currency: str
+    per_buyer_limit: int
+    payment_minutes: int
+    caps: Mapping[str, int]
+    shards: int
+
+
+_terms: dict[UUID, SaleTerms] = {}
+
+
+async def _sale_terms(database: Database, package_id: UUID, now: datetime) -> SaleTerms:
+    """The open sale's terms; opens it when its window has come and no message has done it yet (the first buyer
+    at 20:00:00 does not wait for the scheduler). SaleNotOpen outside the window, with the opening time."""
+    if (terms := _terms.get(package_id)) is not None:
+        return terms
+    async with database.transaction() as session:
+        sale = await session.get(Sale, package_id)
+        if sale is None:
+            package = await session.get(DemandPackage, package_id)
+            if package is None:
+                raise NotFound(f"no sale for package {package_id}")
+            check_in_window(now, package.sale_opens_at, package.sale_closes_at)
+            sale = await open_sale(session, package_id, now)
+            if sale is None:
+                raise SaleNotOpen(
+                    f"the sale cannot open: the package is {package.status}, not planned",
+                    package.sale_opens_at,
+                    package.sale_closes_at,
+                )
+        terms = SaleTerms(
+            package_id=sale.package_id,
+            opens_at=sale.opens_at,
+            closes_at=sale.closes_at,
+            unit_price_cents=sale.unit_price_cents,
+            currency=sale.currency,
+            per_buyer_limit=sale.per_buyer_limit,
+            payment_minutes=sale.payment_minutes,
+            caps=dict(sale.caps),
+            shards=sale.shards,
+        )
+    _terms[package_id] = terms
+    return terms
+
+
+# --- opening ----------------------------------------------------------------------------------------------------
+
+
+async def open_sale(session: AsyncSession, package_id: UUID, now: datetime) -> Sale | None:
+    """Put a planned package on sale with the plan's caps, if its window is open; the sale when it is (already)
+    on sale, None when it cannot be. Safe to repeat and to race: the package row is locked."""
+    package = await services.get_package(session, package_id, lock=True)
+    if (existing := await session.get(Sale, package_id)) is not None:
+        return existing
+    if package.status is not PackageStatus.PLANNED or not package.sale_opens_at <= now < package.sale_closes_at:
+        return None
+    plan = await runs.current_plan(session, package)
+    caps = region_caps(plan.sale_caps, package.cap_units)
+    sale = Sale(
+        package_id=package.id,
+        opens_at=package.sale_opens_at,
+        closes_at=package.sale_closes_at,
+        unit_price_cents=package.sale_price_cents,
+        currency=package.currency,
+        per_buyer_limit=package.per_buyer_limit,
+        payment_minutes=package.payment_minutes,
+        threshold_units=package.threshold_units,
+        caps=caps,
+        shards=SHARDS,
+    )
+    session.add(sale)
+    await session.flush()
+    for region, units in caps.items():
+        for shard, shard_stock in enumerate(shard_units(units, SHARDS)):
+            session.add(SaleStock(package_id=package.id, region=region, shard=shard, remaining=shard_stock))
+    on_sale = ", ".join(f"{units} in {region}" for region, units in caps.items())
+    await services.move_package(session, package, PackageStep.OPEN_SALE, SALE_CLOCK, reason=f"on sale: {on_sale}")
+    outbox.publish(session, OutboxMessage, SaleClosingDue(package_id=package.id), not_before=package.sale_closes_at)
+    await session.flush()
+    return sale
+
+
+# --- ordering (the hot path) -----------------------------------------------------------------------------------
+
+
+def _request_hash(data: OrderCreate) -> str:
+    return hashlib.sha256(data.model_dump_json().encode()).hexdigest()
+
+
+def _insert(connection: AsyncConnection, table: Table) -> Any:
+    dialect = postgresql_insert if connection.dialect.name == "postgresql" else sqlite_insert
+    return dialect(table)
+
+
+async def place_order(
+    database: Database, package_id: UUID, idempotency_key: str, data: OrderCreate
+) -> tuple[OrderPlaced, bool]:
+    """Take an order if its region has the units and the buyer's phone is within the limit; returns the order and
+    whether it was created now (False: the same key's first order, replayed)."""
+    now = utc_now()
+    terms = await _sale_terms(database, package_id, now)
+    check_in_window(now, terms.opens_at, terms.closes_at)
+    if data.region not in terms.caps:
+        raise InvalidField("region", f"the sale delivers to {', '.join(sorted(terms.caps))}")
+    if data.quantity > terms.per_buyer_limit:
+        raise BuyerLimitReached(terms.per_buyer_limit, data.quantity)
+    request_hash = _request_hash(data)
+    order = {
+        "id": uuid4(),
+        "package_id": package_id,
+        "idempotency_key": idempotency_key,
+        "request_hash": request_hash,
+        "token": secrets.token_urlsafe(24),
+        "payment_reference": new_payment_reference(),
+        "region": data.region,
+        "quantity": data.quantity,
+        "unit_price_cents": terms.unit_price_cents,
+        "amount_cents": terms.unit_price_cents * data.quantity,
+        "currency": terms.currency,
+        "name": data.name,
+        "phone": data.phone,
+        "address": data.address,
+        "status": OrderStatus.PLACED,
+        "placed_at": now,
+        "pay_by": pay_by(now, terms.payment_minutes, terms.closes_at),
+        "updated_at": now,
+    }
+    async with database.engine.begin() as connection:
+        inserted = await connection.execute(
+            _insert(connection, _orders)
+            .values(order)
+            .on_conflict_do_nothing(index_elements=["package_id", "idempotency_key"])
+            .returning(_orders.c.id)
+        )
+        if inserted.first() is None:
+            return await _replay(connection, package_id, idempotency_key, request_hash), False
+        await _count_against_buyer(connection, package_id, data.phone, data.quantity, terms.per_buyer_limit)
+        await _take_stock(connection, terms, data.region, data.quantity)
+        left = await _left_in_region(connection, package_id, data.region)
+    return OrderPlaced(**order, reason=None, paid_at=None, left=left), True
+
+
+async def _replay(connection: AsyncConnection, package_id: UUID, key: str, request_hash: str) -> OrderPlaced:
+    row = (
+        await connection.execute(
+            sa.select(_orders).where(_orders.c.package_id == package_id, _orders.c.idempotency_key == key)
+        )
+    ).one()
+    if row.request_hash != request_hash:
+        raise IdempotencyKeyReused(f"Idempotency-Key {key!r} was already used for another order")
+    left = await _left_in_region(connection, package_id, row.region)
+    return OrderPlaced(**row._mapping, left=left)
+
+
+async def _count_against_buyer(
+    connection: AsyncConnection, package_id: UUID, phone: str, quantity: int, limit: int
+) -> None:
+    statement = _insert(connection, _allowance).values(package_id=package_id, phone=phone, units=quantity)
+    statement = statement.on_conflict_do_update(
+        index_elements=["package_id", "phone"],
+        set_={"units": _allowance.c.units + statement.excluded.units},
+        where=_allowance.c.units + statement.excluded.units <= limit,
+    ).returning(_allowance.c.units)
+    if (await connection.execute(statement)).first() is None:
+        raise BuyerLimitReached(limit, quantity)
+
+
+def _shard_of(package_id: UUID, region: str, shard: int) -> Any:
+    return (_stock.c.package_id == package_id) & (_stock.c.region == region) & (_stock.c.shard == shard)
+
+
+async def _take_stock(connection: AsyncConnection, terms: SaleTerms, region: str, quantity: int) -> None:
+    """One conditional UPDATE of a random stock row; only when that row cannot give the units, the region's rows
+    are locked in order and the units gathered from several (the last units of a sale)."""
+    shard = random.randrange(terms.shards)
+    taken = await connection.execute(
+        update(_stock)
+        .where(_shard_of(terms.package_id, region, shard), _stock.c.selling, _stock.c.remaining >= quantity)
+        .values(remaining=_stock.c.remaining - quantity)
+        .returning(_stock.c.remaining)
+    )
+    if taken.first() is not None:
+        return
+    rows = (
+        await connection.execute(
+            sa.select(_stock.c.shard, _stock.c.remaining)
+            .where(_stock.c.package_id == terms.package_id, _stock.c.region == region, _stock.c.selling)
+            .order_by(_stock.c.shard)
+            .with_for_update()
+        )
+    ).all()
+    if not rows:
+        raise SaleNotOpen("the sale has closed", terms.opens_at, terms.closes_at)
+    remaining = {row.shard: row.remaining for row in rows}
+    if sum(remaining.values()) < quantity:
+        raise SoldOut(region, sum(remaining.values()), quantity)
+    for shard, units in take_from_shards(remaining, quantity).items():
+        await connection.execute(
+            update(_stock)
+            .where(_shard_of(terms.package_id, region, shard))
+            .values(remaining=_stock.c.remaining - units)
+        )
+
+
+async def _give_back_stock(session: AsyncSession, order: SaleOrder) -> bool:
+    """An order's units off its buyer's count and back on sale (on the region's first row, which every region has);
+    False when the sale no longer sells. The buyer's row before the stock's, as an order takes them: two
+    transactions never wait on each other's rows."""
+    await (await session.connection()).execute(
+        update(_allowance)
+        .where(_allowance.c.package_id == order.package_id, _allowance.c.phone == order.phone)
+        .values(units=_allowance.c.units - order.quantity)
+    )
+    back = await (await session.connection()).execute(
+        update(_stock)
+        .where(_shard_of(order.package_id, order.region, 0), _stock.c.selling)
+        .values(remaining=_stock.c.remaining + order.quantity)
+        .returning(_stock.c.remaining)
+    )
+    return back.first() is not None
+
+
+async def _left_in_region(connection: AsyncConnection, package_id: UUID, region: str) -> int:
+    query = sa.select(func.coalesce(func.sum(_stock.c.remaining), 0)).where(
+        _stock.c.package_id == package_id, _stock.c.region == region
+    )
+    return int((await connection.execute(query)).scalar_one())
+
+
+# --- stock, for everyone to poll ---------------------------------------------------------------------------------
+
+_stock_seen: dict[UUID, tuple[float, StockPublic]] = {}
+
+
+async def stock(database: Database, package_id: UUID) -> StockPublic:
+    """Units left per region; shared by every poller of this process for STOCK_FRESH_SECONDS."""
+    seen = _stock_seen.get(package_id)
+    if seen is not None and time.monotonic() - seen[0] < STOCK_FRESH_SECONDS:
+        return seen[1]
+    async with database.sessions() as session:
+        sale = await session.get(Sale, package_id)
+        package = await session.get(DemandPackage, package_id)
+        if package is None:
+            raise NotFound(f"no sale for package {package_id}")
+        current = await _stock_of(session, package, sale)
+    _stock_seen[package_id] = (time.monotonic(), current)
+    return current
+
+
+async def _stock_of(session: AsyncSession, package: DemandPackage, sale: Sale | None) -> StockPublic:
+    regions: list[RegionStock] = []
+    if sale is not None:
+        query = (
+            sa.select(_stock.c.region, func.sum(_stock.c.remaining))
+            .where(_stock.c.package_id == package.id)
+            .group_by(_stock.c.region)
+        )
+        left = {region: int(units) for region, units in (await (await session.connection()).execute(query)).all()}
+        for region, cap in sale.caps.items():
+            if sale.closed_at is not None and sale.sold is not None:
+                regions.append(RegionStock(region=region, cap=cap, sold=sale.sold.get(region, 0), left=0))
+            else:
+                units = left.get(region, 0)
+                regions.append(RegionStock(region=region, cap=cap, sold=cap - units, left=units))
+    return StockPublic(
+        package_id=package.id,
+        state=_state(package, sale, utc_now()),
+        left=sum(region.left for region in regions),
+        regions=regions,
+    )
+
+
+def _state(package: DemandPackage, sale: Sale | None, now: datetime) -> SaleState:
+    if package.status is PackageStatus.CANCELLED:
+        return SaleState.CANCELLED
+    if sale is None:
+        return SaleState.UPCOMING
+    if sale.closed_at is not None:
+        return SaleState.CLOSED if sale.went_ahead else SaleState.CANCELLED
+    return SaleState.ON_SALE if now < sale.closes_at else SaleState.CLOSING
+
+
+async def stock_changes(database: Database, package_id: UUID, every_seconds: float = 1.0) -> AsyncIterator[str]:
+    """The stock as JSON each time it changes, until the sale has ended (then once more, final)."""
+    last = None
+    while True:
+        current = await stock(database, package_id)
+        if (payload := current.model_dump_json()) != last:
+            last = payload
+            yield payload
+        if current.state in (SaleState.CLOSED, SaleState.CANCELLED):
+            return
+        await asyncio.sleep(every_seconds)
+
+
+async def sale_view(session: AsyncSession, package_id: UUID) -> SalePublic:
+    package = await session.get(DemandPackage, package_id)
+    if package is None:
+        raise NotFound(f"no sale for package {package_id}")
+    sale = await session.get(Sale, package_id)
+    current = await _stock_of(session, package, sale)
+    return SalePublic(
+        **current.model_dump(),
+        title=package.title,
+        sku=package.sku,
+        spec=package.spec,
+        currency=sale.currency if sale else package.currency,
+        unit_price_cents=sale.unit_price_cents if sale else package.sale_price_cents,
+        opens_at=package.sale_opens_at,
+        closes_at=package.sale_closes_at,
+        per_buyer_limit=package.per_buyer_limit,
+        payment_minutes=package.payment_minutes,
+        threshold_units=package.threshold_units,
+        outcome=sale.outcome if sale else None,
+    )
+
+
+# --- the buyer's order ---------------------------------------------------------------------------------------------
+
+
+async def _order_by_token(session: AsyncSession, token: str, *, lock: bool = False) -> SaleOrder:
+    query = select(SaleOrder).where(col(SaleOrder.token) == token)
+    if lock:
+        query = query.with_for_update()
+    order = (await session.exec(query)).first()  # type: ignore[call-overload]
+    if order is None:
+        raise NotFound("no order with this token")
+    return order
+
+
+def payment_instructions(order: SaleOrder) -> str:
+    amount = f"{order.amount_cents // 100}.{order.amount_cents % 100:02d} {order.currency}"
+    if order.status is OrderStatus.PLACED:
+        return (
+            f"Pay {amount} with the reference {order.payment_reference} in the transfer's memo by "
+            f"{order.pay_by:%Y-%m-%d %H:%M} UTC; unpaid by then, the order is released."
+        )
+    if order.status is OrderStatus.REFUND_DUE:
+        return f"{amount} will be refunded: {order.reason or 'the order was cancelled'}."
+    return {
+        OrderStatus.PAID: f"Paid {amount}. Thank you: the order is confirmed when the sale closes.",
+        OrderStatus.CONFIRMED: f"Paid {amount}. The order will be made and delivered.",
+        OrderStatus.REFUNDED: f"{amount} was refunded.",
+    }.get(order.status, f"Nothing to pay: the order is {order.status}.")
+
+
+async def buyer_order(session: AsyncSession, token: str) -> BuyerOrderPublic:
+    order = await _order_by_token(session, token)
+    package = await session.get(DemandPackage, order.package_id)
+    assert package is not None  # an order's package is never deleted
+    return BuyerOrderPublic.model_validate(
+        order,
+        update={
+            "package_title": package.title,
+            "package_status": package.status,
+            "payment_instructions": payment_instructions(order),
+        },
+    )
+
+
+async def cancel_order(session: AsyncSession, token: str) -> BuyerOrderPublic:
+    """The buyer changes their mind before the close: the units are on sale again at once; paid, it is refunded."""
+    order = await _order_by_token(session, token, lock=True)
+    if order.status not in (OrderStatus.PLACED, OrderStatus.PAID):
+        move_order(order.status, OrderStep.CANCEL)  # raises, naming the status
+    sale = await session.get(Sale, order.package_id)
+    assert sale is not None
+    if not await _give_back_stock(session, order):
+        raise SaleNotOpen("the sale has closed: orders can no longer be cancelled", sale.opens_at, sale.closes_at)
+    order.status = move_order(order.status, OrderStep.CANCEL)
+    order.reason, order.updated_at = "cancelled by the buyer", utc_now()
+    _stock_seen.pop(order.package_id, None)
+    await session.flush()
+    return await buyer_order(session, token)
+
+
+async def release_unpaid(session: AsyncSession, now: datetime, limit: int = 500) -> int:
+    """Orders unpaid at their deadline go back on sale for the next buyer."""
+    query = (
+        select(SaleOrder)
+        .where(col(SaleOrder.status) == OrderStatus.PLACED, col(SaleOrder.pay_by) <= now)
+        .order_by(col(SaleOrder.pay_by))
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    released = 0
+    for order in (await session.exec(query)).all():
+        await _give_back_stock(session, order)  # a closed sale keeps its stock as it was: nothing more is sold
+        order.status = move_order(order.status, OrderStep.RELEASE)
+        order.reason, order.updated_at = f"not paid by {order.pay_by:%Y-%m-%d %H:%M} UTC", now
+        released += 1
+    return released
+
+
+# --- payments ------------------------------------------------------------------------------------------------------
+
+
+async def pay_order(session: AsyncSession, reference: str, amount_cents: int, via: str) -> SaleOrder:
+    """A payment confirmed for the order with this reference. Paid twice (a provider's retry) changes nothing."""
+    query = select(SaleOrder).where(col(SaleOrder.payment_reference) == reference).with_for_update()
+    order = (await session.exec(query)).first()
+    if order is None:
+        raise NotFound(f"no order has payment reference {reference}")
+    if amount_cents != order.amount_cents:
+        raise InvalidField("amount_cents", f"order {reference} is owed {order.amount_cents}, not {amount_cents}")
+    if order.paid_at is None:
+        _pay(order, via)
+    return order
+
+
+def _pay(order: SaleOrder, via: str) -> None:
+    order.status = move_order(order.status, OrderStep.PAY)
+    now = utc_now()
+    order.paid_at, order.paid_via, order.updated_at = now, via, now
+    if order.status is OrderStatus.REFUND_DUE:
+        order.reason = f"paid after the order was {order.reason or 'ended'}: refund it"
+
+
+async def reconcile_statement(
+    session: AsyncSession, package_id: UUID, community_id: UUID | None, statement: str
+) -> StatementReport:
+    """A bank's or wallet's CSV statement against the package's orders: matched lines pay their orders."""
+    await services.get_package(session, package_id, community_id)
+    lines = parse_statement(statement)
+    query = select(SaleOrder).where(col(SaleOrder.package_id) == package_id).with_for_update()
+    orders = {order.payment_reference: order for order in (await session.exec(query)).all()}
+    payable = {
+        reference: Payable(reference, order.amount_cents, order.status if order.paid_at is None else OrderStatus.PAID)
+        for reference, order in orders.items()
+    }
+    report = reconcile(lines, payable)
+    for line, _ in report.matched:
+        assert line.reference is not None
+        _pay(orders[line.reference], "statement")
+    await session.flush()
+
+    def public(found: Sequence[Any]) -> list[StatementLinePublic]:
+        return [
+            StatementLinePublic(
+                line=line.line, reference=line.reference, amount_cents=line.amount_cents, note=note, text=line.text
+            )
+            for line, note in found
+        ]
+
+    return StatementReport(
+        matched=public(report.matched),
+        already_paid=public(report.already_paid),
+        mismatched=public(report.mismatched),
+        unmatched=public(report.unmatched),
+    )
+
+
+# --- the close -------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AwardTerms:
+    """How a sale that goes ahead is awarded: the solver's time and the suppliers' time to answer."""
+
+    time_limit_seconds: float
+    answer_within_hours: int
+
+
+async def close_sale(
+    session: AsyncSession,
+    package_id: UUID,
+    actor: str,
+    now: datetime,
+    award: AwardTerms,
+    *,
+    early_reason: str | None = None,
+) -> SaleClosePublic | None:
+    """Stop selling, release what is unpaid, count what is paid: the package goes ahead with those as its firm
+    quantities, which go to award at once, or is cancelled and every paid order is owed a refund. None when the
+    window is still open (and no reason to close early was given) or the sale is already closed."""
+    package = await services.get_package(session, package_id, lock=True)
+    sale = await session.get(Sale, package_id, with_for_update=True)
+    if sale is None or sale.closed_at is not None or package.status is not PackageStatus.ON_SALE:
+        return None
+    if now < sale.closes_at and early_reason is None:
+        return None
+    # Under the stock rows' locks: an order in flight commits before this, and none can follow it.
+    await (await session.connection()).execute(
+        update(_stock).where(_stock.c.package_id == package_id).values(selling=False)
+    )
+    orders = (await session.exec(select(SaleOrder).where(col(SaleOrder.package_id) == package_id))).all()
+    for order in orders:
+        if order.status is OrderStatus.PLACED:
+            order.status = move_order(order.status, OrderStep.RELEASE)
+            order.reason, order.updated_at = "not paid by the close", now
+    sold = {region: 0 for region in sale.caps}
+    for order in orders:
+        if order.status is OrderStatus.PAID:
+            sold[order.region] += order.quantity
+    total = sum(sold.values())
+    step = sale_outcome(total, sale.threshold_units)
+    went_ahead = step is PackageStep.REACH_THRESHOLD
+    outcome = (
+        f"{total} units paid of the threshold {sale.threshold_units}: "
+        + ("the group-buy goes ahead" if went_ahead else "the group-buy is cancelled and paid orders are refunded")
+        + (f" (closed early: {early_reason})" if early_reason else "")
+    )
+    for order in orders:
+        if order.status is OrderStatus.PAID:
+            order.status = move_order(order.status, OrderStep.CONFIRM if went_ahead else OrderStep.VOID)
+            order.updated_at = now
+            if not went_ahead:
+                order.reason = outcome
+    sale.closed_at, sale.sold, sale.went_ahead, sale.outcome = now, sold, went_ahead, outcome
+    if went_ahead:
+        package.firm_quantities = {region: units for region, units in sold.items() if units > 0}
+    await services.move_package(session, package, step, actor, reason=outcome)
+    _stock_seen.pop(package_id, None)
+    await session.flush()
+    if went_ahead:
+        await awards.request_award(
+            session, package_id, None, actor, award.time_limit_seconds, award.answer_within_hours
+        )
+    return SaleClosePublic(
+        package_id=package.id, package_status=package.status, went_ahead=went_ahead, sold=sold, outcome=outcome
+    )
+
+
+async def cancel_package(
+    session: AsyncSession, package_id: UUID, community_id: UUID | None, actor: str, reason: str
+) -> PackagePublic:
+    """A leader or operator cancels a package; its sale's orders end with it."""
+    cancelled = await services.cancel_package(session, package_id, community_id, actor, reason)
+    await void_orders(session, package_id, reason)
+    return cancelled
+
+
+async def void_orders(session: AsyncSession, package_id: UUID, reason: str) -> None:
+    """A package cancelled with orders (by its leader or an operator): no order stays live, paid ones are owed."""
+    sale = await session.get(Sale, package_id, with_for_update=True)
+    if sale is None:
+        return
+    await (await session.connection()).execute(
+        update(_stock).where(_stock.c.package_id == package_id).values(selling=False)
+    )
+    query = select(SaleOrder).where(col(SaleOrder.package_id) == package_id, col(SaleOrder.status).in_(LIVE))
+    now = utc_now()
+    for order in (await session.exec(query)).all():
+        order.status = move_order(order.status, OrderStep.VOID)
+        order.reason, order.updated_at = f"the group-buy was cancelled: {reason}", now
+    if sale.closed_at is None:
+        sale.closed_at, sale.went_ahead, sale.outcome = now, False, f"cancelled: {reason}"
+    _stock_seen.pop(package_id, None)
+
+
+async def refunds(session: AsyncSession, package_id: UUID, community_id: UUID | None) -> list[RefundPublic]:
+    await services.get_package(session, package_id, community_id)
+    query = (
+        select(SaleOrder)
+        .where(col(SaleOrder.package_id) == package_id, col(SaleOrder.status) == OrderStatus.REFUND_DUE)
+        .order_by(col(SaleOrder.placed_at))
+    )
+    return [
+        RefundPublic.model_validate(order, update={"order_id": order.id}) for order in (await session.exec(query)).all()
+    ]
+
+
+async def package_orders(
+    session: AsyncSession, package_id: UUID, community_id: UUID | None, limit: int, offset: int
+) -> list[LeaderOrderPublic]:
+    await services.get_package(session, package_id, community_id)
+    query = (
+        select(SaleOrder)
+        .where(col(SaleOrder.package_id) == package_id)
+        .order_by(col(SaleOrder.placed_at), col(SaleOrder.id))
+        .limit(limit)
+        .offset(offset)
+    )
+    return [LeaderOrderPublic.model_validate(order) for order in (await session.exec(query)).all()]
+
+
+# --- owed work -------------------------------------------------------------------------------------------------------
+
+
+async def sweep_sales(session: AsyncSession, overdue_before: datetime) -> int:
+    """Sales whose opening or close message is overdue get it again; unpaid orders past their deadline are
+    released now (not `overdue_before`: a release is not a lost message but the next buyer's chance)."""
+    opening = select(DemandPackage).where(
+        col(DemandPackage.status) == PackageStatus.PLANNED,
+        col(DemandPackage.sale_opens_at) <= overdue_before,
+        col(DemandPackage.sale_closes_at) > utc_now(),
+    )
+    closing = select(DemandPackage).where(
+        col(DemandPackage.status) == PackageStatus.ON_SALE, col(DemandPackage.sale_closes_at) <= overdue_before
+    )
+    owed = 0
+    for package in (await session.exec(opening)).all():
+        outbox.publish(session, OutboxMessage, SaleOpeningDue(package_id=package.id))
+        owed += 1
+    for package in (await session.exec(closing)).all():
+        outbox.publish(session, OutboxMessage, SaleClosingDue(package_id=package.id))
+        owed += 1
+    return owed + await release_unpaid(session, utc_now())
+
+
+# --- market evenings -------------------------------------------------------------------------------------------------
+
+
+async def create_market(
+    session: AsyncSession, data: MarketCreate, community_id: UUID | None, actor: str
+) -> MarketPublic:
+    if data.ends_at <= data.starts_at:
+        raise InvalidField("ends_at", "the market ends before it starts")
+    if len(set(data.package_ids)) != len(data.package_ids):
+        raise InvalidField("package_ids", "a package is listed twice")
+    for package_id in data.package_ids:
+        try:
+            package = await services.get_package(session, package_id, community_id)
+        except NotFound:
+            raise InvalidField("package_ids", f"no package {package_id} in your community") from None
+        if package.sale_opens_at < data.starts_at or package.sale_closes_at > data.ends_at:
+            raise InvalidField(
+                "package_ids",
+                f"package {package_id} sells from {package.sale_opens_at:%H:%M} to {package.sale_closes_at:%H:%M} "
+                "UTC, outside the market's hours",
+            )
+    market = Market(
+        community_id=community_id,
+        title=data.title,
+        starts_at=data.starts_at,
+        ends_at=data.ends_at,
+        package_ids=[str(package_id) for package_id in data.package_ids],
+        created_by=actor,
+    )
+    session.add(market)
+    await session.flush()
+    return await market_view(session, market.id)
+
+
+async def market_view(session: AsyncSession, market_id: UUID) -> MarketPublic:
+    market = await session.get(Market, market_id)
+    if market is None:
+        raise NotFound(f"no market {market_id}")
+    sales = sorted(
+        [await sale_view(session, UUID(package_id)) for package_id in market.package_ids],
+        key=lambda sale: (sale.opens_at, sale.title),
+    )
+    now = utc_now()
+    upcoming: dict[tuple[datetime, datetime], list[SalePublic]] = {}
+    for sale in sales:
+        if sale.opens_at > now and sale.state is SaleState.UPCOMING:
+            upcoming.setdefault((sale.opens_at, sale.closes_at), []).append(sale)
+    return MarketPublic(
+        id=market.id,
+        title=market.title,
+        starts_at=market.starts_at,
+        ends_at=market.ends_at,
+        now=[sale for sale in sales if sale.state is SaleState.ON_SALE],
+        next=[MarketSlot(opens_at=opens, closes_at=closes, sales=slot) for (opens, closes), slot in upcoming.items()],
+        done=[sale for sale in sales if sale.state not in (SaleState.ON_SALE, SaleState.UPCOMING)],
+    )
