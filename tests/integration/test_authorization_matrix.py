@@ -18,8 +18,10 @@ import httpx
 import pytest
 
 from tests.integration.conftest import OPERATOR_TOKEN, eventually
+from tests.integration.test_match_runs import finished_run
 from tests.support.catalogue import create_supplier, offer_body, quote_body
 from tests.support.matching import create_package, register_community, start_round
+from tests.support.sales import order, planned_sale
 
 ROLES = ("anonymous", "other_supplier", "other_leader", "supplier", "leader", "operator")
 Expectation = dict[str, "int | str"]
@@ -120,6 +122,21 @@ POLICY: dict[str, Expectation] = {
     "POST /api/v1/awards/{award_id}/accept": MATCHING_SUPPLIER_OWN,
     "POST /api/v1/awards/{award_id}/decline": MATCHING_SUPPLIER_OWN,
     "GET /api/v1/reservations": MATCHING_SUPPLIER,
+    # matching: the flash sale (buyers have no account: the sale is public, an order's token is its key)
+    "GET /api/v1/sales/{package_id}": PUBLIC,
+    "GET /api/v1/sales/{package_id}/stock": PUBLIC,
+    "GET /api/v1/sales/{package_id}/stock/events": PUBLIC,
+    "POST /api/v1/sales/{package_id}/orders": PUBLIC,
+    "GET /api/v1/orders/{order_token}": PUBLIC,
+    "POST /api/v1/orders/{order_token}/cancel": PUBLIC,
+    "GET /api/v1/packages/{package_id}/orders": OWN_COMMUNITY,
+    "POST /api/v1/packages/{package_id}/sale/close": OWN_COMMUNITY,
+    "POST /api/v1/packages/{package_id}/payment-statements": OWN_COMMUNITY,
+    "GET /api/v1/packages/{package_id}/refunds": OWN_COMMUNITY,
+    "POST /api/v1/markets": ANY_LEADER_OR_OPERATOR,
+    "GET /api/v1/markets/{market_id}": PUBLIC,
+    # A provider's signature is the credential: no role's token is.
+    "POST /api/v1/payments/{provider}/callbacks": dict.fromkeys(ROLES, 401),
     # fulfilment
     "GET /api/v1/awarded-packages": OPERATOR,
     # No package of this world has reached fulfilment: the operator gets as far as looking it up.
@@ -134,7 +151,16 @@ BODIES: dict[str, Callable[[], dict[str, Any]]] = {
     "POST /api/v1/packages/{package_id}/signup": lambda: {"per_person_max": 3},
     "POST /api/v1/packages/{package_id}/firm-quantities": lambda: {"quantities": {"ningbo": 1}},
     "POST /api/v1/awards/{award_id}/decline": lambda: {"reason": "the oven broke"},
+    "POST /api/v1/packages/{package_id}/sale/close": lambda: {"reason": "sold out early"},
 }
+# Uploads, sent as multipart forms.
+FILES: dict[str, Callable[[], dict[str, Any]]] = {
+    "POST /api/v1/packages/{package_id}/payment-statements": lambda: {
+        "statement": ("statement.csv", b"Date,Memo,Amount\n2026-11-30,FS-00000000,1.00\n", "text/csv")
+    },
+}
+# Streams: only their answer's status is read.
+STREAMS = {"GET /api/v1/sales/{package_id}/stock/events"}
 
 
 @dataclass
@@ -216,6 +242,24 @@ async def world(
 
         return await eventually(offered)
 
+    async def order_token() -> str:
+        sale = await planned_sale(operator, as_key, finished_run, opens_in_seconds=0)
+        placed = await order(world.clients["anonymous"], sale.id)
+        assert placed.status_code == 201, placed.text
+        return placed.json()["token"]
+
+    async def market_id() -> str:
+        package = (await leader.get(await world.path("/api/v1/packages/{package_id}"))).json()
+        body = {
+            "title": "Friday market",
+            "starts_at": package["sale_opens_at"],
+            "ends_at": package["sale_closes_at"],
+            "package_ids": [package["id"]],
+        }
+        response = await leader.post("/api/v1/markets", json=body)
+        assert response.status_code == 201, response.text
+        return response.json()["id"]
+
     async def rfq_id() -> str:
         await world.path("/{round_id}")
         rfqs = (await supplier_client.get("/api/v1/rfqs")).json()
@@ -235,6 +279,7 @@ async def world(
             "supplier_id": supplier["supplier"]["id"],
             "key_id": supplier["api_key"]["id"],
             "community_id": community["id"],
+            "provider": "test",
         },
         makers={
             "offer_id": offer_id,
@@ -244,6 +289,8 @@ async def world(
             "token": token,
             "rfq_id": rfq_id,
             "award_id": award_id,
+            "order_token": order_token,
+            "market_id": market_id,
         },
     )
     return world
@@ -287,6 +334,12 @@ async def test_each_role_gets_what_it_may(operation: str, world: World):
         world.values["package_id"] = await planned_package(world)
     if operation in SIGNUP_ROUTES:
         await world.path("{token}")  # the package's sign-up is open
+    if operation in STREAMS:  # a cancelled package's stream ends after its one event
+        world.values["package_id"] = await world.makers["package_id"]()
+        cancelled = await world.clients["leader"].post(
+            await world.path("/api/v1/packages/{package_id}/cancel"), json={"reason": "stream test"}
+        )
+        assert cancelled.status_code == 200, cancelled.text
     path = await world.path(template)
     answers = {}
     # Those refused first: an allowed call may change the resource (rotate a key, cancel a package).
@@ -295,7 +348,14 @@ async def test_each_role_gets_what_it_may(operation: str, world: World):
         if role == "anonymous":
             client.headers.pop("authorization", None)
         body = BODIES[operation]() if operation in BODIES else {} if method in {"POST", "PUT", "PATCH"} else None
-        response = await client.request(method, path, json=body)
+        if operation in STREAMS:
+            async with client.stream(method, path) as response:
+                answers[role] = response.status_code
+            continue
+        if operation in FILES:
+            response = await client.request(method, path, files=FILES[operation]())
+        else:
+            response = await client.request(method, path, json=body)
         answers[role] = response.status_code
         assert response.status_code < 500, f"{role}: {operation} -> {response.status_code} {response.text}"
     got = {role: "ok" if status not in (401, 403, 404) else status for role, status in answers.items()}

@@ -6,8 +6,7 @@ from typing import Annotated
 from uuid import UUID
 
 from litestar import Controller, Request, Response, get, post
-from litestar.datastructures import State
-from litestar.datastructures import UploadFile
+from litestar.datastructures import State, UploadFile
 from litestar.di import NamedDependency
 from litestar.enums import RequestEncodingType
 from litestar.openapi import ResponseSpec
@@ -121,14 +120,14 @@ class BuyerOrderController(Controller):
     path = "/api/v1/orders"
     tags = ["sales"]
 
-    @get("/{token:str}", exclude_from_auth=True)
-    async def get_order(self, transaction: Transaction, token: OrderToken) -> BuyerOrderPublic:
-        return await sales.buyer_order(transaction, token)
+    @get("/{order_token:str}", exclude_from_auth=True)
+    async def get_order(self, transaction: Transaction, order_token: OrderToken) -> BuyerOrderPublic:
+        return await sales.buyer_order(transaction, order_token)
 
-    @post("/{token:str}/cancel", exclude_from_auth=True, status_code=200)
-    async def cancel_order(self, transaction: Transaction, token: OrderToken) -> BuyerOrderPublic:
+    @post("/{order_token:str}/cancel", exclude_from_auth=True, status_code=200)
+    async def cancel_order(self, transaction: Transaction, order_token: OrderToken) -> BuyerOrderPublic:
         """Cancel before the close: the units go back on sale at once; a paid order is owed its refund."""
-        return await sales.cancel_order(transaction, token)
+        return await sales.cancel_order(transaction, order_token)
 
 
 class PackageSaleController(Controller):

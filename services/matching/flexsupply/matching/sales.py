@@ -382,15 +382,18 @@ def _state(package: DemandPackage, sale: Sale | None, now: datetime) -> SaleStat
     return SaleState.ON_SALE if now < sale.closes_at else SaleState.CLOSING
 
 
-async def stock_changes(database: Database, package_id: UUID, every_seconds: float = 1.0) -> AsyncIterator[str]:
-    """The stock as JSON each time it changes, until the sale has ended (then once more, final)."""
-    last = None
+async def stock_changes(
+    database: Database, package_id: UUID, every_seconds: float = 1.0, for_seconds: float = 600.0
+) -> AsyncIterator[str]:
+    """The stock as JSON each time it changes, until the sale has ended (then once more, final). A stream lasts
+    `for_seconds` at most: a browser's EventSource reconnects by itself, and no connection is held forever."""
+    last, ends = None, time.monotonic() + for_seconds
     while True:
         current = await stock(database, package_id)
         if (payload := current.model_dump_json()) != last:
             last = payload
             yield payload
-        if current.state in (SaleState.CLOSED, SaleState.CANCELLED):
+        if current.state in (SaleState.CLOSED, SaleState.CANCELLED) or time.monotonic() > ends:
             return
         await asyncio.sleep(every_seconds)
 
