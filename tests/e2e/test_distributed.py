@@ -10,15 +10,12 @@ from pathlib import Path
 
 import httpx
 import pytest
-import yaml
 from standardwebhooks.webhooks import Webhook
 
 from flexsupply.contracts.events import SUBSCRIPTIONS
-from tests.support.databases import fresh_databases
 from tests.support.fake_supplier import fake_supplier_server
-from tests.support.processes import free_port, processes, wait_until_healthy
+from tests.support.stack import compose_stack
 
-ROOT = Path(__file__).resolve().parents[2]
 POSTGRES_URL = os.environ.get("FLEXSUPPLY_TEST_POSTGRES_URL")
 BROKER_URL = os.environ.get("FLEXSUPPLY_BROKER_URL", "")
 
@@ -35,36 +32,18 @@ pytestmark = [
 
 
 def test_the_compose_processes_serve_and_a_worker_handles_a_services_message(tmp_path: Path):
-    compose = yaml.safe_load((ROOT / "compose.yaml").read_text())["services"]
-    token = "distributed-test-token"
-    with fresh_databases(POSTGRES_URL, tmp_path) as urls, processes(tmp_path) as running:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("FLEXSUPPLY_")} | {
-            "FLEXSUPPLY_OPERATOR_TOKEN": token,
-            "FLEXSUPPLY_BROKER_URL": BROKER_URL,
-            **{f"FLEXSUPPLY_{service.upper()}_DATABASE_URL": url for service, url in urls.items()},
-        }
-        assert running.run("migrate", compose["migrate"]["command"], env) == 0, running.logs()
-
-        ports = {name: free_port() for name in ("suppliers", "matching", "fulfilment")}
-        env |= {f"FLEXSUPPLY_{name.upper()}_URL": f"http://127.0.0.1:{port}" for name, port in ports.items()}
-        for name, port in ports.items():
-            command = list(compose[name]["command"])
-            command[command.index("--port") + 1] = str(port)
-            running.start(name, command, env)
-        workers = {name: spec for name, spec in compose.items() if spec.get("command", [])[1:2] == ["worker"]}
-        assert {"worker", "solver"} <= set(workers)
+    with compose_stack(tmp_path, POSTGRES_URL, BROKER_URL) as stack:
+        running, token = stack.running, stack.token
+        ports = {name: httpx.URL(url).port for name, url in stack.urls.items()}
+        assert {"worker", "solver"} <= set(stack.workers)
         # Every queue an event is routed to has a worker listening.
         listened = {
-            spec["command"][i + 1] for spec in workers.values() for i, arg in enumerate(spec["command"]) if arg == "-Q"
+            spec["command"][i + 1]
+            for spec in stack.workers.values()
+            for i, arg in enumerate(spec["command"])
+            if arg == "-Q"
         }
         assert listened == {queue for queues in SUBSCRIPTIONS.values() for queue in queues}
-        for name, spec in workers.items():
-            for replica in range(spec.get("deploy", {}).get("replicas", 1)):
-                running.start(f"{name}-{replica}", spec["command"], env)
-
-        for name, port in ports.items():
-            health = wait_until_healthy(f"http://127.0.0.1:{port}/health", running)
-            assert health == {"status": "up", "services": {name: {"database": "up"}}, "broker": "up"}
 
         with (
             httpx.Client(

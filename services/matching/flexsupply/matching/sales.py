@@ -49,7 +49,6 @@ from flexsupply.matching.domain.sale import (
     reconcile,
     region_caps,
     shard_units,
-    take_from_shards,
 )
 from flexsupply.matching.models import (
     BuyerAllowance,
@@ -80,8 +79,14 @@ from flexsupply.matching.schemas import (
 )
 
 # Stock rows per region: enough that 64-256 concurrent buyers rarely wait on one row, few enough that the last
-# units (spread over the rows) are gathered cheaply.
+# units (spread over the rows) are gathered cheaply. Rows 1..SHARDS are sold from at random; row 0 takes back the
+# units of cancelled and released orders.
+#
+# Lock order, which keeps every transaction free of deadlocks: an order's row, then buyers' rows (by phone), then a
+# region's stock rows in ascending shard order, regions in name order. A transaction holding a stock row only ever
+# waits for a higher one; an order holding one stock row waits for nothing more.
 SHARDS = 8
+RETURNS_SHARD = 0
 SALE_CLOCK = "sale-clock"
 STOCK_FRESH_SECONDS = 0.5  # how stale the polled counter may be: every phone polls it
 
@@ -173,7 +178,8 @@ async def open_sale(session: AsyncSession, package_id: UUID, now: datetime) -> S
     session.add(sale)
     await session.flush()
     for region, units in caps.items():
-        for shard, shard_stock in enumerate(shard_units(units, SHARDS)):
+        session.add(SaleStock(package_id=package.id, region=region, shard=RETURNS_SHARD, remaining=0))
+        for shard, shard_stock in enumerate(shard_units(units, SHARDS), start=1):
             session.add(SaleStock(package_id=package.id, region=region, shard=shard, remaining=shard_stock))
     on_sale = ", ".join(f"{units} in {region}" for region, units in caps.items())
     await services.move_package(session, package, PackageStep.OPEN_SALE, SALE_CLOCK, reason=f"on sale: {on_sale}")
@@ -272,54 +278,82 @@ def _shard_of(package_id: UUID, region: str, shard: int) -> Any:
 
 
 async def _take_stock(connection: AsyncConnection, terms: SaleTerms, region: str, quantity: int) -> None:
-    """One conditional UPDATE of a random stock row; only when that row cannot give the units, the region's rows
-    are locked in order and the units gathered from several (the last units of a sale)."""
-    shard = random.randrange(terms.shards)
+    """One conditional UPDATE of a random stock row. Only when that row cannot give the units (the last units of a
+    sale), they are gathered from the region's rows in ascending order, each by a conditional UPDATE; short of
+    them, SoldOut rolls back what was gathered."""
+    shard = random.randint(1, terms.shards)
+    if await _take_from(connection, terms.package_id, region, shard, quantity):
+        return
+    query = (
+        sa.select(_stock.c.shard, _stock.c.remaining)
+        .where(_stock.c.package_id == terms.package_id, _stock.c.region == region)
+        .order_by(_stock.c.shard)
+    )
+    rows = (await connection.execute(query)).all()
+    if not any(row.shard for row in rows) or not (await _selling(connection, terms.package_id, region)):
+        raise SaleNotOpen("the sale has closed", terms.opens_at, terms.closes_at)
+    needed = quantity
+    for row in rows:
+        take = min(row.remaining, needed)
+        if take > 0 and await _take_from(connection, terms.package_id, region, row.shard, take):
+            needed -= take
+        if needed == 0:
+            return
+    raise SoldOut(region, await _left_in_region(connection, terms.package_id, region), quantity)
+
+
+async def _take_from(connection: AsyncConnection, package_id: UUID, region: str, shard: int, units: int) -> bool:
     taken = await connection.execute(
         update(_stock)
-        .where(_shard_of(terms.package_id, region, shard), _stock.c.selling, _stock.c.remaining >= quantity)
-        .values(remaining=_stock.c.remaining - quantity)
+        .where(_shard_of(package_id, region, shard), _stock.c.selling, _stock.c.remaining >= units)
+        .values(remaining=_stock.c.remaining - units)
         .returning(_stock.c.remaining)
     )
-    if taken.first() is not None:
-        return
-    rows = (
+    return taken.first() is not None
+
+
+async def _selling(connection: AsyncConnection, package_id: UUID, region: str) -> bool:
+    query = sa.select(_stock.c.selling).where(_shard_of(package_id, region, RETURNS_SHARD))
+    return bool((await connection.execute(query)).scalar())
+
+
+async def _stop_selling(connection: AsyncConnection, package_id: UUID) -> None:
+    """The sale's stock rows stop selling, locked one by one in the lock order: an order in flight commits first
+    (and is counted), and none can follow."""
+    query = (
+        sa.select(_stock.c.region, _stock.c.shard)
+        .where(_stock.c.package_id == package_id)
+        .order_by(_stock.c.region, _stock.c.shard)
+    )
+    for region, shard in (await connection.execute(query)).all():
+        await connection.execute(update(_stock).where(_shard_of(package_id, region, shard)).values(selling=False))
+
+
+async def _give_back_stock(session: AsyncSession, orders: Sequence[SaleOrder]) -> bool:
+    """Orders' units off their buyers' counts and back on sale (on each region's returns row), in the lock order;
+    False when the sale no longer sells (a closed sale's stock stays as it was)."""
+    connection = await session.connection()
+    by_phone: dict[tuple[UUID, str], int] = {}
+    by_region: dict[tuple[UUID, str], int] = {}
+    for order in orders:
+        by_phone[order.package_id, order.phone] = by_phone.get((order.package_id, order.phone), 0) + order.quantity
+        by_region[order.package_id, order.region] = by_region.get((order.package_id, order.region), 0) + order.quantity
+    for (package_id, phone), units in sorted(by_phone.items()):
         await connection.execute(
-            sa.select(_stock.c.shard, _stock.c.remaining)
-            .where(_stock.c.package_id == terms.package_id, _stock.c.region == region, _stock.c.selling)
-            .order_by(_stock.c.shard)
-            .with_for_update()
+            update(_allowance)
+            .where(_allowance.c.package_id == package_id, _allowance.c.phone == phone)
+            .values(units=_allowance.c.units - units)
         )
-    ).all()
-    if not rows:
-        raise SaleNotOpen("the sale has closed", terms.opens_at, terms.closes_at)
-    remaining = {row.shard: row.remaining for row in rows}
-    if sum(remaining.values()) < quantity:
-        raise SoldOut(region, sum(remaining.values()), quantity)
-    for shard, units in take_from_shards(remaining, quantity).items():
-        await connection.execute(
+    selling = True
+    for (package_id, region), units in sorted(by_region.items()):
+        back = await connection.execute(
             update(_stock)
-            .where(_shard_of(terms.package_id, region, shard))
-            .values(remaining=_stock.c.remaining - units)
+            .where(_shard_of(package_id, region, RETURNS_SHARD), _stock.c.selling)
+            .values(remaining=_stock.c.remaining + units)
+            .returning(_stock.c.remaining)
         )
-
-
-async def _give_back_stock(session: AsyncSession, order: SaleOrder) -> bool:
-    """An order's units off its buyer's count and back on sale (on the region's first row, which every region has);
-    False when the sale no longer sells. The buyer's row before the stock's, as an order takes them: two
-    transactions never wait on each other's rows."""
-    await (await session.connection()).execute(
-        update(_allowance)
-        .where(_allowance.c.package_id == order.package_id, _allowance.c.phone == order.phone)
-        .values(units=_allowance.c.units - order.quantity)
-    )
-    back = await (await session.connection()).execute(
-        update(_stock)
-        .where(_shard_of(order.package_id, order.region, 0), _stock.c.selling)
-        .values(remaining=_stock.c.remaining + order.quantity)
-        .returning(_stock.c.remaining)
-    )
-    return back.first() is not None
+        selling = selling and back.first() is not None
+    return selling
 
 
 async def _left_in_region(connection: AsyncConnection, package_id: UUID, region: str) -> int:
@@ -470,7 +504,7 @@ async def cancel_order(session: AsyncSession, token: str) -> BuyerOrderPublic:
         move_order(order.status, OrderStep.CANCEL)  # raises, naming the status
     sale = await session.get(Sale, order.package_id)
     assert sale is not None
-    if not await _give_back_stock(session, order):
+    if not await _give_back_stock(session, [order]):
         raise SaleNotOpen("the sale has closed: orders can no longer be cancelled", sale.opens_at, sale.closes_at)
     order.status = move_order(order.status, OrderStep.CANCEL)
     order.reason, order.updated_at = "cancelled by the buyer", utc_now()
@@ -488,13 +522,13 @@ async def release_unpaid(session: AsyncSession, now: datetime, limit: int = 500)
         .limit(limit)
         .with_for_update(skip_locked=True)
     )
-    released = 0
-    for order in (await session.exec(query)).all():
-        await _give_back_stock(session, order)  # a closed sale keeps its stock as it was: nothing more is sold
+    orders = (await session.exec(query)).all()
+    await _give_back_stock(session, orders)
+    for order in orders:
         order.status = move_order(order.status, OrderStep.RELEASE)
         order.reason, order.updated_at = f"not paid by {order.pay_by:%Y-%m-%d %H:%M} UTC", now
-        released += 1
-    return released
+        _stock_seen.pop(order.package_id, None)
+    return len(orders)
 
 
 # --- payments ------------------------------------------------------------------------------------------------------
@@ -584,11 +618,7 @@ async def close_sale(
         return None
     if now < sale.closes_at and early_reason is None:
         return None
-    # Under the stock rows' locks: an order in flight commits before this, and none can follow it.
-    await (await session.connection()).execute(
-        update(_stock).where(_stock.c.package_id == package_id).values(selling=False)
-    )
-    orders = (await session.exec(select(SaleOrder).where(col(SaleOrder.package_id) == package_id))).all()
+    orders = await _stop_and_lock_orders(session, package_id)
     for order in orders:
         if order.status is OrderStatus.PLACED:
             order.status = move_order(order.status, OrderStep.RELEASE)
@@ -640,17 +670,26 @@ async def void_orders(session: AsyncSession, package_id: UUID, reason: str) -> N
     sale = await session.get(Sale, package_id, with_for_update=True)
     if sale is None:
         return
-    await (await session.connection()).execute(
-        update(_stock).where(_stock.c.package_id == package_id).values(selling=False)
-    )
-    query = select(SaleOrder).where(col(SaleOrder.package_id) == package_id, col(SaleOrder.status).in_(LIVE))
     now = utc_now()
-    for order in (await session.exec(query)).all():
+    for order in await _stop_and_lock_orders(session, package_id):
+        if order.status not in LIVE:
+            continue
         order.status = move_order(order.status, OrderStep.VOID)
         order.reason, order.updated_at = f"the group-buy was cancelled: {reason}", now
     if sale.closed_at is None:
         sale.closed_at, sale.went_ahead, sale.outcome = now, False, f"cancelled: {reason}"
     _stock_seen.pop(package_id, None)
+
+
+async def _stop_and_lock_orders(session: AsyncSession, package_id: UUID) -> Sequence[SaleOrder]:
+    """The sale stops selling, and every order of it is held: the orders first, then the stock rows (the lock
+    order), then the orders again, with those placed while the stock rows were being locked."""
+    query = (
+        select(SaleOrder).where(col(SaleOrder.package_id) == package_id).order_by(col(SaleOrder.id)).with_for_update()
+    )
+    await session.exec(query)
+    await _stop_selling(await session.connection(), package_id)
+    return (await session.exec(query)).all()
 
 
 async def refunds(session: AsyncSession, package_id: UUID, community_id: UUID | None) -> list[RefundPublic]:
