@@ -177,15 +177,22 @@ async def open_sale(session: AsyncSession, package_id: UUID, now: datetime) -> S
     )
     session.add(sale)
     await session.flush()
-    for region, units in caps.items():
-        session.add(SaleStock(package_id=package.id, region=region, shard=RETURNS_SHARD, remaining=0))
-        for shard, shard_stock in enumerate(shard_units(units, SHARDS), start=1):
-            session.add(SaleStock(package_id=package.id, region=region, shard=shard, remaining=shard_stock))
+    session.add_all(stock_rows(package.id, caps))
     on_sale = ", ".join(f"{units} in {region}" for region, units in caps.items())
     await services.move_package(session, package, PackageStep.OPEN_SALE, SALE_CLOCK, reason=f"on sale: {on_sale}")
     outbox.publish(session, OutboxMessage, SaleClosingDue(package_id=package.id), not_before=package.sale_closes_at)
     await session.flush()
     return sale
+
+
+def stock_rows(package_id: UUID, caps: Mapping[str, int]) -> list[SaleStock]:
+    """A new sale's stock: per region, an empty returns row and the cap spread over the rows sold from."""
+    rows = []
+    for region, units in caps.items():
+        rows.append(SaleStock(package_id=package_id, region=region, shard=RETURNS_SHARD, remaining=0))
+        for shard, shard_stock in enumerate(shard_units(units, SHARDS), start=1):
+            rows.append(SaleStock(package_id=package_id, region=region, shard=shard, remaining=shard_stock))
+    return rows
 
 
 # --- ordering (the hot path) -----------------------------------------------------------------------------------

@@ -119,28 +119,8 @@ def region_caps(plan_caps: Mapping[str, int], cap_units: int) -> dict[str, int]:
 
 
 def shard_units(units: int, shards: int) -> list[int]:
-    """A region's stock split over several rows, so that concurrent orders rarely wait on the same row."""
-    count = max(1, min(shards, units))
-    return [units // count + (1 if index < units % count else 0) for index in range(count)]
-
-
-def take_from_shards(remaining: Mapping[int, int], quantity: int) -> dict[int, int]:
-    """Which shards give how many units to an order no single shard can fill; SoldOut-worthy when None."""
-    taken: dict[int, int] = {}
-    for shard in sorted(remaining):
-        if quantity == 0:
-            break
-        units = min(remaining[shard], quantity)
-        if units > 0:
-            taken[shard] = units
-            quantity -= units
-    if quantity > 0:
-        raise ValueError("not enough units in the region")
-    return taken
-
-
-def sale_status(now: datetime, opens_at: datetime, closes_at: datetime) -> str:
-    return "upcoming" if now < opens_at else "on_sale" if now < closes_at else "closing"
+    """A region's stock spread evenly over `shards` rows, so that concurrent orders rarely wait on the same row."""
+    return [units // shards + (1 if index < units % shards else 0) for index in range(shards)]
 
 
 def check_in_window(now: datetime, opens_at: datetime, closes_at: datetime) -> None:
