@@ -3,6 +3,7 @@
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
+from pathlib import Path
 
 from litestar import Litestar, Router
 from litestar.config.cors import CORSConfig
@@ -10,7 +11,9 @@ from litestar.logging import LoggingConfig
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
+from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
+from litestar.template.config import TemplateConfig
 from swagger_ui_bundle import swagger_ui_path
 
 from flexsupply.kit.errors import internal_error_handler, problem_details
@@ -58,6 +61,7 @@ def build_app(
     domain_errors: Mapping[type[Exception], int] | None = None,
     log_level: str = "INFO",
     debug: bool = False,
+    template_directories: Sequence[Path] = (),
 ) -> Litestar:
     errors = {IdempotencyKeyReused: 422, **(domain_errors or {})}
     assets = create_static_files_router(
@@ -71,6 +75,12 @@ def build_app(
         lifespan=list(lifespans),
         plugins=[problem_details(errors), DocumentedProblems(), PydanticModelSchemas()],
         exception_handlers={500: internal_error_handler},
+        # Server-rendered pages (Jinja, autoescaped); one app may hold several services' template folders.
+        template_config=(
+            TemplateConfig(directory=list(template_directories), engine=JinjaTemplateEngine)
+            if template_directories
+            else None
+        ),
         openapi_config=_openapi(title),
         cors_config=CORSConfig(allow_origins=[]),
         logging_config=LoggingConfig(

@@ -59,6 +59,7 @@ class ServiceDescription:
     actor_modules: tuple[str, ...] = ()
     sweepers: tuple[Sweeper, ...] = ()
     domain_errors: Mapping[type[Exception], int] = field(default_factory=dict)
+    template_directories: tuple[Path, ...] = ()  # the service's server-rendered pages, if any
 
     def lifespan(self, settings: Any) -> Lifespan:
         return service_lifespan(self.name, settings, settings.database_url, self.outbox_table, self.sweepers)
@@ -72,6 +73,7 @@ class ServiceDescription:
             lifespans=[self.lifespan(settings)],
             domain_errors={**KIT_ERRORS, **self.domain_errors},
             log_level=settings.log_level,
+            template_directories=self.template_directories,
         )
 
 
