@@ -8,7 +8,7 @@ from litestar.di import Provide
 from flexsupply.clients.suppliers import SupplierKeyIntrospection
 from flexsupply.kit.auth import bearer_authentication, provide_caller
 from flexsupply.kit.service import ServiceDescription, idempotency_provider
-from flexsupply.matching import controllers, runs, sale_controllers, sales, services
+from flexsupply.matching import controllers, pages, runs, sale_controllers, sales, services
 from flexsupply.matching.deps import SERVICE, RegionCatalogue, provide_transaction, resolve_leader
 from flexsupply.matching.domain.award import AnswerTooLate, AwardConflict, AwardNotOffered
 from flexsupply.matching.domain.package import InvalidTransition, NotEditable
@@ -38,6 +38,7 @@ def create_router(settings: MatchingSettings) -> Router:
             sale_controllers.PackageSaleController,
             sale_controllers.MarketController,
             sale_controllers.PaymentCallbackController,
+            *pages.routes(),
         ],
         dependencies={
             "transaction": Provide(provide_transaction),
@@ -62,6 +63,7 @@ DESCRIPTION = ServiceDescription(
     migrations=Path(__file__).resolve().parents[2] / "migrations",
     outbox_table=OutboxMessage,
     actor_modules=("flexsupply.matching.actors",),
+    template_directories=(pages.TEMPLATES,),
     sweepers=(runs.sweep_stalled_runs, services.sweep_unacknowledged_rounds, sales.sweep_sales),
     domain_errors={
         runs.NothingToMatch: 409,
