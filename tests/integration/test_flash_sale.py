@@ -4,16 +4,14 @@ cancel, payments reconcile from a statement and a signed provider callback, and 
 CI runs it embedded (SQLite, in-process broker) and on PostgreSQL with RabbitMQ and with Redis."""
 
 import asyncio
-import json
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 from uuid import uuid4
 
 import httpx
-from standardwebhooks.webhooks import Webhook
 
-from flexsupply.matching.payments import local_provider_secret
+from flexsupply.matching.payments import sign_test_payment
 from tests.integration.conftest import OPERATOR_TOKEN, eventually
 from tests.integration.test_match_runs import finished_run
 from tests.support.sales import SaleSetup, order, planned_sale
@@ -139,18 +137,6 @@ async def test_bad_orders_are_refused_with_the_field_at_fault(
     assert (await anonymous.get(f"/api/v1/orders/{'x' * 32}")).status_code == 404
 
 
-def signed(body: dict[str, Any], secret: str) -> tuple[bytes, dict[str, str]]:
-    payload = json.dumps(body).encode()
-    message_id, now = f"msg_{uuid4().hex}", datetime.now(UTC)
-    signature = Webhook(secret).sign(message_id, now, payload.decode())
-    return payload, {
-        "webhook-id": message_id,
-        "webhook-timestamp": str(int(now.timestamp())),
-        "webhook-signature": signature,
-        "content-type": "application/json",
-    }
-
-
 async def test_payments_reconcile_from_a_statement_and_a_signed_callback_and_the_close_goes_ahead(
     operator: httpx.AsyncClient, anonymous: httpx.AsyncClient, as_key: KeyClient
 ):
@@ -179,14 +165,11 @@ async def test_payments_reconcile_from_a_statement_and_a_signed_callback_and_the
     assert again.json()["matched"] == [] and len(again.json()["already_paid"]) == 3
 
     # The test provider's signed callback pays d; a forged one is refused.
-    secret = local_provider_secret(OPERATOR_TOKEN)
-    body, signature = signed({"payment_reference": d["payment_reference"], "amount_cents": 2550}, secret)
+    body, signature = sign_test_payment(OPERATOR_TOKEN, d["payment_reference"], 2550)
     paid = await anonymous.post("/api/v1/payments/test/callbacks", content=body, headers=signature)
     assert paid.status_code == 200, paid.text
     assert paid.json()["status"] == "paid"
-    forged_body, forged = signed(
-        {"payment_reference": c["payment_reference"], "amount_cents": 2000}, "whsec_" + "A" * 44
-    )
+    forged_body, forged = sign_test_payment("not the server's secret", c["payment_reference"], 2000)
     assert (
         await anonymous.post("/api/v1/payments/test/callbacks", content=forged_body, headers=forged)
     ).status_code == 401
@@ -221,10 +204,7 @@ async def test_a_sale_below_its_threshold_is_cancelled_and_paid_orders_are_liste
     setup = await on_sale(operator, as_key, threshold_units=10, sale_price_cents=1000)
     paid_order = (await order(anonymous, setup.id, quantity=2)).json()
     unpaid = (await order(anonymous, setup.id)).json()
-    body, signature = signed(
-        {"payment_reference": paid_order["payment_reference"], "amount_cents": 2000},
-        local_provider_secret(OPERATOR_TOKEN),
-    )
+    body, signature = sign_test_payment(OPERATOR_TOKEN, paid_order["payment_reference"], 2000)
     assert (await anonymous.post("/api/v1/payments/test/callbacks", content=body, headers=signature)).status_code == 200
     closed = await setup.leader.post(f"/api/v1/packages/{setup.id}/sale/close", json={"reason": "slow night"})
     assert closed.json()["went_ahead"] is False

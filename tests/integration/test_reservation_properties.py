@@ -11,16 +11,16 @@ from typing import Any
 from uuid import UUID, uuid4
 
 import pytest
-import sqlalchemy as sa
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
+from sqlmodel import select
 
 from flexsupply.contracts.errors import InvalidField
 from flexsupply.kit.db import Database
 from flexsupply.matching import sales
 from flexsupply.matching.domain.package import PackageStatus
-from flexsupply.matching.domain.sale import LIVE, BuyerLimitReached, InvalidOrderMove, OrderStatus, SoldOut
+from flexsupply.matching.domain.sale import LIVE, BuyerLimitReached, InvalidOrderMove, SoldOut
 from flexsupply.matching.models import BuyerAllowance, Community, DemandPackage, Sale, SaleOrder, SaleStock
 from flexsupply.matching.schemas import OrderCreate
 
@@ -81,7 +81,8 @@ class Reservations(RuleBasedStateMachine):
         self.loop = asyncio.new_event_loop()
         self.database = Database(DATABASE_URL[0])
         self.package_id = self.run(on_sale_package(self.database))
-        self.placed: dict[str, tuple[OrderCreate, str]] = {}  # key -> (request, order id)
+        self.placed: dict[str, tuple[OrderCreate, str]] = {}  # key -> (request, order id), in order of placing
+        self.attempts = 0
 
     def run(self, work: Any) -> Any:
         return self.loop.run_until_complete(work)
@@ -93,7 +94,8 @@ class Reservations(RuleBasedStateMachine):
     @rule(phone=st.sampled_from(PHONES), region=st.sampled_from(sorted(CAPS)), quantity=st.integers(1, 5))
     def place(self, phone: str, region: str, quantity: int) -> None:
         request = OrderCreate(quantity=quantity, region=region, name="Li", phone=phone, address="No. 8 Road, Ningbo")
-        key = uuid4().hex
+        key = f"{self.package_id}-{len(self.placed)}-{self.attempts}"  # the same steps make the same keys
+        self.attempts += 1
         try:
             order, created = self.run(sales.place_order(self.database, self.package_id, key, request))
         except (SoldOut, BuyerLimitReached):
@@ -104,7 +106,7 @@ class Reservations(RuleBasedStateMachine):
     @precondition(lambda self: self.placed)
     @rule(data=st.data())
     def retry(self, data: st.DataObject) -> None:
-        key = data.draw(st.sampled_from(sorted(self.placed)))
+        key = data.draw(st.sampled_from(list(self.placed)))
         request, order_id = self.placed[key]
         order, created = self.run(sales.place_order(self.database, self.package_id, key, request))
         assert not created and str(order.id) == order_id
@@ -112,7 +114,7 @@ class Reservations(RuleBasedStateMachine):
     @precondition(lambda self: self.placed)
     @rule(data=st.data())
     def cancel(self, data: st.DataObject) -> None:
-        key = data.draw(st.sampled_from(sorted(self.placed)))
+        key = data.draw(st.sampled_from(list(self.placed)))
         token = self.run(self.token_of(self.placed[key][1]))
         with contextlib.suppress(InvalidOrderMove):  # cancelled or released already
             self.run(self.in_transaction(sales.cancel_order, token))
@@ -121,7 +123,7 @@ class Reservations(RuleBasedStateMachine):
     @rule(data=st.data())
     def release(self, data: st.DataObject) -> None:
         """An order's payment deadline passes: the sweeper releases it (and any other overdue one)."""
-        key = data.draw(st.sampled_from(sorted(self.placed)))
+        key = data.draw(st.sampled_from(list(self.placed)))
         self.run(self.overdue(self.placed[key][1]))
         self.run(self.in_transaction(sales.release_unpaid, datetime.now(UTC)))
 
@@ -148,29 +150,20 @@ class Reservations(RuleBasedStateMachine):
 
     async def counts(self) -> tuple[dict[str, int], Counter[str], Counter[str], dict[str, int]]:
         async with self.database.transaction() as session:
-            connection = await session.connection()
-            stock = sa.select(SaleStock.region, sa.func.sum(SaleStock.remaining)).where(
-                SaleStock.package_id == self.package_id
-            )
-            left = dict((await connection.execute(stock.group_by(SaleStock.region))).all())
-            orders = (
-                await connection.execute(
-                    sa.select(SaleOrder.region, SaleOrder.phone, SaleOrder.quantity, SaleOrder.status).where(
-                        SaleOrder.package_id == self.package_id
-                    )
-                )
-            ).all()
-            live_by_region: Counter[str] = Counter()
-            live_by_phone: Counter[str] = Counter()
-            for region, phone, quantity, status in orders:
-                if OrderStatus(status) in LIVE:
-                    live_by_region[region] += quantity
-                    live_by_phone[phone] += quantity
-            allowance = sa.select(BuyerAllowance.phone, BuyerAllowance.units).where(
-                BuyerAllowance.package_id == self.package_id
-            )
-            counted = dict((await connection.execute(allowance)).all())
-        return left, live_by_region, live_by_phone, counted
+            stock = (await session.exec(select(SaleStock).where(SaleStock.package_id == self.package_id))).all()
+            orders = (await session.exec(select(SaleOrder).where(SaleOrder.package_id == self.package_id))).all()
+            query = select(BuyerAllowance).where(BuyerAllowance.package_id == self.package_id)
+            counted = {row.phone: row.units for row in (await session.exec(query)).all()}
+        left: Counter[str] = Counter()
+        for row in stock:
+            left[row.region] += row.remaining
+        live_by_region: Counter[str] = Counter()
+        live_by_phone: Counter[str] = Counter()
+        for order in orders:
+            if order.status in LIVE:
+                live_by_region[order.region] += order.quantity
+                live_by_phone[order.phone] += order.quantity
+        return dict(left), live_by_region, live_by_phone, counted
 
     @invariant()
     def sold_is_the_live_orders_and_within_the_cap(self) -> None:

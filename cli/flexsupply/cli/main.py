@@ -7,10 +7,12 @@ from rich.console import Console
 from rich.table import Table
 
 from flexsupply.cli.match import match
+from flexsupply.cli.pay import test_payment
 from flexsupply.cli.stack import SERVICE_NAMES, actor_modules, ensure_operator_token, load_service
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
 app.command()(match)
+app.command(name="test-payment")(test_payment)
 console = Console(stderr=True)
 
 ServiceNames = Annotated[

@@ -12,7 +12,9 @@ import hmac
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Protocol
+from uuid import uuid4
 
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
@@ -59,6 +61,20 @@ class LocalTestProvider:
         if not isinstance(reference, str) or not isinstance(amount, int) or isinstance(amount, bool):
             raise InvalidField("body", "payment_reference (a string) and amount_cents (an integer) are required")
         return PaymentNotice(reference, amount)
+
+
+def sign_test_payment(server_secret: str, reference: str, amount_cents: int) -> tuple[bytes, dict[str, str]]:
+    """A callback of the local test provider, as it would send it: the body and its Standard Webhooks headers."""
+    body = json.dumps({"payment_reference": reference, "amount_cents": amount_cents})
+    message_id, now = f"msg_{uuid4().hex}", datetime.now(UTC)
+    signature = Webhook(local_provider_secret(server_secret)).sign(message_id, now, body)
+    headers = {
+        "content-type": "application/json",
+        "webhook-id": message_id,
+        "webhook-timestamp": str(int(now.timestamp())),
+        "webhook-signature": signature,
+    }
+    return body.encode(), headers
 
 
 def providers(server_secret: str) -> dict[str, PaymentProvider]:
