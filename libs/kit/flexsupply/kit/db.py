@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import DateTime, Dialect, TypeDecorator, event, text
 from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
-from sqlalchemy.pool import ConnectionPoolEntry, NullPool
+from sqlalchemy.pool import AsyncAdaptedQueuePool, ConnectionPoolEntry, NullPool
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 
@@ -30,11 +30,19 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+# SQLite keeps a few connections open: opening one (a thread, its PRAGMAs) cost more than the work of a short request.
+# Writers queue on the database's one write lock anyway, so more would only wait.
+SQLITE_POOL_SIZE = 4
+
+
 def create_engine(url: str, *, pooled: bool = True) -> AsyncEngine:
-    """An engine for one process and one event loop (asyncpg connections belong to the loop that made them)."""
+    """An engine for one process and one event loop (asyncpg and aiosqlite connections belong to the loop that made
+    them)."""
     options: dict[str, Any] = {"pool_pre_ping": True} if pooled else {"poolclass": NullPool}
     if url.startswith("sqlite"):
-        engine = create_async_engine(url, poolclass=NullPool)
+        if pooled:
+            options = {"poolclass": AsyncAdaptedQueuePool, "pool_size": SQLITE_POOL_SIZE, "max_overflow": 0}
+        engine = create_async_engine(url, **options)
         _configure_sqlite(engine)
         return engine
     return create_async_engine(url, **options)
