@@ -10,6 +10,9 @@ from flexsupply.cli.match import match
 from flexsupply.cli.pay import test_payment
 from flexsupply.cli.stack import SERVICE_NAMES, actor_modules, ensure_operator_token, load_service
 
+# Requests in flight finish on Ctrl-C; open streams (a buyer's live counter) are cut after this, and reconnect.
+GRACEFUL_SHUTDOWN_SECONDS = 5
+
 app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
 app.command()(match)
 app.command(name="test-payment")(test_payment)
@@ -72,7 +75,13 @@ def up(
     table.add_row("data", str(settings.data_dir.resolve()))
     table.add_row("operator token", f"in {token_path}" if token_path else "from FLEXSUPPLY_OPERATOR_TOKEN")
     console.print(table)
-    uvicorn.run(embedded_app(services, settings, worker_threads), host=host, port=port, log_level="info")
+    uvicorn.run(
+        embedded_app(services, settings, worker_threads),
+        host=host,
+        port=port,
+        log_level="info",
+        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
+    )
 
 
 @app.command()
@@ -89,7 +98,13 @@ def serve(
     _require_shared_broker()
     loaded = load_service(service)
     settings = loaded.settings
-    uvicorn.run(loaded.app(), host=host or settings.host, port=port or settings.port, log_level="info")
+    uvicorn.run(
+        loaded.app(),
+        host=host or settings.host,
+        port=port or settings.port,
+        log_level="info",
+        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
+    )
 
 
 @app.command()
