@@ -392,6 +392,9 @@ async def stock(database: Database, package_id: UUID) -> StockPublic:
 
 async def _stock_of(session: AsyncSession, package: DemandPackage, sale: Sale | None) -> StockPublic:
     regions: list[RegionStock] = []
+    if sale is None and package.status is PackageStatus.PLANNED:  # what the sale will offer when it opens
+        caps = region_caps((await runs.current_plan(session, package)).sale_caps, package.cap_units)
+        regions = [RegionStock(region=region, cap=cap, sold=0, left=cap) for region, cap in caps.items()]
     if sale is not None:
         query = (
             sa.select(_stock.c.region, func.sum(_stock.c.remaining))
