@@ -5,7 +5,7 @@ CI runs it embedded (SQLite, in-process broker) and on PostgreSQL with RabbitMQ 
 
 import asyncio
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import uuid4
 
@@ -215,3 +215,47 @@ async def test_a_sale_below_its_threshold_is_cancelled_and_paid_orders_are_liste
     assert buyer["package_status"] == "cancelled"
     assert (await anonymous.get(f"/api/v1/orders/{unpaid['token']}")).json()["status"] == "released"
     assert (await anonymous.get(f"/api/v1/sales/{setup.id}")).json()["state"] == "cancelled"
+
+
+async def test_the_sale_closes_by_itself_at_the_end_of_its_window(
+    operator: httpx.AsyncClient, anonymous: httpx.AsyncClient, as_key: KeyClient
+):
+    setup = await on_sale(operator, as_key, open_for_seconds=8, threshold_units=2, sale_price_cents=500)
+    paid_order = (await order(anonymous, setup.id, quantity=2, region="shanghai")).json()
+    body, signature = sign_test_payment(OPERATOR_TOKEN, paid_order["payment_reference"], 1000)
+    assert (await anonymous.post("/api/v1/payments/test/callbacks", content=body, headers=signature)).status_code == 200
+
+    async def closed() -> dict[str, Any] | None:
+        package = (await setup.leader.get(f"/api/v1/packages/{setup.id}")).json()
+        return package if package["status"] == "closed" else None
+
+    await eventually(closed, timeout_seconds=40)
+    sale = (await anonymous.get(f"/api/v1/sales/{setup.id}")).json()
+    assert sale["state"] == "closed" and "goes ahead" in sale["outcome"]
+    history = (await setup.leader.get(f"/api/v1/packages/{setup.id}/history")).json()
+    assert [step["step"] for step in history][-2:] == ["open_sale", "reach_threshold"]
+    assert history[-1]["actor"] == "sale-clock"
+
+
+async def test_a_market_evening_shows_what_is_on_now_and_next(
+    operator: httpx.AsyncClient, anonymous: httpx.AsyncClient, as_key: KeyClient
+):
+    now_on = await on_sale(operator, as_key)
+    later = await planned_sale(operator, as_key, finished_run, opens_in_seconds=3600, open_for_seconds=600)
+    starts = datetime.now(UTC) - timedelta(minutes=5)
+    body = {
+        "title": "Friday market",
+        "starts_at": starts.isoformat(),
+        "ends_at": (starts + timedelta(hours=3)).isoformat(),
+        "package_ids": [now_on.id, later.id],
+    }
+    refused = await now_on.leader.post("/api/v1/markets", json=body)  # the other package is another group's
+    assert refused.status_code == 400 and "package_ids" in refused.text
+    created = await operator.post("/api/v1/markets", json=body)
+    assert created.status_code == 201, created.text
+    market = (await anonymous.get(f"/api/v1/markets/{created.json()['id']}")).json()
+    assert [sale["package_id"] for sale in market["now"]] == [now_on.id]
+    assert [[sale["package_id"] for sale in slot["sales"]] for slot in market["next"]] == [[later.id]]
+    assert market["now"][0]["left"] == 20
+    outside = body | {"ends_at": (starts + timedelta(minutes=30)).isoformat()}
+    assert (await operator.post("/api/v1/markets", json=outside)).status_code == 400
