@@ -8,9 +8,11 @@ from typing import Any
 
 from sqlalchemy import DateTime, Dialect, TypeDecorator, event, text
 from sqlalchemy.engine.interfaces import DBAPIConnection
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.pool import AsyncAdaptedQueuePool, ConnectionPoolEntry, NullPool
 from sqlmodel.ext.asyncio.session import AsyncSession
+
+READ_ONLY = "flexsupply_read_only"
 
 
 def _configure_sqlite(engine: AsyncEngine) -> None:
@@ -27,7 +29,9 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # A connection marked read-only (`read_only_connection`) reads beside the writer, as WAL allows.
+        read_only = connection.get_execution_options().get(READ_ONLY, False)
+        connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
 # SQLite keeps a few connections open: opening one (a thread, its PRAGMAs) cost more than the work of a short request.
@@ -61,6 +65,12 @@ class Database:
         """Commit on success, roll back on error; a failed commit raises here."""
         async with self.sessions() as session, session.begin():
             yield session
+
+    @asynccontextmanager
+    async def read_only_connection(self) -> AsyncIterator[AsyncConnection]:
+        """A connection for reads alone: on SQLite it does not queue for the write lock (a write through it fails)."""
+        async with self.engine.connect() as connection:
+            yield await connection.execution_options(**{READ_ONLY: True})
 
     async def ping(self) -> None:
         async with self.engine.connect() as connection:

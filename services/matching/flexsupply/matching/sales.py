@@ -219,7 +219,15 @@ async def place_order(
         raise InvalidField("region", f"the sale delivers to {', '.join(sorted(terms.caps))}")
     if data.quantity > terms.per_buyer_limit:
         raise BuyerLimitReached(terms.per_buyer_limit, data.quantity)
+    # A sold-out region answers from one read, without a write transaction: after a sale's last unit, most orders
+    # of a burst are refused. The count may be a moment old; the transaction below decides for orders it lets through.
     request_hash = _request_hash(data)
+    async with database.read_only_connection() as connection:
+        left = await _left_in_region(connection, package_id, data.region)
+        if left < data.quantity:
+            if await _seen(connection, package_id, idempotency_key):  # a retry is answered, sold out or not
+                return await _replay(connection, package_id, idempotency_key, request_hash), False
+            raise SoldOut(data.region, left, data.quantity)
     order = {
         "id": uuid4(),
         "package_id": package_id,
@@ -251,8 +259,7 @@ async def place_order(
             return await _replay(connection, package_id, idempotency_key, request_hash), False
         await _count_against_buyer(connection, package_id, data.phone, data.quantity, terms.per_buyer_limit)
         await _take_stock(connection, terms, data.region, data.quantity)
-        left = await _left_in_region(connection, package_id, data.region)
-    return OrderPlaced(**order, reason=None, paid_at=None, left=left), True
+    return OrderPlaced(**order, reason=None, paid_at=None, left=max(0, left - data.quantity)), True
 
 
 async def _replay(connection: AsyncConnection, package_id: UUID, key: str, request_hash: str) -> OrderPlaced:
@@ -263,8 +270,12 @@ async def _replay(connection: AsyncConnection, package_id: UUID, key: str, reque
     ).one()
     if row.request_hash != request_hash:
         raise IdempotencyKeyReused(f"Idempotency-Key {key!r} was already used for another order")
-    left = await _left_in_region(connection, package_id, row.region)
-    return OrderPlaced(**row._mapping, left=left)
+    return OrderPlaced(**row._mapping, left=await _left_in_region(connection, package_id, row.region))
+
+
+async def _seen(connection: AsyncConnection, package_id: UUID, key: str) -> bool:
+    query = sa.select(_orders.c.id).where(_orders.c.package_id == package_id, _orders.c.idempotency_key == key)
+    return (await connection.execute(query)).first() is not None
 
 
 async def _count_against_buyer(

@@ -471,7 +471,7 @@ class OrderPublic(SQLModel):
 
 
 class OrderPlaced(OrderPublic):
-    left: int = Field(description="Units left in the order's region right after it.")
+    left: int = Field(description="Units left in the order's region as the order was taken (a moment's count).")
 
 
 class BuyerOrderPublic(OrderPublic):
