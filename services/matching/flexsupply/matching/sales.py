@@ -219,19 +219,41 @@ async def place_order(
         raise InvalidField("region", f"the sale delivers to {', '.join(sorted(terms.caps))}")
     if data.quantity > terms.per_buyer_limit:
         raise BuyerLimitReached(terms.per_buyer_limit, data.quantity)
+    request_hash = _request_hash(data)
+    order = _new_order(package_id, idempotency_key, request_hash, data, terms, now)
+    if database.is_postgresql:
+        placed = await _place_in_one_statement(database, terms, order)
+        if placed is not None:
+            return placed, True
     # A sold-out region answers from one read, without a write transaction: after a sale's last unit, most orders
     # of a burst are refused. The count may be a moment old; the transaction below decides for orders it lets through.
-    request_hash = _request_hash(data)
     async with database.read_only_connection() as connection:
         left = await _left_in_region(connection, package_id, data.region)
         if left < data.quantity:
             if await _seen(connection, package_id, idempotency_key):  # a retry is answered, sold out or not
                 return await _replay(connection, package_id, idempotency_key, request_hash), False
             raise SoldOut(data.region, left, data.quantity)
-    order = {
+    async with database.engine.begin() as connection:
+        inserted = await connection.execute(
+            _insert(connection, _orders)
+            .values(order)
+            .on_conflict_do_nothing(index_elements=["package_id", "idempotency_key"])
+            .returning(_orders.c.id)
+        )
+        if inserted.first() is None:
+            return await _replay(connection, package_id, idempotency_key, request_hash), False
+        await _count_against_buyer(connection, package_id, data.phone, data.quantity, terms.per_buyer_limit)
+        await _take_stock(connection, terms, data.region, data.quantity)
+    return OrderPlaced(**order, reason=None, paid_at=None, left=max(0, left - data.quantity)), True
+
+
+def _new_order(
+    package_id: UUID, key: str, request_hash: str, data: OrderCreate, terms: SaleTerms, now: datetime
+) -> dict[str, Any]:
+    return {
         "id": uuid4(),
         "package_id": package_id,
-        "idempotency_key": idempotency_key,
+        "idempotency_key": key,
         "request_hash": request_hash,
         "token": secrets.token_urlsafe(24),
         "payment_reference": new_payment_reference(),
@@ -248,18 +270,58 @@ async def place_order(
         "pay_by": pay_by(now, terms.payment_minutes, terms.closes_at),
         "updated_at": now,
     }
-    async with database.engine.begin() as connection:
-        inserted = await connection.execute(
-            _insert(connection, _orders)
-            .values(order)
-            .on_conflict_do_nothing(index_elements=["package_id", "idempotency_key"])
-            .returning(_orders.c.id)
-        )
-        if inserted.first() is None:
-            return await _replay(connection, package_id, idempotency_key, request_hash), False
-        await _count_against_buyer(connection, package_id, data.phone, data.quantity, terms.per_buyer_limit)
-        await _take_stock(connection, terms, data.region, data.quantity)
-    return OrderPlaced(**order, reason=None, paid_at=None, left=max(0, left - data.quantity)), True
+
+
+# PostgreSQL takes an order in one statement, in the lock order: the order (nothing if its key was seen), then the
+# buyer's count, then one stock row, each only if the one before it changed a row. Unless the stock row was taken,
+# the transaction is rolled back and the general path below decides what to answer (a retry, the limit, the last
+# units, sold out).
+_ORDER_COLUMNS = (
+    "id, package_id, idempotency_key, request_hash, token, payment_reference, region, quantity, unit_price_cents, "
+    "amount_cents, currency, name, phone, address, status, placed_at, pay_by, updated_at"
+)
+_PLACE_IN_ONE_STATEMENT = f"""
+WITH placed AS (
+    INSERT INTO sale_order ({_ORDER_COLUMNS})
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)
+    ON CONFLICT (package_id, idempotency_key) DO NOTHING
+    RETURNING package_id
+), counted AS (
+    INSERT INTO buyer_allowance AS allowance (package_id, phone, units) SELECT package_id, $13, $8 FROM placed
+    ON CONFLICT (package_id, phone) DO UPDATE SET units = allowance.units + EXCLUDED.units
+    WHERE allowance.units + EXCLUDED.units <= $19
+    RETURNING 1
+), taken AS (
+    UPDATE sale_stock SET remaining = remaining - $8
+    WHERE package_id = $2 AND region = $7 AND shard = $20 AND selling AND remaining >= $8
+      AND EXISTS (SELECT FROM counted)
+    RETURNING remaining
+)
+SELECT (SELECT count(*) FROM taken) AS taken,
+       (SELECT sum(remaining) FROM sale_stock WHERE package_id = $2 AND region = $7) AS left_before
+"""
+
+
+async def _place_in_one_statement(database: Database, terms: SaleTerms, order: dict[str, Any]) -> OrderPlaced | None:
+    """The order placed with PostgreSQL's driver in one statement; None when it could not be (then nothing changed)."""
+    pool = await database.driver_pool()
+    values = [order[column] for column in _ORDER_COLUMNS.split(", ")]
+    async with pool.acquire() as connection:
+        transaction = connection.transaction()
+        await transaction.start()
+        try:
+            row = await connection.fetchrow(
+                _PLACE_IN_ONE_STATEMENT, *values, terms.per_buyer_limit, random.randint(1, terms.shards)
+            )
+        except BaseException:
+            await transaction.rollback()
+            raise
+        if row is None or row["taken"] != 1:
+            await transaction.rollback()
+            return None
+        await transaction.commit()
+    left = max(0, int(row["left_before"]) - order["quantity"])
+    return OrderPlaced(**order, reason=None, paid_at=None, left=left)
 
 
 async def _replay(connection: AsyncConnection, package_id: UUID, key: str, request_hash: str) -> OrderPlaced:
