@@ -225,15 +225,14 @@ async def place_order(
         placed = await _place_in_one_statement(database, terms, order)
         if placed is not None:
             return placed, True
-    # A sold-out region answers from one read, without a write transaction: after a sale's last unit, most orders
-    # of a burst are refused. The count may be a moment old; the transaction below decides for orders it lets through.
-    async with database.read_only_connection() as connection:
+    async with database.engine.begin() as connection:
+        # A sold-out region is refused on one read, before anything is written: after a sale's last unit, most
+        # orders of a burst are refused.
         left = await _left_in_region(connection, package_id, data.region)
         if left < data.quantity:
             if await _seen(connection, package_id, idempotency_key):  # a retry is answered, sold out or not
                 return await _replay(connection, package_id, idempotency_key, request_hash), False
             raise SoldOut(data.region, left, data.quantity)
-    async with database.engine.begin() as connection:
         inserted = await connection.execute(
             _insert(connection, _orders)
             .values(order)
@@ -446,21 +445,32 @@ async def _left_in_region(connection: AsyncConnection, package_id: UUID, region:
 # --- stock, for everyone to poll ---------------------------------------------------------------------------------
 
 _stock_seen: dict[UUID, tuple[float, StockPublic]] = {}
+_stock_reads: dict[UUID, asyncio.Task[StockPublic]] = {}
 
 
 async def stock(database: Database, package_id: UUID) -> StockPublic:
-    """Units left per region; shared by every poller of this process for STOCK_FRESH_SECONDS."""
+    """Units left per region; shared by every poller of this process for STOCK_FRESH_SECONDS. One read refreshes
+    it at a time, while the others are answered the count it replaces."""
     seen = _stock_seen.get(package_id)
     if seen is not None and time.monotonic() - seen[0] < STOCK_FRESH_SECONDS:
         return seen[1]
-    async with database.sessions() as session:
+    reading = _stock_reads.get(package_id)
+    if reading is not None and not reading.done():
+        return seen[1] if seen is not None else await asyncio.shield(reading)
+    reading = _stock_reads[package_id] = asyncio.create_task(_read_stock(database, package_id))
+    current = await asyncio.shield(reading)
+    _stock_seen[package_id] = (time.monotonic(), current)
+    return current
+
+
+async def _read_stock(database: Database, package_id: UUID) -> StockPublic:
+    async with database.read_only_connection() as connection:
+        session = AsyncSession(bind=connection)
         sale = await session.get(Sale, package_id)
         package = await session.get(DemandPackage, package_id)
         if package is None:
             raise NotFound(f"no sale for package {package_id}")
-        current = await _stock_of(session, package, sale)
-    _stock_seen[package_id] = (time.monotonic(), current)
-    return current
+        return await _stock_of(session, package, sale)
 
 
 async def _stock_of(session: AsyncSession, package: DemandPackage, sale: Sale | None) -> StockPublic:
