@@ -1,25 +1,28 @@
 """Async engines and sessions: SQLite for the embedded stack, PostgreSQL when distributed."""
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import asyncpg
-from sqlalchemy import DateTime, Dialect, TypeDecorator, event, make_url, text
+from sqlalchemy import DateTime, Dialect, Engine, TypeDecorator, event, make_url, text
+from sqlalchemy import create_engine as sa_create_engine
 from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.pool import AsyncAdaptedQueuePool, ConnectionPoolEntry, NullPool
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+T = TypeVar("T")
 READ_ONLY = "flexsupply_read_only"
 
 
-def _configure_sqlite(engine: AsyncEngine) -> None:
+def _configure_sqlite(engine: Engine) -> None:
     # The sqlite3 driver's own transaction handling breaks SAVEPOINT and lets two writers deadlock on a lock
     # upgrade; take it over and start every transaction as a writer (BEGIN IMMEDIATE) so writers queue instead.
-    @event.listens_for(engine.sync_engine, "connect")
+    @event.listens_for(engine, "connect")
     def on_connect(dbapi_connection: DBAPIConnection, _: ConnectionPoolEntry) -> None:
         dbapi_connection.isolation_level = None  # type: ignore[attr-defined]
         cursor = dbapi_connection.cursor()
@@ -28,7 +31,7 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         cursor.execute("PRAGMA busy_timeout=10000")
         cursor.close()
 
-    @event.listens_for(engine.sync_engine, "begin")
+    @event.listens_for(engine, "begin")
     def on_begin(connection: Any) -> None:
         # A connection marked read-only (`read_only_connection`) reads beside the writer, as WAL allows.
         read_only = connection.get_execution_options().get(READ_ONLY, False)
@@ -50,7 +53,7 @@ def create_engine(url: str, *, pooled: bool = True) -> AsyncEngine:
         if pooled:
             options = {"poolclass": AsyncAdaptedQueuePool, "pool_size": SQLITE_POOL_SIZE, "max_overflow": 0}
         engine = create_async_engine(url, **options)
-        _configure_sqlite(engine)
+        _configure_sqlite(engine.sync_engine)
         return engine
     return create_async_engine(url, **options)
 
@@ -64,6 +67,7 @@ class Database:
         self.sessions = async_sessionmaker(self.engine, class_=AsyncSession, expire_on_commit=False)
         self._driver_pool: asyncpg.Pool | None = None
         self._driver_pool_lock = asyncio.Lock()
+        self._sqlite_writer: tuple[Engine, ThreadPoolExecutor] | None = None
 
     @property
     def is_postgresql(self) -> bool:
@@ -90,6 +94,25 @@ class Database:
         async with self.engine.connect() as connection:
             yield await connection.execution_options(**{READ_ONLY: True})
 
+    async def write(self, work: Callable[..., T], *args: Any) -> T:
+        """`work(connection, *args)` in one transaction, written with SQLAlchemy's synchronous API: a short hot
+        write. On SQLite it runs whole in this database's one writer thread, on the standard driver: the write
+        lock is held for the work itself, not for a thread hop per statement. Elsewhere it runs on the engine."""
+        if not self.url.startswith("sqlite"):
+            async with self.engine.begin() as connection:
+                return await connection.run_sync(work, *args)
+        if self._sqlite_writer is None:
+            engine = sa_create_engine(make_url(self.url).set(drivername="sqlite"), pool_size=1, max_overflow=0)
+            _configure_sqlite(engine)
+            self._sqlite_writer = engine, ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite-writer")
+        engine, writer = self._sqlite_writer
+
+        def in_transaction() -> T:
+            with engine.begin() as connection:
+                return work(connection, *args)
+
+        return await asyncio.get_running_loop().run_in_executor(writer, in_transaction)
+
     async def ping(self) -> None:
         async with self.engine.connect() as connection:
             await connection.execute(text("SELECT 1"))
@@ -97,6 +120,10 @@ class Database:
     async def dispose(self) -> None:
         if self._driver_pool is not None:
             await self._driver_pool.close()
+        if self._sqlite_writer is not None:
+            engine, writer = self._sqlite_writer
+            writer.shutdown(wait=True)
+            engine.dispose()
         await self.engine.dispose()
 
 

@@ -18,7 +18,7 @@ from typing import Any
 from uuid import UUID, uuid4
 
 import sqlalchemy as sa
-from sqlalchemy import Table, func, update
+from sqlalchemy import Connection, Table, func, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -202,7 +202,7 @@ def _request_hash(data: OrderCreate) -> str:
     return hashlib.sha256(data.model_dump_json().encode()).hexdigest()
 
 
-def _insert(connection: AsyncConnection, table: Table) -> Any:
+def _insert(connection: Connection, table: Table) -> Any:
     dialect = postgresql_insert if connection.dialect.name == "postgresql" else sqlite_insert
     return dialect(table)
 
@@ -225,25 +225,35 @@ async def place_order(
         placed = await _place_in_one_statement(database, terms, order)
         if placed is not None:
             return placed, True
-    async with database.engine.begin() as connection:
-        # A sold-out region is refused on one read, before anything is written: after a sale's last unit, most
-        # orders of a burst are refused.
-        left = await _left_in_region(connection, package_id, data.region)
-        if left < data.quantity:
-            if await _seen(connection, package_id, idempotency_key):  # a retry is answered, sold out or not
-                return await _replay(connection, package_id, idempotency_key, request_hash), False
-            raise SoldOut(data.region, left, data.quantity)
-        inserted = await connection.execute(
-            _insert(connection, _orders)
-            .values(order)
-            .on_conflict_do_nothing(index_elements=["package_id", "idempotency_key"])
-            .returning(_orders.c.id)
-        )
-        if inserted.first() is None:
-            return await _replay(connection, package_id, idempotency_key, request_hash), False
-        await _count_against_buyer(connection, package_id, data.phone, data.quantity, terms.per_buyer_limit)
-        await _take_stock(connection, terms, data.region, data.quantity)
-    return OrderPlaced(**order, reason=None, paid_at=None, left=max(0, left - data.quantity)), True
+    return await database.write(_place_in_transaction, order, terms)
+
+
+def _place_in_transaction(connection: Connection, order: dict[str, Any], terms: SaleTerms) -> tuple[OrderPlaced, bool]:
+    """The general path, in one transaction (on SQLite, in its writer thread): every case an order can meet."""
+    package_id, key, region, quantity = (
+        order["package_id"],
+        order["idempotency_key"],
+        order["region"],
+        order["quantity"],
+    )
+    # A sold-out region is refused on one read, before anything is written: after a sale's last unit, most orders
+    # of a burst are refused.
+    left = _left_in_region(connection, package_id, region)
+    if left < quantity:
+        if _seen(connection, package_id, key):  # a retry is answered, sold out or not
+            return _replay(connection, package_id, key, order["request_hash"]), False
+        raise SoldOut(region, left, quantity)
+    inserted = connection.execute(
+        _insert(connection, _orders)
+        .values(order)
+        .on_conflict_do_nothing(index_elements=["package_id", "idempotency_key"])
+        .returning(_orders.c.id)
+    )
+    if inserted.first() is None:
+        return _replay(connection, package_id, key, order["request_hash"]), False
+    _count_against_buyer(connection, package_id, order["phone"], quantity, terms.per_buyer_limit)
+    _take_stock(connection, terms, region, quantity)
+    return OrderPlaced(**order, reason=None, paid_at=None, left=max(0, left - quantity)), True
 
 
 def _new_order(
@@ -323,32 +333,28 @@ async def _place_in_one_statement(database: Database, terms: SaleTerms, order: d
     return OrderPlaced(**order, reason=None, paid_at=None, left=left)
 
 
-async def _replay(connection: AsyncConnection, package_id: UUID, key: str, request_hash: str) -> OrderPlaced:
-    row = (
-        await connection.execute(
-            sa.select(_orders).where(_orders.c.package_id == package_id, _orders.c.idempotency_key == key)
-        )
+def _replay(connection: Connection, package_id: UUID, key: str, request_hash: str) -> OrderPlaced:
+    row = connection.execute(
+        sa.select(_orders).where(_orders.c.package_id == package_id, _orders.c.idempotency_key == key)
     ).one()
     if row.request_hash != request_hash:
         raise IdempotencyKeyReused(f"Idempotency-Key {key!r} was already used for another order")
-    return OrderPlaced(**row._mapping, left=await _left_in_region(connection, package_id, row.region))
+    return OrderPlaced(**row._mapping, left=_left_in_region(connection, package_id, row.region))
 
 
-async def _seen(connection: AsyncConnection, package_id: UUID, key: str) -> bool:
+def _seen(connection: Connection, package_id: UUID, key: str) -> bool:
     query = sa.select(_orders.c.id).where(_orders.c.package_id == package_id, _orders.c.idempotency_key == key)
-    return (await connection.execute(query)).first() is not None
+    return connection.execute(query).first() is not None
 
 
-async def _count_against_buyer(
-    connection: AsyncConnection, package_id: UUID, phone: str, quantity: int, limit: int
-) -> None:
+def _count_against_buyer(connection: Connection, package_id: UUID, phone: str, quantity: int, limit: int) -> None:
     statement = _insert(connection, _allowance).values(package_id=package_id, phone=phone, units=quantity)
     statement = statement.on_conflict_do_update(
         index_elements=["package_id", "phone"],
         set_={"units": _allowance.c.units + statement.excluded.units},
         where=_allowance.c.units + statement.excluded.units <= limit,
     ).returning(_allowance.c.units)
-    if (await connection.execute(statement)).first() is None:
+    if connection.execute(statement).first() is None:
         raise BuyerLimitReached(limit, quantity)
 
 
@@ -356,33 +362,33 @@ def _shard_of(package_id: UUID, region: str, shard: int) -> Any:
     return (_stock.c.package_id == package_id) & (_stock.c.region == region) & (_stock.c.shard == shard)
 
 
-async def _take_stock(connection: AsyncConnection, terms: SaleTerms, region: str, quantity: int) -> None:
+def _take_stock(connection: Connection, terms: SaleTerms, region: str, quantity: int) -> None:
     """One conditional UPDATE of a random stock row. Only when that row cannot give the units (the last units of a
     sale), they are gathered from the region's rows in ascending order, each by a conditional UPDATE; short of
     them, SoldOut rolls back what was gathered."""
     shard = random.randint(1, terms.shards)
-    if await _take_from(connection, terms.package_id, region, shard, quantity):
+    if _take_from(connection, terms.package_id, region, shard, quantity):
         return
     query = (
         sa.select(_stock.c.shard, _stock.c.remaining)
         .where(_stock.c.package_id == terms.package_id, _stock.c.region == region)
         .order_by(_stock.c.shard)
     )
-    rows = (await connection.execute(query)).all()
-    if not any(row.shard for row in rows) or not (await _selling(connection, terms.package_id, region)):
+    rows = connection.execute(query).all()
+    if not any(row.shard for row in rows) or not (_selling(connection, terms.package_id, region)):
         raise SaleNotOpen("the sale has closed", terms.opens_at, terms.closes_at)
     needed = quantity
     for row in rows:
         take = min(row.remaining, needed)
-        if take > 0 and await _take_from(connection, terms.package_id, region, row.shard, take):
+        if take > 0 and _take_from(connection, terms.package_id, region, row.shard, take):
             needed -= take
         if needed == 0:
             return
-    raise SoldOut(region, await _left_in_region(connection, terms.package_id, region), quantity)
+    raise SoldOut(region, _left_in_region(connection, terms.package_id, region), quantity)
 
 
-async def _take_from(connection: AsyncConnection, package_id: UUID, region: str, shard: int, units: int) -> bool:
-    taken = await connection.execute(
+def _take_from(connection: Connection, package_id: UUID, region: str, shard: int, units: int) -> bool:
+    taken = connection.execute(
         update(_stock)
         .where(_shard_of(package_id, region, shard), _stock.c.selling, _stock.c.remaining >= units)
         .values(remaining=_stock.c.remaining - units)
@@ -391,9 +397,9 @@ async def _take_from(connection: AsyncConnection, package_id: UUID, region: str,
     return taken.first() is not None
 
 
-async def _selling(connection: AsyncConnection, package_id: UUID, region: str) -> bool:
+def _selling(connection: Connection, package_id: UUID, region: str) -> bool:
     query = sa.select(_stock.c.selling).where(_shard_of(package_id, region, RETURNS_SHARD))
-    return bool((await connection.execute(query)).scalar())
+    return bool(connection.execute(query).scalar())
 
 
 async def _stop_selling(connection: AsyncConnection, package_id: UUID) -> None:
@@ -435,11 +441,11 @@ async def _give_back_stock(session: AsyncSession, orders: Sequence[SaleOrder]) -
     return selling
 
 
-async def _left_in_region(connection: AsyncConnection, package_id: UUID, region: str) -> int:
+def _left_in_region(connection: Connection, package_id: UUID, region: str) -> int:
     query = sa.select(func.coalesce(func.sum(_stock.c.remaining), 0)).where(
         _stock.c.package_id == package_id, _stock.c.region == region
     )
-    return int((await connection.execute(query)).scalar_one())
+    return int(connection.execute(query).scalar_one())
 
 
 # --- stock, for everyone to poll ---------------------------------------------------------------------------------
