@@ -7,6 +7,7 @@ PostgreSQL and on SQLite. Everything else (opening, closing, payments) is rare a
 """
 
 import asyncio
+import functools
 import hashlib
 import random
 import secrets
@@ -202,9 +203,52 @@ def _request_hash(data: OrderCreate) -> str:
     return hashlib.sha256(data.model_dump_json().encode()).hexdigest()
 
 
-def _insert(connection: Connection, table: Table) -> Any:
-    dialect = postgresql_insert if connection.dialect.name == "postgresql" else sqlite_insert
-    return dialect(table)
+@dataclass(frozen=True)
+class _OrderStatements:
+    """The general order path's statements, built once per dialect: building and keying a statement per call cost
+    more than running it."""
+
+    left: Any
+    seen: Any
+    place: Any
+    count_buyer: Any
+    take: Any
+
+
+@functools.cache
+def _order_statements(dialect: str) -> _OrderStatements:
+    # Parameters are named b_*: an insert or update reserves its columns' own names.
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    package, region, key = sa.bindparam("b_package_id"), sa.bindparam("b_region"), sa.bindparam("b_idempotency_key")
+    count_buyer = insert(_allowance).values(
+        package_id=sa.bindparam("b_package_id", type_=_allowance.c.package_id.type),
+        phone=sa.bindparam("b_phone", type_=_allowance.c.phone.type),
+        units=sa.bindparam("b_units", type_=_allowance.c.units.type),
+    )
+    return _OrderStatements(
+        left=sa.select(func.coalesce(func.sum(_stock.c.remaining), 0)).where(
+            _stock.c.package_id == package, _stock.c.region == region
+        ),
+        seen=sa.select(_orders.c.id).where(_orders.c.package_id == package, _orders.c.idempotency_key == key),
+        place=insert(_orders)
+        .on_conflict_do_nothing(index_elements=["package_id", "idempotency_key"])
+        .returning(_orders.c.id),
+        count_buyer=count_buyer.on_conflict_do_update(
+            index_elements=["package_id", "phone"],
+            set_={"units": _allowance.c.units + count_buyer.excluded.units},
+            where=_allowance.c.units + count_buyer.excluded.units <= sa.bindparam("b_limit"),
+        ).returning(_allowance.c.units),
+        take=update(_stock)
+        .where(
+            _stock.c.package_id == package,
+            _stock.c.region == region,
+            _stock.c.shard == sa.bindparam("b_shard"),
+            _stock.c.selling,
+            _stock.c.remaining >= sa.bindparam("b_units"),
+        )
+        .values(remaining=_stock.c.remaining - sa.bindparam("b_units"))
+        .returning(_stock.c.remaining),
+    )
 
 
 async def place_order(
@@ -243,12 +287,7 @@ def _place_in_transaction(connection: Connection, order: dict[str, Any], terms: 
         if _seen(connection, package_id, key):  # a retry is answered, sold out or not
             return _replay(connection, package_id, key, order["request_hash"]), False
         raise SoldOut(region, left, quantity)
-    inserted = connection.execute(
-        _insert(connection, _orders)
-        .values(order)
-        .on_conflict_do_nothing(index_elements=["package_id", "idempotency_key"])
-        .returning(_orders.c.id)
-    )
+    inserted = connection.execute(_order_statements(connection.dialect.name).place, order)
     if inserted.first() is None:
         return _replay(connection, package_id, key, order["request_hash"]), False
     _count_against_buyer(connection, package_id, order["phone"], quantity, terms.per_buyer_limit)
@@ -343,18 +382,13 @@ def _replay(connection: Connection, package_id: UUID, key: str, request_hash: st
 
 
 def _seen(connection: Connection, package_id: UUID, key: str) -> bool:
-    query = sa.select(_orders.c.id).where(_orders.c.package_id == package_id, _orders.c.idempotency_key == key)
-    return connection.execute(query).first() is not None
+    seen = _order_statements(connection.dialect.name).seen
+    return connection.execute(seen, {"b_package_id": package_id, "b_idempotency_key": key}).first() is not None
 
 
 def _count_against_buyer(connection: Connection, package_id: UUID, phone: str, quantity: int, limit: int) -> None:
-    statement = _insert(connection, _allowance).values(package_id=package_id, phone=phone, units=quantity)
-    statement = statement.on_conflict_do_update(
-        index_elements=["package_id", "phone"],
-        set_={"units": _allowance.c.units + statement.excluded.units},
-        where=_allowance.c.units + statement.excluded.units <= limit,
-    ).returning(_allowance.c.units)
-    if connection.execute(statement).first() is None:
+    values = {"b_package_id": package_id, "b_phone": phone, "b_units": quantity, "b_limit": limit}
+    if connection.execute(_order_statements(connection.dialect.name).count_buyer, values).first() is None:
         raise BuyerLimitReached(limit, quantity)
 
 
@@ -388,13 +422,8 @@ def _take_stock(connection: Connection, terms: SaleTerms, region: str, quantity:
 
 
 def _take_from(connection: Connection, package_id: UUID, region: str, shard: int, units: int) -> bool:
-    taken = connection.execute(
-        update(_stock)
-        .where(_shard_of(package_id, region, shard), _stock.c.selling, _stock.c.remaining >= units)
-        .values(remaining=_stock.c.remaining - units)
-        .returning(_stock.c.remaining)
-    )
-    return taken.first() is not None
+    values = {"b_package_id": package_id, "b_region": region, "b_shard": shard, "b_units": units}
+    return connection.execute(_order_statements(connection.dialect.name).take, values).first() is not None
 
 
 def _selling(connection: Connection, package_id: UUID, region: str) -> bool:
@@ -442,10 +471,8 @@ async def _give_back_stock(session: AsyncSession, orders: Sequence[SaleOrder]) -
 
 
 def _left_in_region(connection: Connection, package_id: UUID, region: str) -> int:
-    query = sa.select(func.coalesce(func.sum(_stock.c.remaining), 0)).where(
-        _stock.c.package_id == package_id, _stock.c.region == region
-    )
-    return int(connection.execute(query).scalar_one())
+    left = _order_statements(connection.dialect.name).left
+    return int(connection.execute(left, {"b_package_id": package_id, "b_region": region}).scalar_one())
 
 
 # --- stock, for everyone to poll ---------------------------------------------------------------------------------
