@@ -123,6 +123,7 @@ async def test_bad_orders_are_refused_with_the_field_at_fault(
         ({"phone": "12"}, "phone"),
         ({"address": "x"}, "address"),
         ({"quantity": 0}, "quantity"),
+        ({"name": "Ann\u0000Lee"}, "name"),  # PostgreSQL cannot store a NUL: refused, not a 500
     ]
     for change, field in cases:
         response = await order(anonymous, setup.id, **change)
@@ -259,3 +260,18 @@ async def test_a_market_evening_shows_what_is_on_now_and_next(
     assert market["now"][0]["left"] == 20
     outside = body | {"ends_at": (starts + timedelta(minutes=30)).isoformat()}
     assert (await operator.post("/api/v1/markets", json=outside)).status_code == 400
+
+
+async def test_a_retry_after_the_close_is_answered_with_its_order(
+    operator: httpx.AsyncClient, anonymous: httpx.AsyncClient, as_key: KeyClient
+):
+    setup = await on_sale(operator, as_key)
+    first = await order(anonymous, setup.id, "retry-after-close", phone="13900001111")
+    assert first.status_code == 201, first.text
+    closed = await setup.leader.post(f"/api/v1/packages/{setup.id}/sale/close", json={"reason": "early"})
+    assert closed.status_code == 200, closed.text
+    again = await order(anonymous, setup.id, "retry-after-close", phone="13900001111")
+    assert again.status_code == 200, again.text
+    assert again.json()["id"] == first.json()["id"] and again.json()["status"] == "released"
+    late = await order(anonymous, setup.id, "a-new-order-1", phone="13900002222")
+    assert late.status_code == 409 and late.json()["type"].endswith("/sale-not-open")

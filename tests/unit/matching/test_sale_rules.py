@@ -106,3 +106,8 @@ def test_a_statement_is_reconciled_by_reference_and_amount():
 def test_a_statement_without_the_columns_says_which_are_needed():
     with pytest.raises(InvalidField, match="amount column"):
         parse_statement("Date,Who\n2026-11-30,Li\n")
+
+
+def test_a_statement_that_is_not_csv_is_refused_with_the_reason():
+    with pytest.raises(InvalidField, match="not a CSV file"):
+        parse_statement("Date,Memo,Amount\n2026-11-30," + "x" * 200_000 + ",1.00\n")

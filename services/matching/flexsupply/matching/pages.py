@@ -160,7 +160,7 @@ class BuyerPages(Controller):
         form = await request.form()
         fields = {name: str(form.get(name, "")) for name in ORDER_FIELDS}
         idempotency_key = str(form.get("idempotency_key", ""))
-        if not 8 <= len(idempotency_key) <= 200:
+        if not 8 <= len(idempotency_key) <= 200 or not idempotency_key.isascii() or not idempotency_key.isprintable():
             idempotency_key = secrets.token_urlsafe(18)  # an old or tampered form: a new order, checked as usual
         try:
             data = OrderCreate.model_validate(fields)

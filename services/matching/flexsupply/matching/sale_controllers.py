@@ -49,6 +49,7 @@ OrderKey = Annotated[
         required=True,
         min_length=8,
         max_length=200,
+        pattern=r"^[\x21-\x7e]+$",
         description="Required: the same key returns the first order instead of a second one.",
     ),
 ]

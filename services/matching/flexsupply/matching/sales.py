@@ -258,12 +258,18 @@ async def place_order(
     whether it was created now (False: the same key's first order, replayed)."""
     now = utc_now()
     terms = await _sale_terms(database, package_id, now)
-    check_in_window(now, terms.opens_at, terms.closes_at)
+    request_hash = _request_hash(data)
+    try:
+        check_in_window(now, terms.opens_at, terms.closes_at)
+    except SaleNotOpen:
+        async with database.read_only_connection() as connection:  # a retry is answered after the close too
+            if await connection.run_sync(_seen, package_id, idempotency_key):
+                return await connection.run_sync(_replay, package_id, idempotency_key, request_hash), False
+        raise
     if data.region not in terms.caps:
         raise InvalidField("region", f"the sale delivers to {', '.join(sorted(terms.caps))}")
     if data.quantity > terms.per_buyer_limit:
         raise BuyerLimitReached(terms.per_buyer_limit, data.quantity)
-    request_hash = _request_hash(data)
     order = _new_order(package_id, idempotency_key, request_hash, data, terms, now)
     if database.is_postgresql:
         placed = await _place_in_one_statement(database, terms, order)
@@ -491,7 +497,10 @@ async def stock(database: Database, package_id: UUID) -> StockPublic:
     if reading is not None and not reading.done():
         return seen[1] if seen is not None else await asyncio.shield(reading)
     reading = _stock_reads[package_id] = asyncio.create_task(_read_stock(database, package_id))
-    current = await asyncio.shield(reading)
+    try:
+        current = await asyncio.shield(reading)
+    finally:
+        _stock_reads.pop(package_id, None)
     _stock_seen[package_id] = (time.monotonic(), current)
     return current
 
@@ -687,7 +696,12 @@ async def reconcile_statement(
     """A bank's or wallet's CSV statement against the package's orders: matched lines pay their orders."""
     await services.get_package(session, package_id, community_id)
     lines = parse_statement(statement)
-    query = select(SaleOrder).where(col(SaleOrder.package_id) == package_id).with_for_update()
+    query = (
+        select(SaleOrder)
+        .where(col(SaleOrder.package_id) == package_id)
+        .order_by(col(SaleOrder.id))  # the order the close locks them in
+        .with_for_update()
+    )
     orders = {order.payment_reference: order for order in (await session.exec(query)).all()}
     payable = {
         reference: Payable(reference, order.amount_cents, order.status if order.paid_at is None else OrderStatus.PAID)
@@ -739,7 +753,9 @@ async def close_sale(
     quantities, which go to award at once, or is cancelled and every paid order is owed a refund. None when the
     window is still open (and no reason to close early was given) or the sale is already closed."""
     package = await services.get_package(session, package_id, lock=True)
-    sale = await session.get(Sale, package_id, with_for_update=True)
+    # FOR NO KEY UPDATE: orders still insert beside it (their foreign key takes a key-share lock on this row); a
+    # plain FOR UPDATE would make an order holding a stock row wait here while the close waits for that row.
+    sale = await session.get(Sale, package_id, with_for_update={"key_share": True})
     if sale is None or sale.closed_at is not None or package.status is not PackageStatus.ON_SALE:
         return None
     if now < sale.closes_at and early_reason is None:
@@ -793,7 +809,9 @@ async def cancel_package(
 
 async def void_orders(session: AsyncSession, package_id: UUID, reason: str) -> None:
     """A package cancelled with orders (by its leader or an operator): no order stays live, paid ones are owed."""
-    sale = await session.get(Sale, package_id, with_for_update=True)
+    # FOR NO KEY UPDATE: orders still insert beside it (their foreign key takes a key-share lock on this row); a
+    # plain FOR UPDATE would make an order holding a stock row wait here while the close waits for that row.
+    sale = await session.get(Sale, package_id, with_for_update={"key_share": True})
     if sale is None:
         return
     now = utc_now()
@@ -902,6 +920,13 @@ async def create_market(
     return await market_view(session, market.id)
 
 
+def _on_now(sale: SalePublic, now: datetime) -> bool:
+    """On sale, or due to open now (the first order opens it, before its scheduled message does)."""
+    return sale.state is SaleState.ON_SALE or (
+        sale.state is SaleState.UPCOMING and bool(sale.regions) and sale.opens_at <= now < sale.closes_at
+    )
+
+
 async def market_view(session: AsyncSession, market_id: UUID) -> MarketPublic:
     market = await session.get(Market, market_id)
     if market is None:
@@ -920,7 +945,7 @@ async def market_view(session: AsyncSession, market_id: UUID) -> MarketPublic:
         title=market.title,
         starts_at=market.starts_at,
         ends_at=market.ends_at,
-        now=[sale for sale in sales if sale.state is SaleState.ON_SALE],
+        now=[sale for sale in sales if _on_now(sale, now)],
         next=[MarketSlot(opens_at=opens, closes_at=closes, sales=slot) for (opens, closes), slot in upcoming.items()],
-        done=[sale for sale in sales if sale.state not in (SaleState.ON_SALE, SaleState.UPCOMING)],
+        done=[sale for sale in sales if not _on_now(sale, now) and sale.state is not SaleState.UPCOMING],
     )

@@ -437,8 +437,10 @@ class PackageAwardsPublic(SQLModel):
 
 # --- the flash sale ----------------------------------------------------------------------------------------------
 
-Address = Annotated[str, StringConstraints(strip_whitespace=True, min_length=5, max_length=500)]
-BuyerName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+# Printable text: control characters (a NUL above all, which PostgreSQL refuses to store) have no place in them.
+PRINTABLE = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
+Address = Annotated[str, StringConstraints(strip_whitespace=True, min_length=5, max_length=500, pattern=PRINTABLE)]
+BuyerName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100, pattern=PRINTABLE)]
 
 
 class OrderCreate(SQLModel):

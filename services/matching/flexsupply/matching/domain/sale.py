@@ -182,6 +182,13 @@ AMOUNT_COLUMNS: Final = ("amount", "credit", "paid", "value")
 
 def parse_statement(text: str) -> list[StatementLine]:
     """A bank's or wallet's CSV export: a header naming an amount column and a memo (or reference) column."""
+    try:
+        return _parse_statement(text)
+    except csv.Error as error:
+        raise InvalidField("statement", f"not a CSV file this can read: {error}") from None
+
+
+def _parse_statement(text: str) -> list[StatementLine]:
     reader = csv.reader(io.StringIO(text.lstrip("\ufeff")))
     header = [name.strip().lower() for name in next(reader, [])]
     amount_at = _column(header, AMOUNT_COLUMNS)
