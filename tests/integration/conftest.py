@@ -43,7 +43,9 @@ def worker(database_urls: dict[str, str]) -> Iterator[Any]:
 
     started = start_worker(threads=4)
     yield started
-    started.stop()
+    # Bounded: a message still being handled must not keep the consumers (stopped after the workers) fetching the
+    # e2e tests' messages from a real broker.
+    started.stop(timeout=60_000)
 
 
 @pytest.fixture

@@ -40,9 +40,10 @@ async def serving_in_process(services: Iterable[str], app: ASGIApp) -> AsyncIter
 
 
 class _InProcessTransport(httpx.AsyncBaseTransport):
-    def __init__(self, app: ASGIApp, loop: asyncio.AbstractEventLoop) -> None:
+    def __init__(self, app: ASGIApp, loop: asyncio.AbstractEventLoop, timeout_seconds: float) -> None:
         self.asgi = httpx.ASGITransport(app=app)  # type: ignore[arg-type]
         self.loop = loop
+        self.timeout_seconds = timeout_seconds
 
     async def _call(self, request: httpx.Request) -> httpx.Response:
         response = await self.asgi.handle_async_request(request)
@@ -69,7 +70,12 @@ class _InProcessTransport(httpx.AsyncBaseTransport):
             call.close()
             raise httpx.ConnectError(f"the in-process app has stopped: {exc}", request=request) from exc
         try:
-            return await asyncio.wrap_future(future)
+            # Bounded like a network call: a call handed to the app's loop just as it stopped running would
+            # otherwise wait forever (and hold its worker thread, seen on CI as a worker that never stopped).
+            return await asyncio.wait_for(asyncio.wrap_future(future), self.timeout_seconds)
+        except TimeoutError:
+            future.cancel()
+            raise httpx.ReadTimeout("the in-process app did not answer in time", request=request) from None
         except asyncio.CancelledError:
             caller = asyncio.current_task()
             if caller is not None and caller.cancelling():
@@ -88,7 +94,7 @@ def peer_client(settings: KitSettings, service: str) -> httpx.AsyncClient:
     if service in _in_process:
         app, loop = _in_process[service]
         return httpx.AsyncClient(
-            transport=_InProcessTransport(app, loop),
+            transport=_InProcessTransport(app, loop, settings.http_timeout_seconds),
             base_url=f"http://{service}.in-process",
             headers={"authorization": f"Bearer {token}"},
             timeout=httpx.Timeout(settings.http_timeout_seconds, connect=3.0),
