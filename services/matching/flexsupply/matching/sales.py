@@ -1,9 +1,10 @@
 """The flash sale: opening on time, orders that never oversell, cancellations, payments, and the close.
 
-Orders take the hot path: no ORM session, one short transaction of conditional statements on the service's engine
-(an insert that does nothing for a retried Idempotency-Key, a conditional upsert of the buyer's units, a
-conditional UPDATE of one stock row). The database decides, so the count holds under any concurrency, on
-PostgreSQL and on SQLite. Everything else (opening, closing, payments) is rare and uses the ORM like the rest.
+Orders take the hot path, without the ORM: an insert that does nothing for a retried Idempotency-Key, a conditional
+upsert of the buyer's units and a conditional UPDATE of one stock row, in one short transaction (on PostgreSQL one
+statement through the driver; on SQLite the whole transaction in the database's writer thread). The database
+decides, so the count holds under any concurrency. Everything else (opening, closing, payments) is rare and uses the
+ORM like the rest.
 """
 
 import asyncio
