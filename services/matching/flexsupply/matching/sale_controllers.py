@@ -18,7 +18,7 @@ from flexsupply.kit.clock import utc_now
 from flexsupply.kit.db import Database
 from flexsupply.kit.pagination import DEFAULT_LIMIT, Limit, Offset
 from flexsupply.kit.service import Caller, Transaction, database_key
-from flexsupply.matching import sales, services
+from flexsupply.matching import sales
 from flexsupply.matching.deps import SERVICE, community_scope, leaders_and_operators
 from flexsupply.matching.domain.sale import SaleNotOnSale
 from flexsupply.matching.payments import providers
@@ -160,9 +160,14 @@ class PackageSaleController(Controller):
         data: JSONBody[SaleCloseRequest],
     ) -> SaleClosePublic:
         """Close the sale before its window ends (sold out, say): as at the end, it goes ahead or is cancelled."""
-        await services.get_package(transaction, package_id, community_scope(caller))
         closed = await sales.close_sale(
-            transaction, package_id, caller.actor, utc_now(), award_terms(settings), early_reason=data.reason
+            transaction,
+            package_id,
+            caller.actor,
+            utc_now(),
+            award_terms(settings),
+            community_id=community_scope(caller),
+            early_reason=data.reason,
         )
         if closed is None:
             raise SaleNotOnSale(f"package {package_id} is not on sale")

@@ -748,12 +748,13 @@ async def close_sale(
     now: datetime,
     award: AwardTerms,
     *,
+    community_id: UUID | None = None,
     early_reason: str | None = None,
 ) -> SaleClosePublic | None:
     """Stop selling, release what is unpaid, count what is paid: the package goes ahead with those as its firm
     quantities, which go to award at once, or is cancelled and every paid order is owed a refund. None when the
     window is still open (and no reason to close early was given) or the sale is already closed."""
-    package = await services.get_package(session, package_id, lock=True)
+    package = await services.get_package(session, package_id, community_id, lock=True)
     # FOR NO KEY UPDATE: orders still insert beside it (their foreign key takes a key-share lock on this row); a
     # plain FOR UPDATE would make an order holding a stock row wait here while the close waits for that row.
     sale = await session.get(Sale, package_id, with_for_update={"key_share": True})
