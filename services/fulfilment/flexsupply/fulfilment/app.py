@@ -6,7 +6,7 @@ from litestar import Router
 from litestar.di import Provide
 
 from flexsupply.clients.suppliers import SupplierKeyIntrospection
-from flexsupply.fulfilment import controllers
+from flexsupply.fulfilment import controllers, pages
 from flexsupply.fulfilment.deps import SERVICE, provide_transaction
 from flexsupply.fulfilment.models import FulfilmentTable, IdempotencyRecord, OutboxMessage
 from flexsupply.fulfilment.settings import FulfilmentSettings
@@ -17,7 +17,7 @@ from flexsupply.kit.service import ServiceDescription, idempotency_provider
 def create_router(settings: FulfilmentSettings) -> Router:
     return Router(
         path="/",
-        route_handlers=[controllers.AwardedPackageController],
+        route_handlers=[*controllers.CONTROLLERS, *pages.routes(settings)],
         dependencies={
             "transaction": Provide(provide_transaction),
             "caller": Provide(provide_caller),
@@ -36,4 +36,5 @@ DESCRIPTION = ServiceDescription(
     migrations=Path(__file__).resolve().parents[2] / "migrations",
     outbox_table=OutboxMessage,
     actor_modules=("flexsupply.fulfilment.actors",),
+    template_directories=(pages.TEMPLATES,),
 )

@@ -33,3 +33,6 @@ class AwardedPackageController(Controller):
     ) -> AwardedPackagePublic:
         """One awarded package: firm quantities, allocations and reserves per supplier."""
         return AwardedPackagePublic.model_validate(await services.get_awarded_package(transaction, package_id))
+
+
+CONTROLLERS = [AwardedPackageController]
