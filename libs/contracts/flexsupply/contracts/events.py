@@ -6,7 +6,7 @@ time (a deadline that survives a restart). The relay sends it, when due, to ever
 delivery is at least once.
 """
 
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 from uuid import UUID
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict
@@ -147,8 +147,30 @@ class AwardedReserve(BaseModel):
     quantity: int
 
 
+class ConfirmedOrder(BaseModel):
+    """A buyer's paid order, as fulfilment needs it to deliver: whom, where, how many."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    order_id: UUID
+    # The buyer's order token, hashed (sha256 hex): fulfilment shows the order's parcels to whoever holds the token
+    # without ever storing it.
+    token_sha256: str
+    region: str
+    quantity: int
+    name: str
+    phone: str
+    address: str
+
+
 class PackageAwarded(Event):
-    """Every award of a package was accepted: production may start for exactly the firm quantities."""
+    """Every award of a package was accepted: production may start for exactly the firm quantities.
+
+    `orders` are the sale's confirmed orders (none when it was sold outside flexsupply); they add up to the firm
+    quantities per region. `rematch_problem` is the package alone in the matching contract (version 1): its firm
+    quantities as lines, the awarded and reserve offers with their suppliers, no backups asked. With the allocations
+    as the previous plan, fulfilment re-matches a failed supplier's remainder onto the reserves with the engine,
+    without asking matching again."""
 
     name = "matching.package_awarded"
     package_id: UUID
@@ -158,6 +180,39 @@ class PackageAwarded(Event):
     firm_quantities: dict[str, int]
     allocations: list[AwardedAllocation]
     reserves: list[AwardedReserve]
+    orders: list[ConfirmedOrder] = []
+    rematch_problem: dict[str, Any] | None = None
+
+
+# --- fulfilment -> suppliers -------------------------------------------------------------------------------------
+
+
+class SupplierOutcome(Event):
+    """Something a supplier's delivery came to, for its scorecard: counted once per outcome id."""
+
+    name = "fulfilment.supplier_outcome"
+    outcome_id: UUID
+    supplier_id: UUID
+    # delivered_on_time | delivered_late (units of a shipment delivered), quality_failed (units of a batch that
+    # failed its check), failed_to_deliver (units of a production order marked failed), case_upheld (units of an
+    # order whose after-sales case was resolved against the supplier)
+    kind: Literal["delivered_on_time", "delivered_late", "quality_failed", "failed_to_deliver", "case_upheld"]
+    units: int
+    occurred_at: AwareDatetime
+
+
+class DeliveryAssignmentDue(Event):
+    """A package's buyers' orders are to be assigned to its production (fulfilment's own job)."""
+
+    name = "fulfilment.delivery_assignment_due"
+    package_id: UUID
+
+
+class SupplierFailureDue(Event):
+    """A production order was marked failed: activate the backups for its remainder (fulfilment's own job)."""
+
+    name = "fulfilment.supplier_failure_due"
+    failure_id: UUID
 
 
 # --- the routing table ------------------------------------------------------------------------------------------
@@ -175,6 +230,9 @@ SUBSCRIPTIONS: dict[str, tuple[str, ...]] = {
     SaleOpeningDue.name: ("matching.events",),
     SaleClosingDue.name: ("matching.events",),
     PackageAwarded.name: ("fulfilment.events",),
+    SupplierOutcome.name: ("suppliers.events",),
+    DeliveryAssignmentDue.name: ("fulfilment.events",),
+    SupplierFailureDue.name: ("fulfilment.events",),
 }
 
 
