@@ -1,6 +1,6 @@
 """The matching service's planning rules: a sourcing round's problem, what the sale may promise, the firm problem,
-standalone problems for the federation saving, and the awards a plan makes. How a plan's cost is shared among the
-round's packages is in `cost_sharing`.
+standalone problems for the federation saving, the awards a plan makes, and an awarded package's problem for
+fulfilment's re-match. How a plan's cost is shared among the round's packages is in `cost_sharing`.
 
 Problems use the UUIDs' strings as ids; everything returned to the service uses UUIDs again.
 """
@@ -276,6 +276,32 @@ def firm_problem(
             days = needed_by_days[package_id]
         packages.append(Package.model_validate(package.model_dump() | {"lines": lines, "needed_by_days": days}))
     return planned.model_copy(update={"packages": packages})
+
+
+def rematch_problem(
+    awarded: Problem, package_id: UUID, firm_units: Mapping[str, int], offer_ids: Iterable[str]
+) -> Problem:
+    """The awarded package alone, as fulfilment re-matches it when a supplier fails: its firm quantities as lines,
+    no backups asked (the reserves are what it falls back on), and only `offer_ids` (the awarded and reserve
+    offers) with their terms and suppliers as `awarded`, the problem of the run that made the awards, had them."""
+    package = next((package for package in awarded.packages if package.id == str(package_id)), None)
+    if package is None:
+        raise InvalidRound(f"package {package_id} is not in the problem")
+    wanted = set(offer_ids)
+    offers = [offer for offer in awarded.offers if offer.id in wanted]
+    missing = sorted(wanted - {offer.id for offer in offers})
+    if missing:
+        raise InvalidRound(f"offer {missing[0]} is not in the problem")
+    supplier_ids = {offer.supplier for offer in offers}
+    lines = [PackageLine(region=region, quantity=units) for region, units in sorted(firm_units.items()) if units > 0]
+    if not lines:
+        raise InvalidRound(f"package {package_id} has no firm units in any region")
+    return Problem(
+        currency=awarded.currency,
+        suppliers=[supplier for supplier in awarded.suppliers if supplier.id in supplier_ids],
+        offers=offers,
+        packages=[Package.model_validate(package.model_dump() | {"lines": lines, "backups": 0})],
+    )
 
 
 class OfferAward(_Frozen):
