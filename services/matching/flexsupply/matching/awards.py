@@ -9,11 +9,13 @@ Suppliers hear of their awards through the suppliers service (SupplierNotice: on
 every event goes through the outbox in the transaction that makes it true.
 """
 
+import hashlib
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from uuid import UUID
 
+import sqlalchemy as sa
 from sqlmodel import SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -23,6 +25,7 @@ from flexsupply.contracts.events import (
     AwardAnswerDue,
     AwardedAllocation,
     AwardedReserve,
+    ConfirmedOrder,
     PackageAwarded,
     SupplierNotice,
 )
@@ -47,7 +50,8 @@ from flexsupply.matching.domain.award import (
     silence_reason,
 )
 from flexsupply.matching.domain.package import InvalidTransition, PackageStatus, PackageStep
-from flexsupply.matching.domain.planning import OfferAward, package_awards
+from flexsupply.matching.domain.planning import OfferAward, package_awards, rematch_problem
+from flexsupply.matching.domain.sale import OrderStatus
 from flexsupply.matching.models import (
     Award,
     DemandPackage,
@@ -56,6 +60,7 @@ from flexsupply.matching.models import (
     Reservation,
     RunKind,
     RunStatus,
+    SaleOrder,
 )
 from flexsupply.matching.schemas import (
     AwardPublic,
@@ -373,7 +378,8 @@ async def expire_award(session: AsyncSession, award_id: UUID, now: datetime) -> 
 
 async def _award_if_all_accepted(session: AsyncSession, package: DemandPackage, actor: str) -> bool:
     """Every current award accepted, no run pending and the accepted awards make exactly the firm quantities: the
-    package is awarded and fulfilment hears of it, in this transaction."""
+    package is awarded and fulfilment hears of it, in this transaction: with the sale's confirmed orders to deliver,
+    and the package's problem to re-match on its reserves should a supplier fail."""
     if package.status is not PackageStatus.CLOSED or not package.firm_quantities:
         return False
     awards = await _awards_of(session, package.id)
@@ -389,32 +395,68 @@ async def _award_if_all_accepted(session: AsyncSession, package: DemandPackage, 
         return False
     held = await _held_reservations(session, package.id)
     await services.move_package(session, package, PackageStep.AWARD, actor, reason="every award was accepted")
+    allocations = [
+        AwardedAllocation(
+            supplier_id=award.supplier_id,
+            offer_id=str(line.offer_id),
+            region=region,
+            quantity=quantity,
+            unit_cents=line.unit_cents,
+            shipping_cents=line.shipping_unit_cents[region],
+        )
+        for award in accepted
+        for line in _lines(award)
+        for region, quantity in sorted(line.quantities.items())
+    ]
+    reserves = [
+        AwardedReserve(supplier_id=reservation.supplier_id, offer_id=str(line["offer_id"]), quantity=line["quantity"])
+        for reservation in sorted(held, key=lambda reservation: str(reservation.supplier_id))
+        for line in reservation.lines
+    ]
+    # Placement order, so fulfilment can serve the early buyers first. Columns, not rows: a sale may have 10,000.
+    confirmed = await (await session.connection()).execute(
+        sa.select(
+            col(SaleOrder.id),
+            col(SaleOrder.token),
+            col(SaleOrder.region),
+            col(SaleOrder.quantity),
+            col(SaleOrder.name),
+            col(SaleOrder.phone),
+            col(SaleOrder.address),
+        )
+        .where(col(SaleOrder.package_id) == package.id, col(SaleOrder.status) == OrderStatus.CONFIRMED)
+        .order_by(col(SaleOrder.placed_at), col(SaleOrder.id))
+    )
+    orders = [
+        ConfirmedOrder(
+            order_id=order_id,
+            token_sha256=hashlib.sha256(token.encode()).hexdigest(),
+            region=region,
+            quantity=quantity,
+            name=name,
+            phone=phone,
+            address=address,
+        )
+        for order_id, token, region, quantity, name, phone, address in confirmed
+    ]
+    # The run that made the current awards: every award and reservation of the package came from its problem's
+    # offers (an award run keeps its previous run's offers, a re-match its whole problem).
+    run = await session.get(MatchRun, package.plan_run_id) if package.plan_run_id else None
+    problem = None
+    if run is not None and run.problem is not None:
+        offer_ids = {allocation.offer_id for allocation in allocations} | {reserve.offer_id for reserve in reserves}
+        alone = rematch_problem(Problem.model_validate(run.problem), package.id, package.firm_quantities, offer_ids)
+        problem = alone.model_dump(mode="json")
     awarded = PackageAwarded(
         package_id=package.id,
         sku=package.sku,
         needed_by=package.needed_by,
         currency=package.currency,
         firm_quantities=package.firm_quantities,
-        allocations=[
-            AwardedAllocation(
-                supplier_id=award.supplier_id,
-                offer_id=str(line.offer_id),
-                region=region,
-                quantity=quantity,
-                unit_cents=line.unit_cents,
-                shipping_cents=line.shipping_unit_cents[region],
-            )
-            for award in accepted
-            for line in _lines(award)
-            for region, quantity in sorted(line.quantities.items())
-        ],
-        reserves=[
-            AwardedReserve(
-                supplier_id=reservation.supplier_id, offer_id=str(line["offer_id"]), quantity=line["quantity"]
-            )
-            for reservation in sorted(held, key=lambda reservation: str(reservation.supplier_id))
-            for line in reservation.lines
-        ],
+        allocations=allocations,
+        reserves=reserves,
+        orders=orders,
+        rematch_problem=problem,
     )
     outbox.publish(session, OutboxMessage, awarded)
     return True

@@ -43,6 +43,7 @@ FIELD_NAMES = {
 }
 ORDER_FIELDS = tuple(FIELD_NAMES)
 OrderToken = Annotated[str, PathParameter(min_length=1, max_length=64)]
+DELIVERING = frozenset({PackageStatus.AWARDED, PackageStatus.IN_FULFILMENT, PackageStatus.COMPLETED})
 # Public pages: the link is all a buyer has.
 PUBLIC = {"exclude_from_auth": True}
 
@@ -96,9 +97,18 @@ def _sale_page(
 def _order_page(order: BuyerOrderPublic, *, message: str | None = None, status_code: int = 200) -> Template:
     live = order.status in (OrderStatus.PLACED, OrderStatus.PAID)
     cancellable = live and order.package_status is PackageStatus.ON_SALE
+    # Fulfilment serves the delivery page on the same host (the stack's one app); it knows the order once the
+    # package is awarded.
+    delivering = order.status is OrderStatus.CONFIRMED and order.package_status in DELIVERING
     return Template(
         template_name="order.html",
-        context={"order": order, "token": order.token, "cancellable": cancellable, "message": message},
+        context={
+            "order": order,
+            "token": order.token,
+            "cancellable": cancellable,
+            "delivery_url": f"/delivery/{order.token}" if delivering else None,
+            "message": message,
+        },
         status_code=status_code,
     )
 
