@@ -71,6 +71,7 @@ POLICY: dict[str, Expectation] = {
     "DELETE /api/v1/suppliers/{supplier_id}/api-keys/{key_id}": OPERATOR,
     "POST /api/v1/suppliers/{supplier_id}/webhook-secret": OPERATOR,
     "GET /api/v1/suppliers/{supplier_id}/webhook-deliveries": OPERATOR,
+    "GET /api/v1/suppliers/{supplier_id}/scorecard": OPERATOR_OR_OWN_SUPPLIER,
     "POST /api/v1/api-keys/introspect": OPERATOR,
     "GET /api/v1/me": SUPPLIER,
     "POST /api/v1/offers": SUPPLIER,

@@ -2,7 +2,7 @@
 
 from uuid import UUID
 
-from flexsupply.contracts.events import RfqRoundOpened, SupplierNotice, WebhookDue
+from flexsupply.contracts.events import RfqRoundOpened, SupplierNotice, SupplierOutcome, WebhookDue
 from flexsupply.kit.db import database_for_current_loop
 from flexsupply.kit.events import Consumer
 from flexsupply.kit.http import create_http_client
@@ -35,3 +35,10 @@ async def open_rfq_round(event: RfqRoundOpened, event_id: UUID) -> None:
     settings = SuppliersSettings()
     async with database_for_current_loop(settings.database_url).transaction() as session:
         await services.open_rfq_round(session, event)
+
+
+@event_queue.on(SupplierOutcome)
+async def record_supplier_outcome(event: SupplierOutcome, event_id: UUID) -> None:
+    settings = SuppliersSettings()
+    async with database_for_current_loop(settings.database_url).transaction() as session:
+        await services.record_outcome(session, event)

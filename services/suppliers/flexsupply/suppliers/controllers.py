@@ -7,6 +7,7 @@ from uuid import UUID
 from litestar import Controller, Response, delete, get, patch, post, put
 from litestar.params import FromPath, FromQuery, JSONBody, PathParameter, QueryParameter
 
+from flexsupply.contracts.errors import NotFound
 from flexsupply.contracts.offers import REGION_CODE_PATTERN, EligibleOffers, OfferTerms
 from flexsupply.contracts.sourcing import RfqStatus, RoundResponses, RoundRfqs
 from flexsupply.kit.auth import operators_only, suppliers_only
@@ -29,6 +30,7 @@ from flexsupply.suppliers.schemas import (
     RfqDecline,
     RfqPublic,
     RfqSummary,
+    ScorecardPublic,
     SupplierCreate,
     SupplierCreated,
     SupplierPublic,
@@ -162,6 +164,16 @@ class SupplierController(Controller):
         """Events sent to the supplier's webhook and whether they arrived."""
         deliveries = await services.list_webhook_deliveries(transaction, supplier_id)
         return [WebhookDeliveryPublic.model_validate(d) for d in deliveries]
+
+    @get("/{supplier_id:uuid}/scorecard")
+    async def get_scorecard(
+        self, transaction: Transaction, caller: Caller, supplier_id: FromPath[UUID]
+    ) -> ScorecardPublic:
+        """The supplier's delivery record and quality score: operators read any supplier's, a supplier its own
+        (another's is 'not found', so ids reveal nothing)."""
+        if caller.supplier_id is not None and caller.supplier_id != supplier_id:
+            raise NotFound(f"supplier {supplier_id} not found")
+        return await services.get_scorecard(transaction, supplier_id)
 
 
 class MeController(Controller):

@@ -5,7 +5,7 @@ from enum import StrEnum
 from typing import Any
 from uuid import UUID, uuid4
 
-from sqlalchemy import JSON, Enum, Index, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Enum, Index, UniqueConstraint
 from sqlalchemy.orm import registry
 from sqlmodel import Field, SQLModel
 
@@ -151,3 +151,32 @@ class Quote(OfferScalars, SuppliersTable, table=True):
     )
     created_at: datetime = Field(default_factory=utc_now, sa_type=UtcDateTime)  # type: ignore[call-overload]
     replaced_at: datetime | None = Field(default=None, sa_type=UtcDateTime)  # type: ignore[call-overload]
+
+
+class SupplierScorecard(SuppliersTable, table=True):
+    """What a supplier's deliveries came to, in units per outcome kind (domain.scorecard); the score is computed
+    from these when read. A supplier with nothing on record has no row."""
+
+    __tablename__ = "supplier_scorecard"  # type: ignore[assignment]
+
+    supplier_id: UUID = Field(foreign_key="supplier.id", primary_key=True)
+    delivered_on_time_units: int = Field(default=0, sa_type=BigInteger)
+    delivered_late_units: int = Field(default=0, sa_type=BigInteger)
+    quality_failed_units: int = Field(default=0, sa_type=BigInteger)
+    failed_to_deliver_units: int = Field(default=0, sa_type=BigInteger)
+    case_upheld_units: int = Field(default=0, sa_type=BigInteger)
+    updated_at: datetime = Field(default_factory=utc_now, sa_type=UtcDateTime)  # type: ignore[call-overload]
+
+
+class RecordedOutcome(SuppliersTable, table=True):
+    """An outcome fulfilment reported (its id is fulfilment's), counted into the scorecard once: a redelivered
+    event finds its row and changes nothing."""
+
+    __tablename__ = "recorded_outcome"  # type: ignore[assignment]
+
+    outcome_id: UUID = Field(primary_key=True)
+    supplier_id: UUID = Field(foreign_key="supplier.id", index=True)
+    kind: str = Field(max_length=30)
+    units: int = Field(sa_type=BigInteger)
+    occurred_at: datetime = Field(sa_type=UtcDateTime)  # type: ignore[call-overload]
+    recorded_at: datetime = Field(default_factory=utc_now, sa_type=UtcDateTime)  # type: ignore[call-overload]

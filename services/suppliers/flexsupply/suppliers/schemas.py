@@ -179,3 +179,29 @@ class RfqDeclinePublic(SQLModel):
 class RfqPublic(RfqSummary):
     quotes: list[QuotePublic] = Field(description="Every quote sent, newest first, including replaced ones.")
     decline: RfqDeclinePublic | None = Field(description="The supplier's decline, unless a later quote withdrew it.")
+
+
+# --- scorecards ----------------------------------------------------------------------------------------------
+
+
+class ScorecardPublic(SQLModel):
+    """What the supplier's deliveries came to, and the quality score they make (README: Scorecards)."""
+
+    supplier_id: UUID
+    delivered_on_time_units: int = Field(ge=0)
+    delivered_late_units: int = Field(ge=0)
+    quality_failed_units: int = Field(ge=0, description="Units of batches that failed their quality check.")
+    failed_to_deliver_units: int = Field(ge=0, description="Units of production orders marked failed.")
+    case_upheld_units: int = Field(ge=0, description="Units of orders whose after-sales case went against it.")
+    total_units: int = Field(ge=0, description="Every unit counted above.")
+    quality_score: int = Field(
+        ge=0,
+        le=100,
+        description="round(100 * (on time + late / 2) / total units), halves up; 100 with nothing on record.",
+    )
+    min_units_on_record: int = Field(description="Units on record from which the score caps the offers' quality.")
+    applies: bool = Field(
+        description="total_units has reached min_units_on_record: matching and RFQs count each of the supplier's "
+        "offers and quotes at the lower of its declared quality and quality_score."
+    )
+    updated_at: datetime | None = Field(description="When an outcome was last counted; null before the first.")

@@ -10,9 +10,16 @@ from uuid import UUID, uuid5
 
 from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlmodel.sql.expression import Select
 
 from flexsupply.contracts.errors import NotFound
-from flexsupply.contracts.events import RfqItem, RfqRoundAcknowledged, RfqRoundOpened, SupplierNotice
+from flexsupply.contracts.events import (
+    RfqItem,
+    RfqRoundAcknowledged,
+    RfqRoundOpened,
+    SupplierNotice,
+    SupplierOutcome,
+)
 from flexsupply.contracts.offers import EligibleOffer, EligibleOffers, OfferTerms, SupplierCapacity
 from flexsupply.contracts.sourcing import RfqStatus, RoundResponses, RoundRfq, RoundRfqs
 from flexsupply.kit import auth, outbox
@@ -34,6 +41,13 @@ from flexsupply.suppliers.domain.rfq import (
     need_for,
     rfq_status,
 )
+from flexsupply.suppliers.domain.scorecard import (
+    MIN_UNITS_ON_RECORD,
+    OUTCOME_KINDS,
+    InvalidOutcome,
+    Scorecard,
+    effective_quality,
+)
 from flexsupply.suppliers.models import (
     ApiKey,
     DeliveryStatus,
@@ -41,10 +55,12 @@ from flexsupply.suppliers.models import (
     OutboxMessage,
     Quote,
     QuoteStatus,
+    RecordedOutcome,
     Region,
     Rfq,
     RfqRound,
     Supplier,
+    SupplierScorecard,
     WebhookDelivery,
 )
 from flexsupply.suppliers.schemas import (
@@ -59,6 +75,7 @@ from flexsupply.suppliers.schemas import (
     RfqDeclinePublic,
     RfqPublic,
     RfqSummary,
+    ScorecardPublic,
     SupplierCreate,
     SupplierCreated,
     SupplierPublic,
@@ -253,11 +270,11 @@ async def withdraw_offer(session: AsyncSession, offer_id: UUID, supplier_id: UUI
     return offer
 
 
-def _facts(offer: Offer) -> OfferFacts:
+def _facts(offer: Offer, quality: int) -> OfferFacts:
     return OfferFacts(
         sku=offer.sku,
         lead_time_days=offer.lead_time_days,
-        quality=offer.quality,
+        quality=quality,
         shipping_regions=frozenset(offer.shipping_cents),
         valid_from=offer.valid_from,
         valid_until=offer.valid_until,
@@ -266,24 +283,97 @@ def _facts(offer: Offer) -> OfferFacts:
 
 
 async def eligible_offers(session: AsyncSession, need: Need) -> EligibleOffers:
+    """Offers that can serve the need, each with its effective quality (its supplier's scorecard applied)."""
     now = utc_now()
-    # SQL narrows by the indexed and simple columns; the rule itself is the domain's.
-    query = select(Offer).where(
+    # SQL narrows by the indexed and simple columns (the declared quality bounds the effective one); the rule
+    # itself is the domain's.
+    query = _offers_with_scorecards().where(
         Offer.sku == need.sku,
         col(Offer.withdrawn_at).is_(None),
         Offer.quality >= need.min_quality,
         Offer.lead_time_days <= need.days_available(now),
     )
-    offers = [
-        offer
-        for offer in (await session.exec(query.order_by(col(Offer.id)))).all()
-        if is_eligible(_facts(offer), need, now)
-    ]
+    offers: list[EligibleOffer] = []
+    for offer, card in (await session.exec(query.order_by(col(Offer.id)))).all():
+        quality = _effective_quality(offer.quality, card)
+        if is_eligible(_facts(offer, quality), need, now):
+            offers.append(EligibleOffer.model_validate(offer, update={"quality": quality}))
     supplier_ids = sorted({offer.supplier_id for offer in offers})
     suppliers = (await session.exec(select(Supplier).where(col(Supplier.id).in_(supplier_ids)))).all()
     return EligibleOffers(
         suppliers=[SupplierCapacity(id=s.id, capacity=s.capacity) for s in sorted(suppliers, key=lambda s: s.id)],
-        offers=[EligibleOffer.model_validate(offer) for offer in offers],
+        offers=offers,
+    )
+
+
+# --- scorecards ---------------------------------------------------------------------------------------------
+
+
+def _card(row: SupplierScorecard | None) -> Scorecard:
+    if row is None:
+        return Scorecard()
+    return Scorecard(**{f"{kind}_units": getattr(row, f"{kind}_units") for kind in OUTCOME_KINDS})
+
+
+def _effective_quality(declared: int, row: SupplierScorecard | None) -> int:
+    return effective_quality(declared, _card(row))
+
+
+def _offers_with_scorecards() -> Select[Offer, SupplierScorecard]:
+    """Offers beside their supplier's scorecard (None without one), in one query: matching reads offers by sku."""
+    return select(Offer, SupplierScorecard).outerjoin(
+        SupplierScorecard, col(SupplierScorecard.supplier_id) == col(Offer.supplier_id)
+    )
+
+
+async def record_outcome(session: AsyncSession, event: SupplierOutcome) -> bool:
+    """Count a delivery outcome into its supplier's scorecard, once per outcome id: a redelivered event changes
+    nothing. An unknown supplier or an impossible unit count is logged and dropped (a retry would not help).
+
+    The supplier's row is locked first, so that outcomes for one supplier, and redeliveries of one outcome,
+    are counted one after the other (FOR NO KEY UPDATE: offers referring to the supplier are not held up)."""
+    supplier = await session.get(Supplier, event.supplier_id, with_for_update={"key_share": True})
+    if supplier is None:
+        log.warning("outcome %s is for supplier %s, which does not exist: dropped", event.outcome_id, event.supplier_id)
+        return False
+    if await session.get(RecordedOutcome, event.outcome_id) is not None:
+        return False
+    row = await session.get(SupplierScorecard, supplier.id)
+    try:
+        card = _card(row).recorded(event.kind, event.units)
+    except InvalidOutcome as error:
+        log.warning("outcome %s of supplier %s dropped: %s", event.outcome_id, supplier.id, error)
+        return False
+    if row is None:
+        row = SupplierScorecard(supplier_id=supplier.id)
+        session.add(row)
+    setattr(row, f"{event.kind}_units", card.units(event.kind))
+    row.updated_at = utc_now()
+    session.add(
+        RecordedOutcome(
+            outcome_id=event.outcome_id,
+            supplier_id=supplier.id,
+            kind=event.kind,
+            units=event.units,
+            occurred_at=event.occurred_at,
+        )
+    )
+    await session.flush()
+    return True
+
+
+async def get_scorecard(session: AsyncSession, supplier_id: UUID) -> ScorecardPublic:
+    supplier = await get_supplier(session, supplier_id)
+    row = await session.get(SupplierScorecard, supplier.id)
+    card = _card(row)
+    return ScorecardPublic(
+        supplier_id=supplier.id,
+        **{f"{kind}_units": card.units(kind) for kind in OUTCOME_KINDS},
+        total_units=card.total_units,
+        quality_score=card.quality_score,
+        min_units_on_record=MIN_UNITS_ON_RECORD,
+        applies=card.applies,
+        updated_at=row.updated_at if row is not None else None,
     )
 
 
@@ -390,8 +480,8 @@ async def _eligible_suppliers(session: AsyncSession, items: Sequence[RfqItem]) -
         return []
     now = utc_now()
     needs = [need_for(item) for item in items]
-    # SQL narrows by the loosest bounds of all items; the catalogue's rule decides per item.
-    query = select(Offer).where(
+    # SQL narrows by the loosest bounds of all items; the catalogue's rule decides per item, on effective quality.
+    query = _offers_with_scorecards().where(
         col(Offer.sku).in_({need.sku for need in needs}),
         col(Offer.withdrawn_at).is_(None),
         Offer.quality >= min(need.min_quality for need in needs),
@@ -402,9 +492,9 @@ async def _eligible_suppliers(session: AsyncSession, items: Sequence[RfqItem]) -
         indexes_by_sku.setdefault(need.sku, []).append(index)
     return [
         (offer.supplier_id, index)
-        for offer in (await session.exec(query)).all()
+        for offer, card in (await session.exec(query)).all()
         for index in indexes_by_sku[offer.sku]
-        if is_eligible(_facts(offer), needs[index], now)
+        if is_eligible(_facts(offer, _effective_quality(offer.quality, card)), needs[index], now)
     ]
 
 
@@ -526,8 +616,9 @@ async def round_responses(session: AsyncSession, round_id: UUID) -> RoundRespons
     capacity: what matching builds the round's problem from at the deadline."""
     rfq_round, rfqs = await _round_rfqs(session, round_id)
     quotes = await session.exec(
-        select(Quote)
+        select(Quote, SupplierScorecard)
         .join(Rfq, col(Quote.rfq_id) == col(Rfq.id))
+        .outerjoin(SupplierScorecard, col(SupplierScorecard.supplier_id) == col(Quote.supplier_id))
         .where(Rfq.round_id == round_id, Quote.status == QuoteStatus.CURRENT, col(Quote.valid_until) > utc_now())
         .order_by(col(Quote.id))
     )
@@ -536,7 +627,10 @@ async def round_responses(session: AsyncSession, round_id: UUID) -> RoundRespons
     )
     return RoundResponses(
         round_id=rfq_round.id,
-        quotes=[EligibleOffer.model_validate(quote) for quote in quotes.all()],
+        quotes=[
+            EligibleOffer.model_validate(quote, update={"quality": _effective_quality(quote.quality, card)})
+            for quote, card in quotes.all()
+        ],
         declined_supplier_ids=[rfq.supplier_id for rfq in rfqs if rfq.declined_at is not None],
         suppliers=[SupplierCapacity(id=s.id, capacity=s.capacity) for s in suppliers.all()],
     )
