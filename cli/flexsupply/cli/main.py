@@ -9,6 +9,7 @@ from rich.table import Table
 from flexsupply.cli.match import match
 from flexsupply.cli.pay import test_payment
 from flexsupply.cli.stack import SERVICE_NAMES, actor_modules, ensure_operator_token, load_service
+from flexsupply.cli.staff import staff
 
 # Requests in flight finish on Ctrl-C; open streams (a buyer's live counter) are cut after this, and reconnect.
 GRACEFUL_SHUTDOWN_SECONDS = 5
@@ -16,6 +17,7 @@ GRACEFUL_SHUTDOWN_SECONDS = 5
 app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
 app.command()(match)
 app.command(name="test-payment")(test_payment)
+app.add_typer(staff, name="staff")
 console = Console(stderr=True)
 
 ServiceNames = Annotated[

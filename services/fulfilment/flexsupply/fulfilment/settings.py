@@ -1,4 +1,9 @@
-from pydantic import AliasChoices, Field
+import contextlib
+import hashlib
+import os
+import secrets
+
+from pydantic import AliasChoices, Field, SecretStr
 
 from flexsupply.kit.settings import KitSettings
 
@@ -9,7 +14,34 @@ class FulfilmentSettings(KitSettings):
         validation_alias=AliasChoices("FLEXSUPPLY_FULFILMENT_DATABASE_URL"),
         description="SQLAlchemy URL of the fulfilment database; a SQLite file in the data folder when unset.",
     )
+    session_secret: SecretStr | None = Field(
+        default=None,
+        description="Encrypts and signs the staff board's session cookies. Every process serving the board needs the "
+        "same one (distributed: set FLEXSUPPLY_SESSION_SECRET); when unset, one is made once in the data folder.",
+    )
+    secure_cookies: bool = Field(
+        default=False, description="Send the board's session cookie over HTTPS only (set it behind TLS)."
+    )
+    board_session_hours: int = Field(default=12, ge=1, le=24 * 30, description="How long a staff login lasts.")
 
     @property
     def database_url(self) -> str:
         return self.database_url_override or self.sqlite_url("fulfilment")
+
+    def session_key(self) -> bytes:
+        """The 32-byte key of the board's session cookies (AES-GCM), from the configured secret or the data folder."""
+        if self.session_secret is not None:
+            secret = self.session_secret.get_secret_value()
+        else:
+            path = self.data_dir / "session-secret"
+            if not path.exists():
+                # Written whole, then linked: a second process starting at once keeps the first one's secret.
+                self.data_dir.mkdir(parents=True, exist_ok=True)
+                draft = path.with_name(f".session-secret.{os.getpid()}")
+                draft.touch(mode=0o600)
+                draft.write_text(secrets.token_urlsafe(32))
+                with contextlib.suppress(FileExistsError):
+                    os.link(draft, path)
+                draft.unlink()
+            secret = path.read_text().strip()
+        return hashlib.sha256(secret.encode()).digest()
