@@ -2,17 +2,30 @@
 
 from uuid import UUID
 
-from flexsupply.contracts.events import PackageAwarded
-from flexsupply.fulfilment import services
+from flexsupply.contracts.events import DeliveryAssignmentDue, PackageAwarded, SupplierFailureDue
+from flexsupply.fulfilment import delivery, failures, production
 from flexsupply.fulfilment.settings import FulfilmentSettings
-from flexsupply.kit.db import database_for_current_loop
+from flexsupply.kit.db import Database, database_for_current_loop
 from flexsupply.kit.events import Consumer
 
-event_queue = Consumer("fulfilment.events", max_retries=10, min_backoff=1_000, max_backoff=300_000, time_limit=60_000)
+event_queue = Consumer("fulfilment.events", max_retries=10, min_backoff=1_000, max_backoff=300_000, time_limit=120_000)
+
+
+def _database() -> Database:
+    return database_for_current_loop(FulfilmentSettings().database_url)
 
 
 @event_queue.on(PackageAwarded)
-async def record_awarded_package(event: PackageAwarded, event_id: UUID) -> None:
-    settings = FulfilmentSettings()
-    async with database_for_current_loop(settings.database_url).transaction() as session:
-        await services.record_awarded_package(session, event, event_id)
+async def record_award(event: PackageAwarded, event_id: UUID) -> None:
+    async with _database().transaction() as session:
+        await production.record_award(session, event, event_id)
+
+
+@event_queue.on(DeliveryAssignmentDue)
+async def assign_orders(event: DeliveryAssignmentDue, event_id: UUID) -> None:
+    await delivery.assign_open_units(_database(), event.package_id)
+
+
+@event_queue.on(SupplierFailureDue)
+async def take_over(event: SupplierFailureDue, event_id: UUID) -> None:
+    await failures.take_over(_database(), event.failure_id)

@@ -6,8 +6,9 @@ from litestar import Router
 from litestar.di import Provide
 
 from flexsupply.clients.suppliers import SupplierKeyIntrospection
-from flexsupply.fulfilment import controllers, pages
+from flexsupply.fulfilment import controllers, failures, pages, production
 from flexsupply.fulfilment.deps import SERVICE, provide_transaction
+from flexsupply.fulfilment.domain.states import InvalidMove
 from flexsupply.fulfilment.models import FulfilmentTable, IdempotencyRecord, OutboxMessage
 from flexsupply.fulfilment.settings import FulfilmentSettings
 from flexsupply.kit.auth import bearer_authentication, provide_caller
@@ -37,4 +38,6 @@ DESCRIPTION = ServiceDescription(
     outbox_table=OutboxMessage,
     actor_modules=("flexsupply.fulfilment.actors",),
     template_directories=(pages.TEMPLATES,),
+    sweepers=(production.sweep_late_production, failures.sweep_stalled_jobs),
+    domain_errors={InvalidMove: 409},
 )

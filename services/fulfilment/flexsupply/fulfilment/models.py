@@ -67,6 +67,8 @@ class AwardedPackage(FulfilmentTable, table=True):
     # Assigning the buyers' orders to production (a job): queued until done, or failed with the reason.
     assignment_status: JobStatus = Field(default=JobStatus.QUEUED, sa_type=_varchar_enum(JobStatus))
     assignment_note: str | None = Field(default=None, max_length=1000)
+    # When the sweeper sends the queued job again, in case its message was lost (an in-process queue at a restart).
+    job_due_at: datetime | None = Field(default=None, sa_type=UtcDateTime)  # type: ignore[call-overload]
 
 
 class DeliveryOrder(FulfilmentTable, table=True):
@@ -212,6 +214,7 @@ class SupplierFailure(FulfilmentTable, table=True):
     reported_by: str = Field(max_length=100)
     status: JobStatus = Field(default=JobStatus.QUEUED, sa_type=_varchar_enum(JobStatus))
     outcome: str | None = Field(default=None, max_length=2000)  # what the take-over did, or why it could not
+    job_due_at: datetime | None = Field(default=None, sa_type=UtcDateTime)  # type: ignore[call-overload]
     created_at: datetime = Field(default_factory=utc_now, sa_type=UtcDateTime)  # type: ignore[call-overload]
     finished_at: datetime | None = Field(default=None, sa_type=UtcDateTime)  # type: ignore[call-overload]
 

@@ -241,6 +241,7 @@ def upgrade() -> None:
             nullable=False,
         ),
         sa.Column("outcome", sqlmodel.sql.sqltypes.AutoString(length=2000), nullable=True),
+        sa.Column("job_due_at", flexsupply.kit.db.UtcDateTime(timezone=True), nullable=True),
         sa.Column("created_at", flexsupply.kit.db.UtcDateTime(timezone=True), nullable=False),
         sa.Column("finished_at", flexsupply.kit.db.UtcDateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
@@ -306,10 +307,12 @@ def upgrade() -> None:
             )
         )
         batch_op.add_column(sa.Column("assignment_note", sqlmodel.sql.sqltypes.AutoString(length=1000), nullable=True))
+        batch_op.add_column(sa.Column("job_due_at", flexsupply.kit.db.UtcDateTime(timezone=True), nullable=True))
 
 
 def downgrade() -> None:
     with op.batch_alter_table("awarded_package", schema=None) as batch_op:
+        batch_op.drop_column("job_due_at")
         batch_op.drop_column("assignment_note")
         batch_op.drop_column("assignment_status")
         batch_op.drop_column("rematch_problem")

@@ -64,18 +64,21 @@ class ShipmentStatus(StrEnum):
     SHIPPED = "shipped"
     DELIVERED = "delivered"
     EXCEPTION = "exception"  # lost, refused, damaged in transit: staff act on it
+    CANCELLED = "cancelled"  # its production failed before it shipped: its units went to a backup
 
 
 class ShipmentStep(StrEnum):
     SHIP = "ship"  # takes a carrier and a tracking number
     DELIVER = "deliver"
     REPORT_EXCEPTION = "report_exception"
+    CANCEL = "cancel"  # by the service, when its production fails
 
 
 SHIPMENT_MOVES: Final[dict[tuple[ShipmentStatus, ShipmentStep], ShipmentStatus]] = {
     (ShipmentStatus.PLANNED, ShipmentStep.SHIP): ShipmentStatus.SHIPPED,
     (ShipmentStatus.SHIPPED, ShipmentStep.DELIVER): ShipmentStatus.DELIVERED,
     (ShipmentStatus.SHIPPED, ShipmentStep.REPORT_EXCEPTION): ShipmentStatus.EXCEPTION,
+    (ShipmentStatus.PLANNED, ShipmentStep.CANCEL): ShipmentStatus.CANCELLED,
     # A parcel reported lost that turns up after all.
     (ShipmentStatus.EXCEPTION, ShipmentStep.DELIVER): ShipmentStatus.DELIVERED,
 }
@@ -98,6 +101,11 @@ class Resolution(StrEnum):
     RESEND = "resend"  # a new shipment from the same supplier
     REJECT = "reject"  # nothing owed: the case was not upheld
 
+
+# Units handed to a carrier: they stay with the supplier that shipped them whatever happens next.
+HANDED_OVER: Final = frozenset({ShipmentStatus.SHIPPED, ShipmentStatus.DELIVERED, ShipmentStatus.EXCEPTION})
+# Steps a supplier takes on its own shipments (staff may take them too).
+SUPPLIER_SHIPMENT_STEPS: Final = frozenset({ShipmentStep.SHIP, ShipmentStep.DELIVER, ShipmentStep.REPORT_EXCEPTION})
 
 CASE_MOVES: Final[dict[tuple[CaseStatus, Resolution], CaseStatus]] = {
     (CaseStatus.OPEN, resolution): CaseStatus.RESOLVED for resolution in Resolution

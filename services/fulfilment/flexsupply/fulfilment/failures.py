@@ -1,0 +1,290 @@
+"""A supplier fails: its unshipped remainder goes to the package's backups, and the buyers' orders follow.
+
+Marking a production order failed (staff, or the supplier itself) happens at once, under the package's lock and
+then the production order's: what is shipped stays shipped (it keeps its pieces), parcels not yet handed to a
+carrier are cancelled, the pieces beyond what shipped end, and a take-over job is queued. The job re-matches with
+the engine (domain.takeover), issues the backups' production orders, then assigns the open units like any
+assignment (delivery.assign_open_units), whose buyers are told. A failure is marked once: a second is a 409; a
+redelivered job finds its production orders issued and only finishes what is left.
+"""
+
+import asyncio
+import logging
+from datetime import datetime
+from uuid import UUID
+
+from sqlalchemy import func
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from flexsupply.allocation import NoPlanInTime, Problem
+from flexsupply.contracts.errors import NotFound
+from flexsupply.contracts.events import DeliveryAssignmentDue, SupplierFailureDue
+from flexsupply.fulfilment import delivery
+from flexsupply.fulfilment.domain.states import (
+    HANDED_OVER,
+    OPEN_PRODUCTION,
+    InvalidMove,
+    ProductionStatus,
+    ProductionStep,
+    ShipmentStatus,
+    ShipmentStep,
+    next_production_status,
+    next_shipment_status,
+)
+from flexsupply.fulfilment.domain.takeover import Making, NoTakeover, plan_takeover
+from flexsupply.fulfilment.models import (
+    AwardedPackage,
+    ExceptionKind,
+    JobStatus,
+    OutboxMessage,
+    Piece,
+    ProductionOrder,
+    Shipment,
+    SupplierFailure,
+)
+from flexsupply.fulfilment.production import (
+    JOB_LEASE,
+    PRODUCTION_FAILED,
+    get_awarded,
+    issue_production_order,
+    own_production_order,
+    raise_exception,
+    record_move,
+    record_outcome,
+    tell_supplier,
+)
+from flexsupply.fulfilment.schemas import ProductionOrderPublic, SupplierFailurePublic
+from flexsupply.kit import outbox
+from flexsupply.kit.clock import utc_now
+from flexsupply.kit.db import Database
+
+log = logging.getLogger(__name__)
+TAKEOVER_SECONDS = 5.0
+
+
+async def mark_failed(
+    session: AsyncSession, production_order_id: UUID, *, actor: str, reason: str, supplier_id: UUID | None = None
+) -> SupplierFailure:
+    """The production order will not make its unshipped remainder; backups take it over (a job). A supplier
+    marks only its own; a production order fails once (409 after that), and one with everything shipped cannot."""
+    production = await own_production_order(session, production_order_id, supplier_id)
+    await get_awarded(session, production.package_id, lock=True)
+    await session.refresh(production, with_for_update=True)
+    if production.status not in OPEN_PRODUCTION:
+        raise InvalidMove(f"a {production.status} production order cannot fail")
+    shipped = dict(
+        (
+            await session.exec(
+                select(Shipment.order_id, func.sum(Shipment.quantity))
+                .where(
+                    Shipment.production_order_id == production.id,
+                    col(Shipment.status).in_(HANDED_OVER),
+                    col(Shipment.case_id).is_(None),
+                )
+                .group_by(col(Shipment.order_id))
+            )
+        ).all()
+    )
+    remainder = production.quantity - sum(int(units) for units in shipped.values())
+    if remainder <= 0:
+        raise InvalidMove("every unit of this production order has shipped: there is nothing left to fail")
+    now = utc_now()
+    for parcel in (
+        await session.exec(
+            select(Shipment)
+            .where(Shipment.production_order_id == production.id, Shipment.status == ShipmentStatus.PLANNED)
+            .with_for_update()
+        )
+    ).all():
+        status = next_shipment_status(parcel.status, ShipmentStep.CANCEL)
+        record_move(session, "shipment", parcel.id, ShipmentStep.CANCEL, parcel.status, status, actor, reason)
+        parcel.status = status
+    for piece in (
+        await session.exec(
+            select(Piece).where(Piece.production_order_id == production.id, col(Piece.moved_at).is_(None))
+        )
+    ).all():
+        kept = min(piece.quantity, int(shipped.get(piece.order_id, 0)))
+        shipped[piece.order_id] = int(shipped.get(piece.order_id, 0)) - kept
+        if kept < piece.quantity:
+            piece.moved_at = now
+            if kept:
+                session.add(Piece(order_id=piece.order_id, production_order_id=production.id, quantity=kept))
+    status = next_production_status(production.status, ProductionStep.FAIL)
+    note = f"{remainder} of {production.quantity} units to backups: {reason}"
+    record_move(session, "production_order", production.id, ProductionStep.FAIL, production.status, status, actor, note)
+    production.status, production.failed_units, production.updated_at = status, remainder, now
+    failure = SupplierFailure(
+        package_id=production.package_id,
+        production_order_id=production.id,
+        supplier_id=production.supplier_id,
+        units=remainder,
+        reason=reason[:1000],
+        reported_by=actor,
+        job_due_at=now + JOB_LEASE,
+    )
+    session.add(failure)
+    raise_exception(
+        session,
+        production.package_id,
+        ExceptionKind.SUPPLIER_FAILED,
+        production.id,
+        f"supplier {production.supplier_id} will not make {remainder} units for {production.region}: {reason}",
+    )
+    record_outcome(session, production.supplier_id, "failed_to_deliver", remainder, production.id)
+    tell_supplier(
+        session,
+        production.supplier_id,
+        PRODUCTION_FAILED,
+        production.id,
+        ProductionOrderPublic.model_validate(production),
+    )
+    outbox.publish(session, OutboxMessage, SupplierFailureDue(failure_id=failure.id))
+    await session.flush()
+    return failure
+
+
+async def get_failure(session: AsyncSession, failure_id: UUID, supplier_id: UUID | None = None) -> SupplierFailure:
+    failure = await session.get(SupplierFailure, failure_id)
+    if failure is None or (supplier_id is not None and failure.supplier_id != supplier_id):
+        raise NotFound(f"failure {failure_id} not found")
+    return failure
+
+
+async def list_failures(
+    session: AsyncSession, package_id: UUID | None, limit: int, offset: int
+) -> list[SupplierFailurePublic]:
+    query = select(SupplierFailure)
+    if package_id is not None:
+        query = query.where(SupplierFailure.package_id == package_id)
+    query = query.order_by(col(SupplierFailure.created_at).desc(), col(SupplierFailure.id)).limit(limit).offset(offset)
+    return [SupplierFailurePublic.model_validate(row) for row in (await session.exec(query)).all()]
+
+
+async def take_over(database: Database, failure_id: UUID) -> None:
+    """The job (SupplierFailureDue): backups' production orders, then the buyers' orders moved to them."""
+    async with database.transaction() as session:
+        failure = await session.get(SupplierFailure, failure_id)
+        if failure is None or failure.status is not JobStatus.QUEUED:
+            return
+        package_id = failure.package_id
+        issued = (await session.exec(select(func.count()).where(ProductionOrder.failure_id == failure_id))).one()
+    if not issued:
+        try:
+            await _issue_backups(database, failure_id)
+        except (NoTakeover, NoPlanInTime) as error:
+            await _finish(database, failure_id, JobStatus.FAILED, f"no backup could take the units over: {error}")
+            return
+    assignment = await delivery.assign_open_units(database, package_id)
+    if assignment.status is JobStatus.DONE:
+        await _finish(database, failure_id, JobStatus.DONE, None)
+    else:
+        await _finish(database, failure_id, JobStatus.FAILED, assignment.note)
+
+
+async def _issue_backups(database: Database, failure_id: UUID) -> None:
+    """Re-match off the loop, then issue the backups' production orders if the package is still as it was."""
+    for _ in range(3):
+        async with database.transaction() as session:
+            failure = await get_failure(session, failure_id)
+            awarded = await get_awarded(session, failure.package_id)
+            making = await _making(session, failure.package_id)
+        if awarded.rematch_problem is None:
+            raise NoTakeover("matching sent no re-match problem with this package's award")
+        problem = Problem.model_validate(awarded.rematch_problem)
+        reserves: dict[str, int] = {}
+        for reserve in awarded.reserves:
+            reserves[reserve["offer_id"]] = reserves.get(reserve["offer_id"], 0) + reserve["quantity"]
+        takeovers = await asyncio.to_thread(
+            plan_takeover, problem, str(failure.package_id), making, reserves, TAKEOVER_SECONDS
+        )
+        async with database.transaction() as session:
+            failure = await get_failure(session, failure_id)
+            awarded = await get_awarded(session, failure.package_id, lock=True)
+            if failure.status is not JobStatus.QUEUED:
+                return
+            if await _making(session, failure.package_id) != making:
+                continue  # another failure meanwhile: re-match from what is made now
+            for takeover in takeovers:
+                issue_production_order(
+                    session,
+                    ProductionOrder(
+                        package_id=awarded.package_id,
+                        supplier_id=takeover.supplier_id,
+                        offer_id=takeover.offer_id,
+                        sku=awarded.sku,
+                        region=takeover.region,
+                        quantity=takeover.quantity,
+                        unit_cents=takeover.unit_cents,
+                        shipping_cents=takeover.shipping_cents,
+                        currency=awarded.currency,
+                        due_by=awarded.needed_by,
+                        failure_id=failure.id,
+                    ),
+                    actor="fulfilment:backup",
+                    note=f"backup for failure {failure.id}",
+                )
+            failure.outcome = "; ".join(
+                f"{t.quantity} units for {t.region} to supplier {t.supplier_id}" for t in takeovers
+            )[:2000]
+        return
+    raise RuntimeError(f"failure {failure_id}: the package kept changing during the take-over")
+
+
+async def _making(session: AsyncSession, package_id: UUID) -> list[Making]:
+    productions = (
+        await session.exec(
+            select(ProductionOrder)
+            .where(ProductionOrder.package_id == package_id)
+            .order_by(col(ProductionOrder.created_at), col(ProductionOrder.id))
+        )
+    ).all()
+    return [
+        Making(
+            supplier_id=production.supplier_id,
+            offer_id=production.offer_id,
+            region=production.region,
+            units=production.quantity - production.failed_units,
+            failed=production.status is ProductionStatus.FAILED,
+        )
+        for production in productions
+    ]
+
+
+async def _finish(database: Database, failure_id: UUID, status: JobStatus, problem: str | None) -> None:
+    async with database.transaction() as session:
+        failure = await session.get(SupplierFailure, failure_id, with_for_update=True)
+        if failure is None or failure.status is not JobStatus.QUEUED:
+            return
+        failure.status, failure.finished_at = status, utc_now()
+        if problem:
+            failure.outcome = "; ".join(filter(None, [failure.outcome, problem]))[:2000]
+            raise_exception(session, failure.package_id, ExceptionKind.NO_BACKUP, failure.production_order_id, problem)
+
+
+async def sweep_stalled_jobs(session: AsyncSession, overdue_before: datetime) -> int:
+    """Send again each queued assignment or take-over not finished in its lease: its message may have been lost
+    (a worker killed mid-job, an in-process queue at a restart). Running one twice changes nothing."""
+    now = utc_now()
+    failures = (
+        await session.exec(
+            select(SupplierFailure).where(
+                SupplierFailure.status == JobStatus.QUEUED, col(SupplierFailure.job_due_at) < overdue_before
+            )
+        )
+    ).all()
+    for failure in failures:
+        failure.job_due_at = now + JOB_LEASE
+        outbox.publish(session, OutboxMessage, SupplierFailureDue(failure_id=failure.id))
+    assignments = (
+        await session.exec(
+            select(AwardedPackage).where(
+                AwardedPackage.assignment_status == JobStatus.QUEUED, col(AwardedPackage.job_due_at) < overdue_before
+            )
+        )
+    ).all()
+    for awarded in assignments:
+        awarded.job_due_at = now + JOB_LEASE
+        outbox.publish(session, OutboxMessage, DeliveryAssignmentDue(package_id=awarded.package_id))
+    return len(failures) + len(assignments)
