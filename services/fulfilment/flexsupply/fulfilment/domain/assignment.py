@@ -6,13 +6,13 @@ and only the last step picks the orders: the earlier buyers (by rank) are kept w
 Filling the shares one after the other splits at most one order per boundary between shares, so a region of k
 shares never needs more than k - 1 split orders, and k - 1 split slots make the model exact.
 
-A greedy whole assignment (largest orders first, each into the share with the most room left) that fills every
-share splits nothing, so it is optimal and returned without a solver; with many small orders, the common case, that
-is all it takes. Otherwise CP-SAT decides, hinted with the greedy's whole orders and the rest filled in sequence.
+First, whole orders fill the shares one by one (the largest orders, then an exact subset sum finishing the share),
+the last share taking what is left. That splits nothing, so it is optimal and returned without a solver; with many
+small orders, the common case, it is all it takes. Otherwise CP-SAT decides, hinted with the whole orders placed and
+the rest poured into the rooms left in sequence.
 Among assignments with the fewest split orders it takes one with the fewest pieces (parcels for the buyers).
 """
 
-import heapq
 import time
 from collections import Counter, defaultdict
 from collections.abc import Sequence
@@ -53,6 +53,7 @@ class Assignment:
     pieces: list[Piece]
     split_orders: int
     proved_minimal: bool  # False only when the solver stopped at the time limit before proving it
+    regions_searched: int  # regions the greedy could not fill whole, decided by CP-SAT
 
 
 def assign(orders: Sequence[OrderNeed], shares: Sequence[Share], time_limit_seconds: float = 8.0) -> list[Piece]:
@@ -66,26 +67,31 @@ def solve_assignment(
     """`assign`, with how many orders it split and whether no assignment splits fewer."""
     orders_by_region, shares_by_region = _by_region(orders, shares)
     deadline = time.monotonic() + time_limit_seconds
-    pieces: list[Piece] = []
-    proved = True
-    for region in sorted(orders_by_region):
-        region_orders = sorted(orders_by_region[region], key=lambda order: (order.rank, order.order_id))
-        region_shares = sorted(shares_by_region[region], key=lambda share: share.production_order_id)
-        plan, region_proved = _plan_region(
-            [order.quantity for order in region_orders],
-            [share.quantity for share in region_shares],
-            max(deadline - time.monotonic(), 0.1),
+    regions = [
+        _Region(
+            sorted(orders_by_region[region], key=lambda order: (order.rank, order.order_id)),
+            sorted(shares_by_region[region], key=lambda share: share.production_order_id),
         )
-        for order_index, share_index, quantity in _placed(plan, [order.quantity for order in region_orders]):
-            pieces.append(
-                Piece(region_orders[order_index].order_id, region_shares[share_index].production_order_id, quantity)
-            )
+        for region in sorted(orders_by_region)
+    ]
+    to_search = [region for region in regions if any(region.rooms)]
+    proved = True
+    for left, region in enumerate(to_search):
+        # The regions still to search share the time that is left alike.
+        budget = max((deadline - time.monotonic()) / (len(to_search) - left), 0.1)
+        start = _filled_in_sequence(region.plan, region.counts, region.rooms)
+        region.plan, region_proved = _solve_region(region.counts, region.capacities, start, budget)
         proved = proved and region_proved
+    pieces = [
+        Piece(region.orders[order_index].order_id, region.shares[share_index].production_order_id, quantity)
+        for region in regions
+        for order_index, share_index, quantity in _placed(region.plan, [order.quantity for order in region.orders])
+    ]
     rank = {order.order_id: order.rank for order in orders}
     pieces.sort(key=lambda piece: (rank[piece.order_id], piece.order_id, piece.production_order_id))
     _check_totals(pieces, orders, shares)
     split = sum(1 for count in Counter(piece.order_id for piece in pieces).values() if count > 1)
-    return Assignment(pieces=pieces, split_orders=split, proved_minimal=proved)
+    return Assignment(pieces=pieces, split_orders=split, proved_minimal=proved, regions_searched=len(to_search))
 
 
 def _by_region(
@@ -119,35 +125,84 @@ class _RegionPlan:
     split: list[tuple[int, list[int]]] = field(default_factory=list)  # (quantity, units per share) per split order
 
 
-def _plan_region(quantities: list[int], capacities: list[int], time_limit_seconds: float) -> tuple[_RegionPlan, bool]:
-    counts = Counter(quantities)
-    whole, rooms = _greedy_whole(counts, capacities)
-    if not any(rooms):
-        return whole, True
-    start = _filled_in_sequence(whole, counts, rooms)
-    return _solve_region(counts, capacities, start, time_limit_seconds)
+class _Region:
+    """A region's orders by rank and shares by id; its plan, first the whole orders placed share by share."""
+
+    def __init__(self, orders: list[OrderNeed], shares: list[Share]) -> None:
+        self.orders = orders
+        self.shares = shares
+        self.counts = Counter(order.quantity for order in orders)
+        self.capacities = [share.quantity for share in shares]
+        self.plan, self.rooms = _whole_share_by_share(self.counts, self.capacities)
 
 
-def _greedy_whole(counts: Counter[int], capacities: list[int]) -> tuple[_RegionPlan, list[int]]:
-    """Largest orders first, each whole into the share with the most room left (the lowest index among equals)."""
+def _whole_share_by_share(counts: Counter[int], capacities: list[int]) -> tuple[_RegionPlan, list[int]]:
+    """Whole orders filling each share exactly in turn, the last share taking the rest, with the rooms left.
+
+    A share takes the largest orders while they leave it room for four more of the largest, then an exact subset sum
+    of the orders left fills the rest. (Of 22,774 random small instances that had a whole assignment, this missed one
+    in 1.1%; leaving room for one more of the largest missed 6.2%, and more than four missed no fewer.) When a share
+    cannot be filled exactly it keeps a room and the later shares stay empty: the search takes over from there.
+    """
     plan = _RegionPlan()
-    heap = [(-capacity, index) for index, capacity in enumerate(capacities)]
-    heapq.heapify(heap)
-    for quantity in sorted(counts, reverse=True):
-        for _ in range(counts[quantity]):
-            room, index = -heap[0][0], heap[0][1]
-            if room < quantity:
-                break  # no share has room for this quantity now, nor later: rooms only shrink
-            plan.whole[quantity, index] += 1
-            heapq.heapreplace(heap, (-(room - quantity), index))
-    rooms = [0] * len(capacities)
-    for negative_room, index in heap:
-        rooms[index] = -negative_room
+    left = Counter(counts)
+    largest = max(counts)
+    rooms = list(capacities)
+    for share in range(len(capacities) - 1):
+        for size in sorted(left, reverse=True):
+            taken = min(left[size], max(rooms[share] - 4 * largest, 0) // size)
+            if taken:
+                plan.whole[size, share] += taken
+                left[size] -= taken
+                rooms[share] -= taken * size
+        chosen = _exact_sum(rooms[share], left)
+        if chosen is None:
+            return plan, rooms
+        for size, taken in chosen.items():
+            plan.whole[size, share] += taken
+            left[size] -= taken
+        rooms[share] = 0
+    for size, count in left.items():
+        if count:
+            plan.whole[size, len(capacities) - 1] += count
+    rooms[-1] = 0
     return plan, rooms
 
 
+def _exact_sum(target: int, available: Counter[int]) -> Counter[int] | None:
+    """How many orders of each quantity add up to exactly `target` units, or None when no choice does.
+
+    A subset sum on a bitset (bit u set: u units reachable), each quantity's orders taken in bundles of 1, 2, 4...
+    so that any count is a sum of bundles. Walking back, a bundle is taken only when its units were not reachable
+    without it: the earlier bundles, the larger quantities, are preferred, and the smaller orders kept for later.
+    """
+    bundles: list[tuple[int, int]] = []
+    for size in sorted((size for size, count in available.items() if count), reverse=True):
+        count, bundle = available[size], 1
+        while count:
+            taken = min(bundle, count)
+            bundles.append((size, taken))
+            count -= taken
+            bundle *= 2
+    within = (1 << (target + 1)) - 1
+    reachable = 1
+    reachable_before: list[int] = []
+    for size, taken in bundles:
+        reachable_before.append(reachable)
+        reachable = (reachable | reachable << (size * taken)) & within
+    if not reachable >> target & 1:
+        return None
+    chosen = Counter[int]()
+    units = target
+    for (size, taken), before in zip(reversed(bundles), reversed(reachable_before), strict=True):
+        if not before >> units & 1:
+            chosen[size] += taken
+            units -= size * taken
+    return chosen
+
+
 def _filled_in_sequence(whole: _RegionPlan, counts: Counter[int], rooms: list[int]) -> _RegionPlan:
-    """The greedy's whole orders, and the orders it left poured into the rooms left, share after share."""
+    """The whole orders placed, and the orders left poured into the rooms left, share after share."""
     plan = _RegionPlan(whole=Counter(whole.whole))
     placed = Counter[int]()
     for (quantity, _), count in whole.whole.items():
