@@ -192,7 +192,11 @@ async def test_rfqs_and_quotes_go_by_the_quality_after_the_scorecard(
 
     asked = await round_rfqs(operator, asked_by_offers.round_id)
     assert [rfq["supplier_id"] for rfq in asked["rfqs"]] == [clean_id]  # quality 92 declared, 70 effective
-    rfq_id = (await round_rfqs(operator, poor_named.round_id))["rfqs"][0]["rfq_id"]
+    named_rfqs = {
+        rfq["supplier_id"]: rfq["rfq_id"] for rfq in (await round_rfqs(operator, poor_named.round_id))["rfqs"]
+    }
+    assert named_rfqs.keys() == {poor_id, clean_id}  # the clean supplier by its offer, the poor one by name
+    rfq_id = named_rfqs[poor_id]
     quote = await as_key(poor["api_key"]["api_key"]).post(
         f"/api/v1/rfqs/{rfq_id}/quotes", json=quote_body(sku=sku, quality=95)
     )
