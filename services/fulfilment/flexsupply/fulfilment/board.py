@@ -14,6 +14,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from flexsupply.contracts.errors import NotFound
 from flexsupply.fulfilment.domain.states import (
+    HANDED_OVER,
     OPEN_PRODUCTION,
     BatchStatus,
     CaseStatus,
@@ -36,8 +37,6 @@ from flexsupply.kit.clock import utc_now
 
 # Units that count as made: a batch that passed its check, whether shipped yet or not.
 MADE = (BatchStatus.READY, BatchStatus.SHIPPED)
-# Parcels handed to a carrier (an exception happened after that).
-HANDED_OVER = (ShipmentStatus.SHIPPED, ShipmentStatus.DELIVERED, ShipmentStatus.EXCEPTION)
 
 
 def is_late(order: ProductionOrder, now: datetime) -> bool:

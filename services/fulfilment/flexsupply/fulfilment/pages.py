@@ -1,13 +1,450 @@
-"""The fulfilment service's web pages: the staff's board and the buyer's delivery page (server-rendered)."""
+"""The fulfilment service's web pages, rendered on the server: the staff's board and the buyer's delivery page.
 
+Staff log in with an email and a password; their session lives in an encrypted, signed cookie sent to /board only.
+Every board form carries the session's CSRF token (a hidden field), so the JSON API, with its bearer tokens, needs
+none. The pages run no script: forms post and redirect (the browser's back and reload send nothing twice), and a
+board with a job queued reloads itself every few seconds. Every rule is the use cases' own: the pages call them and
+turn their answers and refusals into pages.
+"""
+
+import hmac
+import secrets
+from collections.abc import Mapping
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
+from uuid import UUID
 
+from litestar import Controller, Request, Response, Router, get, post
+from litestar.connection import ASGIConnection
+from litestar.datastructures import CacheControlHeader, ResponseHeader, State
+from litestar.handlers.base import BaseRouteHandler
+from litestar.middleware import DefineMiddleware
+from litestar.middleware.session import SessionMiddleware
+from litestar.middleware.session.client_side import ClientSideSessionBackend, CookieBackendConfig
+from litestar.params import FromPath, FromQuery, PathParameter
+from litestar.response import Redirect, Template
+from litestar.static_files import create_static_files_router
+from litestar.types import ASGIApp
+
+from flexsupply.contracts.errors import InvalidField, NotFound
+from flexsupply.fulfilment import board, cases, delivery, failures, production, staff
+from flexsupply.fulfilment.deps import SERVICE
+from flexsupply.fulfilment.domain.manifest import to_csv
+from flexsupply.fulfilment.domain.states import CaseKind, InvalidMove, Resolution
 from flexsupply.fulfilment.settings import FulfilmentSettings
+from flexsupply.kit.db import Database
+from flexsupply.kit.service import Transaction, database_key
 
 HERE = Path(__file__).resolve().parent
-TEMPLATES = HERE / "templates"
+TEMPLATES = HERE / "templates"  # our templates sit in templates/fulfilment/: one app may hold other services' too
+ASSETS = "/fulfilment-assets"
+BOARD = "/board"
+LOGIN = f"{BOARD}/login"
+CSRF_FIELD = "csrf_token"
+# Pages carry no bearer token: the board is guarded by its session, the delivery page by its unguessable link.
+PUBLIC = {"exclude_from_auth": True}
+OrderToken = Annotated[str, PathParameter(min_length=1, max_length=64)]
+# No script, no frames, no third party: the pages need nothing but their own stylesheet.
+CONTENT_SECURITY_POLICY = ResponseHeader(
+    name="Content-Security-Policy",
+    value="default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; "
+    "base-uri 'none'",
+)
+NO_SNIFFING = ResponseHeader(name="X-Content-Type-Options", value="nosniff")
+BAD_LOGIN = "Wrong email or password."
+
+
+class LoginRequired(Exception):
+    """A board page asked for without a staff session."""
+
+
+class FormRefused(Exception):
+    """A board form without its session's CSRF token: not sent from our own page, or from an ended session."""
 
 
 def routes(settings: FulfilmentSettings) -> list[Any]:
-    return []
+    """The board (behind its session), the buyer's delivery page and the pages' stylesheets."""
+    sessions = CookieBackendConfig(
+        secret=settings.session_key(),
+        key="fs_board",
+        path=BOARD,
+        max_age=settings.board_session_hours * 3600,
+        httponly=True,
+        secure=settings.secure_cookies,
+        samesite="lax",
+    )
+    board_router = Router(
+        path=BOARD,
+        route_handlers=[BoardLogin, BoardPages, BoardActions],
+        middleware=[DefineMiddleware(_session_middleware, config=sessions)],
+        exception_handlers={LoginRequired: _to_login, FormRefused: _refused},
+        opt=PUBLIC,
+        include_in_schema=False,
+        # What staff see is not for shared caches, nor for the browser's back button after a logout.
+        cache_control=CacheControlHeader(no_store=True),
+        response_headers=[
+            CONTENT_SECURITY_POLICY,
+            NO_SNIFFING,
+            ResponseHeader(name="Referrer-Policy", value="same-origin"),
+        ],
+    )
+    assets = create_static_files_router(
+        path=ASSETS,
+        directories=[HERE / "static"],
+        include_in_schema=False,
+        opt=PUBLIC,
+        cache_control=CacheControlHeader(max_age=600, public=True),
+    )
+    return [board_router, DeliveryPages, assets]
+
+
+# --- sessions and forms ---
+
+
+def _session_middleware(app: ASGIApp, config: CookieBackendConfig) -> SessionMiddleware[Any]:
+    # Built per app from the config: a router is deep-copied when registered, and the cipher the backend holds
+    # cannot be (so `config.middleware`, which makes the backend up front, does not do here).
+    return SessionMiddleware(app=app, backend=ClientSideSessionBackend(config=config))
+
+
+def _to_login(_: Request[Any, Any, Any], __: LoginRequired) -> Response[Any]:
+    return Redirect(LOGIN, status_code=303)
+
+
+def _refused(_: Request[Any, Any, Any], __: FormRefused) -> Response[Any]:
+    return Template(
+        template_name="fulfilment/board_message.html",
+        context={
+            "title": "Form refused",
+            "message": "This form has expired or did not come from the board. Go back, reload the page and try again.",
+        },
+        status_code=403,
+    )
+
+
+def staff_only(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    if "staff_id" not in connection.session:
+        raise LoginRequired
+
+
+def _member(request: Request[Any, Any, Any]) -> staff.StaffMember:
+    session = request.session
+    return staff.StaffMember(id=UUID(session["staff_id"]), email=session["email"], name=session["name"])
+
+
+def _csrf_token(request: Request[Any, Any, Any]) -> str:
+    """The session's token for its forms, made with the session (an anonymous one for the login form)."""
+    token = request.session.get("csrf")
+    if not token:
+        token = secrets.token_urlsafe(32)
+        request.set_session({**request.session, "csrf": token})
+    return token
+
+
+async def _form(request: Request[Any, Any, Any]) -> Mapping[str, str]:
+    """The posted form's fields, once its CSRF token is the session's."""
+    form = await request.form()
+    expected = request.session.get("csrf")
+    sent = str(form.get(CSRF_FIELD, ""))
+    if not expected or not hmac.compare_digest(sent.encode(), str(expected).encode()):
+        raise FormRefused
+    return {name: str(value) for name, value in form.items()}
+
+
+def _tell(request: Request[Any, Any, Any], message: str) -> None:
+    """A message for the next page (the one a form's post redirects to)."""
+    request.set_session({**request.session, "flash": message})
+
+
+def _told(request: Request[Any, Any, Any]) -> str | None:
+    message = request.session.get("flash")
+    if message is not None:
+        request.set_session({key: value for key, value in request.session.items() if key != "flash"})
+    return message
+
+
+def _board_page(
+    request: Request[Any, Any, Any], name: str, context: Mapping[str, Any], status_code: int = 200
+) -> Template:
+    return Template(
+        template_name=f"fulfilment/{name}",
+        context={
+            "staff": _member(request),
+            "csrf_token": _csrf_token(request),
+            "flash": _told(request),
+            **context,
+        },
+        status_code=status_code,
+    )
+
+
+def _cents(text: str) -> int:
+    """An amount typed in major units ("12.50") as exact minor units (1250): no float on the way."""
+    try:
+        amount = Decimal(text.strip())
+    except InvalidOperation:
+        raise InvalidField("refund", "is not an amount such as 12.50") from None
+    cents = amount * 100
+    if not amount.is_finite() or amount < 0 or cents != cents.to_integral_value() or cents > 10**11:
+        raise InvalidField("refund", "needs a positive amount with at most two decimals, such as 12.50")
+    return int(cents)
+
+
+# --- the board ---
+
+
+class BoardLogin(Controller):
+    path = "/"
+
+    @get("/login")
+    async def login_form(self, request: Request[Any, Any, Any]) -> Template:
+        if "staff_id" in request.session:
+            return Redirect(BOARD, status_code=303)  # type: ignore[return-value]
+        return _login_page(request)
+
+    @post("/login", status_code=303)
+    async def login(self, request: Request[Any, Any, Any], transaction: Transaction) -> Response[Any]:
+        form = await _form(request)
+        email = form.get("email", "")
+        member = await staff.authenticate(transaction, email, form.get("password", ""))
+        if member is None:
+            return _login_page(request, email=email, message=BAD_LOGIN, status_code=401)
+        # A new session, with a new CSRF token: nothing from before the login carries over.
+        request.set_session(
+            {
+                "staff_id": str(member.id),
+                "email": member.email,
+                "name": member.name,
+                "csrf": secrets.token_urlsafe(32),
+            }
+        )
+        return Redirect(BOARD, status_code=303)
+
+    @post("/logout", status_code=303)
+    async def logout(self, request: Request[Any, Any, Any]) -> Response[Any]:
+        await _form(request)
+        request.clear_session()
+        return Redirect(LOGIN, status_code=303)
+
+
+def _login_page(
+    request: Request[Any, Any, Any], *, email: str = "", message: str | None = None, status_code: int = 200
+) -> Template:
+    return Template(
+        template_name="fulfilment/login.html",
+        context={"csrf_token": _csrf_token(request), "email": email, "message": message},
+        status_code=status_code,
+    )
+
+
+class BoardPages(Controller):
+    path = "/"
+    guards = [staff_only]
+
+    @get("/")
+    async def packages(self, request: Request[Any, Any, Any], transaction: Transaction) -> Template:
+        """Every awarded package: its progress, open exceptions and late production."""
+        return _board_page(request, "packages.html", {"packages": await board.package_summaries(transaction)})
+
+    @get("/packages/{package_id:uuid}")
+    async def package(
+        self, request: Request[Any, Any, Any], transaction: Transaction, package_id: FromPath[UUID]
+    ) -> Template:
+        """One package: production, batches, lateness, exceptions, shipments, cases and the jobs in progress."""
+        try:
+            shown = await board.package_board(transaction, package_id)
+        except NotFound:
+            return _board_page(
+                request, "board_message.html", {"title": "Not found", "message": "No such package."}, 404
+            )
+        return _board_page(request, "package.html", {"package": shown})
+
+    @get("/production-orders/{production_order_id:uuid}/manifest.csv")
+    async def manifest(
+        self,
+        request: Request[Any, Any, Any],
+        transaction: Transaction,
+        production_order_id: FromPath[UUID],
+        batch_id: FromQuery[UUID | None] = None,
+    ) -> Response[Any]:
+        """A courier's manifest of a production order's parcels, or of one batch's, as a CSV download."""
+        try:
+            lines = await production.manifest_lines(transaction, production_order_id, batch_id=batch_id)
+        except NotFound:
+            return _board_page(
+                request, "board_message.html", {"title": "Not found", "message": "No such manifest."}, 404
+            )
+        name = f"manifest-{production_order_id.hex[:8]}" + (f"-batch-{batch_id.hex[:8]}" if batch_id else "")
+        return Response(
+            content=to_csv(lines),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
+        )
+
+
+def _package_page(package_id: str) -> str:
+    """Where a form's post goes back to: the package it was sent from (only ever a board address)."""
+    try:
+        return f"{BOARD}/packages/{UUID(package_id)}"
+    except ValueError:
+        return BOARD
+
+
+def _refusal(exc: Exception) -> str:
+    if isinstance(exc, InvalidField):
+        return f"Please check {exc.field.replace('_', ' ')}: {exc.message}."
+    if isinstance(exc, NotFound):
+        return "Not done: it no longer exists."
+    return f"Not done: {exc}."
+
+
+class BoardActions(Controller):
+    """The board's buttons: each a form that posts, calls one use case in its own transaction and goes back to the
+    package with what happened (a refusal rolls back whatever the use case began)."""
+
+    path = "/"
+    guards = [staff_only]
+
+    @post("/production-orders/{production_order_id:uuid}/fail", status_code=303)
+    async def fail(
+        self, request: Request[Any, Any, Any], state: State, production_order_id: FromPath[UUID]
+    ) -> Response[Any]:
+        form = await _form(request)
+        reason = form.get("reason", "").strip()
+        if not reason or form.get("confirm") != "yes":
+            _tell(request, "Not marked failed: give a reason and tick the confirmation.")
+            return Redirect(_package_page(form.get("package_id", "")), status_code=303)
+        try:
+            async with _database(state).transaction() as session:
+                failure = await failures.mark_failed(
+                    session, production_order_id, actor=_member(request).actor, reason=reason[:1000]
+                )
+            _tell(request, f"Marked failed: backups are taking over {failure.units} units.")
+        except (NotFound, InvalidMove, InvalidField) as exc:
+            _tell(request, _refusal(exc))
+        return Redirect(_package_page(form.get("package_id", "")), status_code=303)
+
+    @post("/exceptions/{exception_id:uuid}/handle", status_code=303)
+    async def handle(
+        self, request: Request[Any, Any, Any], state: State, exception_id: FromPath[UUID]
+    ) -> Response[Any]:
+        form = await _form(request)
+        try:
+            async with _database(state).transaction() as session:
+                await production.handle_exception(session, exception_id, actor=_member(request).actor)
+            _tell(request, "Exception marked handled.")
+        except NotFound as exc:
+            _tell(request, _refusal(exc))
+        return Redirect(_package_page(form.get("package_id", "")), status_code=303)
+
+    @post("/cases/{case_id:uuid}/resolve", status_code=303)
+    async def resolve(self, request: Request[Any, Any, Any], state: State, case_id: FromPath[UUID]) -> Response[Any]:
+        form = await _form(request)
+        try:
+            resolution = Resolution(form.get("resolution", ""))
+            refund = form.get("refund", "").strip()
+            refund_cents = _cents(refund) if refund else None
+            note = form.get("note", "").strip()[:1000] or None
+            async with _database(state).transaction() as session:
+                await cases.resolve_case(
+                    session,
+                    case_id,
+                    actor=_member(request).actor,
+                    resolution=resolution,
+                    refund_cents=refund_cents,
+                    note=note,
+                )
+            _tell(request, f"Case resolved: {resolution}.")
+        except ValueError as exc:  # InvalidField is one, as is an unknown resolution
+            _tell(request, _refusal(exc) if isinstance(exc, InvalidField) else "Please choose a resolution.")
+        except (NotFound, InvalidMove) as exc:
+            _tell(request, _refusal(exc))
+        return Redirect(_package_page(form.get("package_id", "")), status_code=303)
+
+
+def _database(state: State) -> Database:
+    return state[database_key(SERVICE)]
+
+
+# --- the buyer's delivery page ---
+
+CASE_KINDS = {
+    CaseKind.DAMAGED: "Damaged",
+    CaseKind.WRONG: "Wrong item",
+    CaseKind.MISSING: "Missing",
+    CaseKind.LATE: "Late",
+}
+CASE_MESSAGES = {
+    "opened": "Thank you: we have your report and will come back to you.",
+}
+
+
+def _delivery_missing() -> Template:
+    return Template(template_name="fulfilment/delivery_missing.html", status_code=404)
+
+
+class DeliveryPages(Controller):
+    """A buyer's delivery, at the link from their order: parcels, news, and reporting a problem. No login: the
+    link's token is the key (it never leaves through a Referer header)."""
+
+    path = "/delivery"
+    include_in_schema = False
+    opt = PUBLIC
+    response_headers = [
+        CONTENT_SECURITY_POLICY,
+        NO_SNIFFING,
+        ResponseHeader(name="Referrer-Policy", value="no-referrer"),
+    ]
+
+    @get("/{token:str}")
+    async def show(self, transaction: Transaction, token: OrderToken, case: FromQuery[str | None] = None) -> Template:
+        """Each parcel of the order with its state and tracking, what the buyer was told, and their cases."""
+        try:
+            view = await delivery.buyer_view(transaction, token)
+        except NotFound:
+            return _delivery_missing()
+        return _delivery_page(view, token, message=CASE_MESSAGES.get(case or ""))
+
+    @post("/{token:str}/cases", status_code=303)
+    async def open_case(self, request: Request[Any, Any, Any], state: State, token: OrderToken) -> Response[Any]:
+        """Report a problem; the same report sent again (a double tap, a resent form) is the same case."""
+        form = await request.form()
+        kind_text, description = str(form.get("kind", "")), str(form.get("description", "")).strip()
+        problem = None
+        if kind_text not in CaseKind.__members__.values():
+            problem = "Please choose what went wrong."
+        elif not 1 <= len(description) <= 2000:
+            problem = "Please tell us what happened (up to 2000 characters)."
+        try:
+            async with _database(state).transaction() as session:
+                if problem is None:
+                    await cases.open_case(session, token, CaseKind(kind_text), description)
+                    return Redirect(f"/delivery/{token}?case=opened", status_code=303)
+                view = await delivery.buyer_view(session, token)
+        except NotFound:
+            return _delivery_missing()
+        except (InvalidField, InvalidMove) as exc:
+            async with _database(state).transaction() as session:
+                view = await delivery.buyer_view(session, token)
+            problem = exc.message if isinstance(exc, InvalidField) else str(exc)
+        return _delivery_page(
+            view, token, message=problem, form={"kind": kind_text, "description": description}, status_code=400
+        )
+
+
+def _delivery_page(
+    view: Any, token: str, *, message: str | None, form: Mapping[str, str] | None = None, status_code: int = 200
+) -> Template:
+    return Template(
+        template_name="fulfilment/delivery.html",
+        context={
+            "view": view,
+            "token": token,
+            "message": message,
+            "form": dict(form or {}),
+            "kinds": CASE_KINDS,
+            "error": status_code >= 400,
+        },
+        status_code=status_code,
+    )
