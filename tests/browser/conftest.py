@@ -9,6 +9,7 @@ import asyncio
 import os
 import shutil
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from pathlib import Path
 from typing import Any, TypeVar
 
 import httpx
@@ -50,10 +51,15 @@ def chromium() -> str:
 
 
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def stack_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where the module's stack keeps its logs, and its data in `data/` (for commands run beside it)."""
+    return tmp_path_factory.mktemp("stack")
+
+
+@pytest.fixture(scope="module")
+def stack(stack_folder: Path) -> Iterator[str]:
     """`flexsupply up` (embedded: SQLite, in-process broker and worker) on a free loopback port; its base URL."""
-    folder = tmp_path_factory.mktemp("stack")
-    port = free_port()
+    folder, port = stack_folder, free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("FLEXSUPPLY_")}
     env |= {
         "FLEXSUPPLY_DATA_DIR": str(folder / "data"),
