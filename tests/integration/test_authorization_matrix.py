@@ -19,6 +19,7 @@ import pytest
 
 from tests.integration.conftest import OPERATOR_TOKEN, eventually
 from tests.integration.test_match_runs import finished_run
+from tests.support.awarded import announce, awarded_package
 from tests.support.catalogue import create_supplier, offer_body, quote_body
 from tests.support.matching import create_package, register_community, start_round
 from tests.support.sales import order, planned_sale
@@ -142,6 +143,26 @@ POLICY: dict[str, Expectation] = {
     "GET /api/v1/awarded-packages": OPERATOR,
     # No package of this world has reached fulfilment: the operator gets as far as looking it up.
     "GET /api/v1/awarded-packages/{package_id}": OPERATOR | {"operator": 404},
+    "GET /api/v1/awarded-packages/{package_id}/assignment": OPERATOR | {"operator": 404},
+    "GET /api/v1/production-orders": ANY_CATALOGUE_CALLER,
+    "GET /api/v1/production-orders/{production_order_id}": OPERATOR_OR_OWN_SUPPLIER,
+    "POST /api/v1/production-orders/{production_order_id}/moves": SUPPLIER_OWN,
+    "POST /api/v1/production-orders/{production_order_id}/batches": SUPPLIER_OWN,
+    "POST /api/v1/production-orders/{production_order_id}/failure": OPERATOR_OR_OWN_SUPPLIER,
+    "GET /api/v1/production-orders/{production_order_id}/shipments": OPERATOR_OR_OWN_SUPPLIER,
+    "GET /api/v1/production-orders/{production_order_id}/manifest": OPERATOR_OR_OWN_SUPPLIER,
+    "GET /api/v1/production-orders/{production_order_id}/manifest.csv": OPERATOR_OR_OWN_SUPPLIER,
+    "POST /api/v1/shipments/moves": OPERATOR_OR_OWN_SUPPLIER,
+    "POST /api/v1/shipments/{shipment_id}/moves": OPERATOR_OR_OWN_SUPPLIER,
+    "GET /api/v1/failures": OPERATOR,
+    "GET /api/v1/failures/{failure_id}": OPERATOR_OR_OWN_SUPPLIER,
+    "GET /api/v1/exceptions": OPERATOR,
+    "POST /api/v1/exceptions/{exception_id}/handled": OPERATOR,
+    "GET /api/v1/cases": OPERATOR,
+    "POST /api/v1/cases/{case_id}/resolution": OPERATOR,
+    # Buyers have no account: the token of their order's link is the key.
+    "GET /api/v1/buyer-orders/{buyer_token}": PUBLIC,
+    "POST /api/v1/buyer-orders/{buyer_token}/cases": PUBLIC,
 }
 # Bodies valid enough to reach the ownership check (an empty body is refused before it, revealing nothing).
 BODIES: dict[str, Callable[[], dict[str, Any]]] = {
@@ -153,6 +174,16 @@ BODIES: dict[str, Callable[[], dict[str, Any]]] = {
     "POST /api/v1/packages/{package_id}/firm-quantities": lambda: {"quantities": {"ningbo": 1}},
     "POST /api/v1/awards/{award_id}/decline": lambda: {"reason": "the oven broke"},
     "POST /api/v1/packages/{package_id}/sale/close": lambda: {"reason": "sold out early"},
+    "POST /api/v1/production-orders/{production_order_id}/moves": lambda: {"step": "accept"},
+    "POST /api/v1/production-orders/{production_order_id}/batches": lambda: {
+        "quantity": 1,
+        "lot_number": "L1",
+        "quality_passed": True,
+    },
+    "POST /api/v1/production-orders/{production_order_id}/failure": lambda: {"reason": "the kiln broke"},
+    "POST /api/v1/shipments/{shipment_id}/moves": lambda: {"step": "deliver"},
+    "POST /api/v1/cases/{case_id}/resolution": lambda: {"resolution": "reject"},
+    "POST /api/v1/buyer-orders/{buyer_token}/cases": lambda: {"kind": "late", "description": "not here yet"},
 }
 # Uploads, sent as multipart forms.
 FILES: dict[str, Callable[[], dict[str, Any]]] = {
@@ -261,6 +292,54 @@ async def world(
         assert response.status_code == 201, response.text
         return response.json()["id"]
 
+    # Fulfilment: a package awarded to the world's supplier (for ningbo), with buyers' orders and a reserve.
+    async def awarded_id() -> str:
+        setup = await awarded_package(operator, north=supplier)
+        await announce(database_urls["matching"], setup.event)
+
+        async def assigned() -> bool:
+            path = f"/api/v1/awarded-packages/{setup.package_id}/assignment"
+            answer = await operator.get(path)
+            return answer.status_code == 200 and answer.json()["status"] == "done"
+
+        await eventually(assigned)
+        world.values["buyer_token"] = setup.tokens[0]
+        return str(setup.package_id)
+
+    async def production_order_id() -> str:
+        package = await world.path("{awarded_id}")
+        listed = await supplier_client.get("/api/v1/production-orders", params={"package_id": package})
+        return listed.json()[0]["id"]
+
+    async def shipment_id() -> str:
+        path = await world.path("/api/v1/production-orders/{production_order_id}")
+        for step in ("accept", "start"):
+            assert (await supplier_client.post(f"{path}/moves", json={"step": step})).status_code == 200
+        batch = {"quantity": 3, "lot_number": "L1", "quality_passed": True}
+        assert (await supplier_client.post(f"{path}/batches", json=batch)).status_code == 201
+        return (await supplier_client.get(f"{path}/shipments")).json()[0]["id"]
+
+    async def failure_id() -> str:
+        path = await world.path("/api/v1/production-orders/{production_order_id}/failure")
+        failed = await operator.post(path, json={"reason": "the kiln broke"})
+        assert failed.status_code == 202, failed.text
+        return failed.json()["id"]
+
+    async def exception_id() -> str:
+        await world.path("{failure_id}")
+        package = world.values["awarded_id"]
+        return (await operator.get("/api/v1/exceptions", params={"package_id": package})).json()[0]["id"]
+
+    async def buyer_token() -> str:
+        await world.path("{awarded_id}")
+        return world.values["buyer_token"]
+
+    async def case_id() -> str:
+        token = await world.path("{buyer_token}")
+        opened = await operator.post(f"/api/v1/buyer-orders/{token}/cases", json={"kind": "late", "description": "x"})
+        assert opened.status_code == 201, opened.text
+        return opened.json()["cases"][0]["id"]
+
     async def rfq_id() -> str:
         await world.path("/{round_id}")
         rfqs = (await supplier_client.get("/api/v1/rfqs")).json()
@@ -292,6 +371,13 @@ async def world(
             "award_id": award_id,
             "order_token": order_token,
             "market_id": market_id,
+            "awarded_id": awarded_id,
+            "production_order_id": production_order_id,
+            "shipment_id": shipment_id,
+            "failure_id": failure_id,
+            "exception_id": exception_id,
+            "buyer_token": buyer_token,
+            "case_id": case_id,
         },
     )
     return world
@@ -342,6 +428,9 @@ async def test_each_role_gets_what_it_may(operation: str, world: World):
         )
         assert cancelled.status_code == 200, cancelled.text
     path = await world.path(template)
+    world_body = None
+    if operation == "POST /api/v1/shipments/moves":  # the parcel is named in the body, not the path
+        world_body = {"moves": [{"shipment_id": await world.path("{shipment_id}"), "step": "deliver"}]}
     answers = {}
     # Those refused first: an allowed call may change the resource (rotate a key, cancel a package).
     for role in sorted(ROLES, key=lambda role: POLICY[operation][role] == "ok"):
@@ -349,6 +438,7 @@ async def test_each_role_gets_what_it_may(operation: str, world: World):
         if role == "anonymous":
             client.headers.pop("authorization", None)
         body = BODIES[operation]() if operation in BODIES else {} if method in {"POST", "PUT", "PATCH"} else None
+        body = world_body or body
         if operation in STREAMS:
             async with client.stream(method, path) as response:
                 answers[role] = response.status_code

@@ -58,11 +58,19 @@ def order_quantities(total: int, pattern: tuple[int, ...] = (1, 2, 1, 3, 1, 1, 2
 
 
 async def awarded_package(
-    operator: httpx.AsyncClient, *, ningbo: int = 30, shanghai: int = 20, reserve: int = 60, backup_moq: int = 40
+    operator: httpx.AsyncClient,
+    *,
+    ningbo: int = 30,
+    shanghai: int = 20,
+    reserve: int = 60,
+    backup_moq: int = 40,
+    north: dict[str, Any] | None = None,
 ) -> AwardedSetUp:
     """Two suppliers awarded (one per region), a third holding `reserve` units in reserve with a minimum order of
-    `backup_moq`; buyers' orders adding up to the firm quantities."""
-    created = {role: await create_supplier(operator) for role in ("north", "south", "backup")}
+    `backup_moq`; buyers' orders adding up to the firm quantities. `north`: an existing supplier (as created) to
+    make the ningbo units."""
+    created = {role: await create_supplier(operator) for role in ("south", "backup")}
+    created["north"] = north or await create_supplier(operator)
     ids = {role: UUID(answer["supplier"]["id"]) for role, answer in created.items()}
     keys = {role: answer["api_key"]["api_key"] for role, answer in created.items()}
     package_id = uuid4()

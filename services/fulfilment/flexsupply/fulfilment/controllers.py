@@ -339,17 +339,18 @@ class BuyerOrderController(Controller):
     path = "/api/v1/buyer-orders"
     tags = ["after-sales"]
 
-    @get("/{token:str}", exclude_from_auth=True)
-    async def get_buyer_order(self, transaction: Transaction, token: OrderToken) -> BuyerDeliveryPublic:
-        return await delivery.buyer_view(transaction, token)
+    @get("/{buyer_token:str}", exclude_from_auth=True)
+    async def get_buyer_order(self, transaction: Transaction, buyer_token: OrderToken) -> BuyerDeliveryPublic:
+        """The order by the token of the buyer's link (the same as the sale's order page)."""
+        return await delivery.buyer_view(transaction, buyer_token)
 
-    @post("/{token:str}/cases", status_code=201, exclude_from_auth=True)
+    @post("/{buyer_token:str}/cases", status_code=201, exclude_from_auth=True)
     async def open_case(
-        self, transaction: Transaction, token: OrderToken, data: JSONBody[CaseCreate]
+        self, transaction: Transaction, buyer_token: OrderToken, data: JSONBody[CaseCreate]
     ) -> BuyerDeliveryPublic:
         """Damaged, wrong, missing or late: staff see it at once. The same complaint sent again is one case."""
-        await cases.open_case(transaction, token, data.kind, data.description)
-        return await delivery.buyer_view(transaction, token)
+        await cases.open_case(transaction, buyer_token, data.kind, data.description)
+        return await delivery.buyer_view(transaction, buyer_token)
 
 
 CONTROLLERS = [
