@@ -4,14 +4,22 @@ there."""
 
 import re
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from typing import Any
-from uuid import uuid4
+from uuid import UUID, uuid4
 
 import httpx
 import pytest
+from sqlmodel import select
 
+from flexsupply.fulfilment.delivery import token_hash
+from flexsupply.fulfilment.domain.states import ProductionStatus, ShipmentStatus
+from flexsupply.fulfilment.models import AfterSalesCase, AwardedPackage, DeliveryOrder, ProductionOrder, Shipment
 from flexsupply.fulfilment.staff import create_account
+from flexsupply.kit.clock import utc_now
 from flexsupply.kit.db import Database
+from tests.integration.conftest import eventually
+from tests.support.fulfilment import KeyClient, in_production, ok, production_orders
 
 PASSWORD = "a long enough passphrase"
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -132,3 +140,168 @@ async def test_the_delivery_page_of_an_unknown_token_is_a_friendly_404(anonymous
     assert missing.status_code == 404
     assert missing.headers["content-type"].startswith("text/html")
     assert "We cannot find this order" in missing.text
+
+
+async def logged_in(client: httpx.AsyncClient, email: str) -> str:
+    """Log in; the board's CSRF token for the forms that follow."""
+    assert (await log_in(client, email, PASSWORD)).status_code == 303
+    return csrf_token(await client.get("/board"))
+
+
+async def test_staff_mark_a_failure_handle_its_exception_and_download_manifests_on_the_board(
+    operator: httpx.AsyncClient, as_key: KeyClient, browser: httpx.AsyncClient, staff_email: str
+):
+    setup = await in_production(operator, as_key, units=20, batch_units=8)
+    order_id, package_page = setup.production_order["id"], f"/board/packages/{setup.package_id}"
+    token = await logged_in(browser, staff_email)
+    page = await browser.get(package_page)
+    assert page.status_code == 200
+    assert setup.batch["lot_number"] in page.text
+
+    manifest = await browser.get(f"/board/production-orders/{order_id}/manifest.csv")
+    assert manifest.status_code == 200
+    assert manifest.headers["content-type"].startswith("text/csv")
+    assert manifest.headers["content-disposition"].startswith("attachment;")
+    batch_manifest = await browser.get(
+        f"/board/production-orders/{order_id}/manifest.csv", params={"batch_id": setup.batch["id"]}
+    )
+    assert batch_manifest.status_code == 200
+    assert (await browser.get(f"/board/production-orders/{uuid4()}/manifest.csv")).status_code == 404
+
+    fail_path = f"/board/production-orders/{order_id}/fail"
+    form = {"csrf_token": token, "package_id": setup.package_id, "reason": "the oven broke"}
+    unconfirmed = await browser.post(fail_path, data=form)
+    assert (unconfirmed.status_code, unconfirmed.headers["location"]) == (303, package_page)
+    assert "tick the confirmation" in (await browser.get(package_page)).text
+    assert (await production_orders(operator, setup.package_id))[0]["status"] == "in_production"
+
+    assert (await browser.post(fail_path, data=form | {"confirm": "yes"})).status_code == 303
+    assert "backups are taking over 20 units" in (await browser.get(package_page)).text
+    again = await browser.post(fail_path, data=form | {"confirm": "yes"})
+    assert again.status_code == 303
+    assert "Not done: a failed production order cannot fail." in (await browser.get(package_page)).text
+
+    async def taken_over() -> str | None:
+        text = (await browser.get(package_page)).text
+        return text if 'status-done">done' in text and 'http-equiv="refresh"' not in text else None
+
+    board_page = await eventually(taken_over, 30)
+    assert ">backup</span>" in board_page
+    exceptions = ok(await operator.get("/api/v1/exceptions", params={"package_id": setup.package_id}))
+    (supplier_failed,) = [e for e in exceptions if e["kind"] == "supplier_failed"]
+    assert f'id="exception-{supplier_failed["id"]}"' in board_page
+
+    handled = await browser.post(
+        f"/board/exceptions/{supplier_failed['id']}/handle",
+        data={"csrf_token": token, "package_id": setup.package_id},
+    )
+    assert handled.status_code == 303
+    assert f'id="exception-{supplier_failed["id"]}"' not in (await browser.get(package_page)).text
+
+
+@pytest.fixture
+async def delivered_order(app: Any, database_urls: dict[str, str]) -> AsyncIterator[tuple[str, UUID]]:
+    """A buyer's order with one parcel on its way, written as fulfilment keeps it; (its token, its package)."""
+    token, package_id = f"tok-{uuid4().hex}", uuid4()
+    database = Database(database_urls["fulfilment"], pooled=False)
+    try:
+        async with database.transaction() as session:
+            session.add(
+                AwardedPackage(
+                    package_id=package_id,
+                    sku="bread-gift-box",
+                    needed_by=utc_now() + timedelta(days=10),
+                    currency="CNY",
+                    firm_quantities={"ningbo": 2},
+                    allocations=[],
+                    reserves=[],
+                    event_id=uuid4(),
+                )
+            )
+            production_order = ProductionOrder(
+                package_id=package_id,
+                supplier_id=uuid4(),
+                offer_id="offer",
+                sku="bread-gift-box",
+                region="ningbo",
+                quantity=2,
+                unit_cents=3000,
+                shipping_cents=300,
+                currency="CNY",
+                due_by=utc_now() + timedelta(days=10),
+                status=ProductionStatus.IN_PRODUCTION,
+            )
+            order = DeliveryOrder(
+                id=uuid4(),
+                package_id=package_id,
+                token_sha256=token_hash(token),
+                rank=1,
+                region="ningbo",
+                quantity=2,
+                name="Wang Fang",
+                phone="+8613800000000",
+                address="12 Zhongshan Road",
+            )
+            session.add_all([production_order, order])
+            await session.flush()
+            session.add(
+                Shipment(
+                    package_id=package_id,
+                    production_order_id=production_order.id,
+                    order_id=order.id,
+                    quantity=2,
+                    status=ShipmentStatus.SHIPPED,
+                    carrier="SF Express",
+                    tracking_number="SF1234567890",
+                    shipped_at=utc_now(),
+                )
+            )
+        yield token, package_id
+    finally:
+        await database.dispose()
+
+
+async def open_cases(database_urls: dict[str, str], package_id: UUID) -> list[AfterSalesCase]:
+    database = Database(database_urls["fulfilment"], pooled=False)
+    try:
+        async with database.transaction() as session:
+            return list(
+                (await session.exec(select(AfterSalesCase).where(AfterSalesCase.package_id == package_id))).all()
+            )
+    finally:
+        await database.dispose()
+
+
+async def test_a_buyer_sees_the_parcel_and_a_report_sent_twice_opens_one_case_that_staff_refund(
+    anonymous: httpx.AsyncClient,
+    browser: httpx.AsyncClient,
+    staff_email: str,
+    delivered_order: tuple[str, UUID],
+    database_urls: dict[str, str],
+):
+    token, package_id = delivered_order
+    page = await anonymous.get(f"/delivery/{token}")
+    assert page.status_code == 200
+    assert "SF1234567890" in page.text and "Shipped" in page.text
+    assert page.headers["referrer-policy"] == "no-referrer"
+
+    empty = await anonymous.post(f"/delivery/{token}/cases", data={"kind": "damaged", "description": " "})
+    assert empty.status_code == 400
+    assert "Please tell us what happened" in empty.text
+    report = {"kind": "damaged", "description": "One loaf arrived crushed."}
+    for _ in range(2):  # a double tap, or the form sent again from the browser's history
+        sent = await anonymous.post(f"/delivery/{token}/cases", data=report)
+        assert (sent.status_code, sent.headers["location"]) == (303, f"/delivery/{token}?case=opened")
+    (case,) = await open_cases(database_urls, package_id)
+    shown = await anonymous.get(f"/delivery/{token}?case=opened")
+    assert "we have your report" in shown.text and "we are looking into it" in shown.text
+
+    csrf = await logged_in(browser, staff_email)
+    resolve = f"/board/cases/{case.id}/resolve"
+    form = {"csrf_token": csrf, "package_id": str(package_id), "resolution": "refund"}
+    assert (await browser.post(resolve, data=form | {"refund": "12.505"})).status_code == 303
+    assert "at most two decimals" in (await browser.get(f"/board/packages/{package_id}")).text
+    assert (await browser.post(resolve, data=form | {"refund": "12.50", "note": "sorry"})).status_code == 303
+    (resolved,) = await open_cases(database_urls, package_id)
+    assert (resolved.status, resolved.refund_cents, resolved.resolution_note) == ("resolved", 1250, "sorry")
+    assert "resolved (refund)" in (await anonymous.get(f"/delivery/{token}")).text

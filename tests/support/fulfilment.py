@@ -40,14 +40,14 @@ async def eventually(check: Callable[[], Awaitable[T | None]], what: str, timeou
         await asyncio.sleep(0.2)
 
 
-def _ok(response: httpx.Response, status: int = 200) -> Any:
+def ok(response: httpx.Response, status: int = 200) -> Any:
     assert response.status_code == status, f"{response.request.method} {response.request.url}: {response.text}"
     return response.json()
 
 
 async def _finished_run(client: httpx.AsyncClient, run_id: str) -> dict[str, Any]:
     async def finished() -> dict[str, Any] | None:
-        run = _ok(await client.get(f"/api/v1/match-runs/{run_id}"))
+        run = ok(await client.get(f"/api/v1/match-runs/{run_id}"))
         return run if run["status"] in {"planned", "infeasible", "failed"} else None
 
     return await eventually(finished, f"match run {run_id} finishes")
@@ -68,7 +68,7 @@ async def awarded_package(
         created = await create_supplier(operator, regions=[region])
         client = as_key(created["api_key"]["api_key"])
         body = offer_body(sku=sku, moq=1, capacity=10 * units, shipping_cents={region: 300}, **terms)
-        _ok(await client.post("/api/v1/offers", json=body), 201)
+        ok(await client.post("/api/v1/offers", json=body), 201)
         clients[name], ids[name] = client, created["supplier"]["id"]
     _, key = await register_community(operator)
     leader = as_key(key)
@@ -76,26 +76,26 @@ async def awarded_package(
         leader, sku=sku, quantities={region: units}, backups=1, threshold_units=1, cap_units=units
     )
     sourcing = await start_round(leader, package["id"])
-    run = _ok(
+    run = ok(
         await leader.post(f"/api/v1/sourcing-rounds/{sourcing['id']}/match-runs", json={"time_limit_seconds": 5}),
         202,
     )
     assert (await _finished_run(leader, run["id"]))["status"] == "planned"
-    _ok(await set_firm_quantities(leader, package["id"], **{region: units}))
+    ok(await set_firm_quantities(leader, package["id"], **{region: units}))
     award_run = await _finished_run(leader, (await request_award(leader, package["id"]))["id"])
     assert award_run["status"] == "planned", award_run
-    awards = _ok(await leader.get(f"/api/v1/packages/{package['id']}/awards"))["awards"]
+    awards = ok(await leader.get(f"/api/v1/packages/{package['id']}/awards"))["awards"]
     for award in awards:
         if award["status"] == "offered":
             name = next(name for name, supplier_id in ids.items() if supplier_id == award["supplier_id"])
-            _ok(await clients[name].post(f"/api/v1/awards/{award['id']}/accept"))
-    assert _ok(await leader.get(f"/api/v1/packages/{package['id']}"))["status"] == "awarded"
+            ok(await clients[name].post(f"/api/v1/awards/{award['id']}/accept"))
+    assert ok(await leader.get(f"/api/v1/packages/{package['id']}"))["status"] == "awarded"
     return package["id"], sku, clients, ids
 
 
 async def production_orders(client: httpx.AsyncClient, package_id: str) -> list[dict[str, Any]]:
     """The caller's production orders of the package (all of them for an operator)."""
-    return _ok(await client.get("/api/v1/production-orders", params={"package_id": package_id, "limit": 100}))
+    return ok(await client.get("/api/v1/production-orders", params={"package_id": package_id, "limit": 100}))
 
 
 async def in_production(
@@ -110,8 +110,8 @@ async def in_production(
 
     order = await eventually(issued, "the maker's production order is issued")
     for step in ("accept", "start"):
-        order = _ok(await maker.post(f"/api/v1/production-orders/{order['id']}/moves", json={"step": step}))
-    batch = _ok(
+        order = ok(await maker.post(f"/api/v1/production-orders/{order['id']}/moves", json={"step": step}))
+    batch = ok(
         await maker.post(
             f"/api/v1/production-orders/{order['id']}/batches",
             json={"quantity": batch_units, "lot_number": f"LOT-{uuid4().hex[:6].upper()}", "quality_passed": True},
