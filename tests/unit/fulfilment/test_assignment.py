@@ -89,9 +89,9 @@ def test_one_order_split_over_three_shares_is_fewer_splits_than_one_per_boundary
 
 
 def test_a_whole_assignment_the_quick_fill_misses_is_found_by_the_search() -> None:
-    # Filling A first with the larger orders takes 2 + 2, and then B cannot be filled whole from 3 and 1.
-    orders = needs(3, 2, 2, 1)
-    shares = [Share(A, "north", 4), Share(B, "north", 2), Share(C, "north", 2)]
+    # Filling the smallest share first with the larger orders takes 2 + 2, and then no whole orders left make 5.
+    orders = needs(3, 3, 3, 2, 2, 1)
+    shares = [Share(A, "north", 4), Share(B, "north", 5), Share(C, "north", 5)]
 
     result = solve_assignment(orders, shares)
 
@@ -236,3 +236,20 @@ def test_pieces_of_one_order_are_one_per_production_order() -> None:
         per_order[piece.order_id].append(piece.production_order_id)
     assert all(len(set(ids)) == len(ids) for ids in per_order.values())
     assert len(split_orders(pieces)) == fewest_splits([7, 7, 7], [10, 11]) == 1
+
+
+def test_a_search_stopped_by_its_time_limit_still_meets_every_unit() -> None:
+    generator = random.Random(0)
+    orders = [OrderNeed(UUID(int=n + 1), "north", generator.randint(50, 500), rank=n) for n in range(12)]
+    total = sum(order.quantity for order in orders)
+    cuts = sorted(generator.sample(range(1, total), 4))
+    shares = [
+        Share(UUID(int=0x100 + n), "north", high - low)
+        for n, (low, high) in enumerate(itertools.pairwise([0, *cuts, total]))
+    ]
+
+    result = solve_assignment(orders, shares, time_limit_seconds=0.001)
+
+    assert result.regions_searched == 1
+    assert_exact(result.pieces, orders, shares)
+    assert result.split_orders <= len(shares) - 1

@@ -7,12 +7,14 @@ Filling the shares one after the other splits at most one order per boundary bet
 shares never needs more than k - 1 split orders, and k - 1 split slots make the model exact.
 
 First, whole orders fill the shares one by one (the largest orders, then an exact subset sum finishing the share),
-the last share taking what is left. That splits nothing, so it is optimal and returned without a solver; with many
-small orders, the common case, it is all it takes. Otherwise CP-SAT decides, hinted with the whole orders placed and
-the rest poured into the rooms left in sequence.
+the largest share taking what is left; a share no whole orders fill exactly gets one split order, shared with the
+largest. A plan that splits nothing is optimal and returned without a solver; with many small orders, the common
+case, it is all it takes. So is one that splits a single order when some share's units are not a multiple of every
+order's quantity (then no whole assignment exists). Otherwise CP-SAT searches, starting from that plan.
 Among assignments with the fewest split orders it takes one with the fewest pieces (parcels for the buyers).
 """
 
+import math
 import time
 from collections import Counter, defaultdict
 from collections.abc import Sequence
@@ -20,6 +22,10 @@ from dataclasses import dataclass, field
 from uuid import UUID
 
 from ortools.sat.python.cp_model import FEASIBLE, OPTIMAL, CpModel, CpSolver, IntVar, LinearExpr
+
+# CP-SAT's single-thread search did 0.25-0.5 deterministic work units per second on the matching engine's bench
+# (flexsupply/allocation/params.py), so this much work fits in a second on a loaded machine too.
+WORK_UNITS_PER_SECOND = 0.2
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,13 +80,17 @@ def solve_assignment(
         )
         for region in sorted(orders_by_region)
     ]
-    to_search = [region for region in regions if any(region.rooms)]
+    to_search = [region for region in regions if len(region.plan.split) > region.fewest_possible]
     proved = True
     for left, region in enumerate(to_search):
-        # The regions still to search share the time that is left alike.
-        budget = max((deadline - time.monotonic()) / (len(to_search) - left), 0.1)
-        start = _filled_in_sequence(region.plan, region.counts, region.rooms)
-        region.plan, region_proved = _solve_region(region.counts, region.capacities, start, budget)
+        # Each region searches for a share of the time limit in CP-SAT's deterministic work units, so that the same
+        # input gives the same pieces even when a search is stopped; the clock stops it too, at its share of the time
+        # that is left.
+        work = time_limit_seconds * WORK_UNITS_PER_SECOND / len(to_search)
+        wall_seconds = max((deadline - time.monotonic()) / (len(to_search) - left), 0.05)
+        found, region_proved = _solve_region(region.counts, region.capacities, region.plan, work, wall_seconds)
+        if _cost(found) <= _cost(region.plan):
+            region.plan = found
         proved = proved and region_proved
     pieces = [
         Piece(region.orders[order_index].order_id, region.shares[share_index].production_order_id, quantity)
@@ -126,109 +136,125 @@ class _RegionPlan:
 
 
 class _Region:
-    """A region's orders by rank and shares by id; its plan, first the whole orders placed share by share."""
+    """A region's orders by rank and shares by id, a first plan, and a bound on the orders any plan splits."""
 
     def __init__(self, orders: list[OrderNeed], shares: list[Share]) -> None:
         self.orders = orders
         self.shares = shares
         self.counts = Counter(order.quantity for order in orders)
         self.capacities = [share.quantity for share in shares]
-        self.plan, self.rooms = _whole_share_by_share(self.counts, self.capacities)
+        self.plan = _share_by_share(self.counts, self.capacities)
+        # A share whose units are not a multiple of every order's quantity needs a piece of a split order.
+        divisor = math.gcd(*self.counts)
+        self.fewest_possible = 1 if any(capacity % divisor for capacity in self.capacities) else 0
 
 
-def _whole_share_by_share(counts: Counter[int], capacities: list[int]) -> tuple[_RegionPlan, list[int]]:
-    """Whole orders filling each share exactly in turn, the last share taking the rest, with the rooms left.
+def _cost(plan: _RegionPlan) -> tuple[int, int]:
+    return len(plan.split), sum(1 for _, units in plan.split for share_units in units if share_units)
+
+
+def _share_by_share(counts: Counter[int], capacities: list[int]) -> _RegionPlan:
+    """Whole orders filling the shares one by one, smallest first; the largest share takes the rest.
 
     A share takes the largest orders while they leave it room for four more of the largest, then an exact subset sum
-    of the orders left fills the rest. (Of 22,774 random small instances that had a whole assignment, this missed one
-    in 1.1%; leaving room for one more of the largest missed 6.2%, and more than four missed no fewer.) When a share
-    cannot be filled exactly it keeps a room and the later shares stay empty: the search takes over from there.
+    of the orders left fills the rest. When no whole orders fill it exactly, they fill all but a few units, which one
+    order larger than those units gives, its other units going to the largest share (or, when that has no room left
+    for them, to the next shares). (Of 22,774 random small
+    instances that had a whole assignment, this missed one in 420 with the shares smallest first; one in 88 in a
+    fixed order of the shares, and one in 16 leaving room for only one more of the largest.)
     """
     plan = _RegionPlan()
     left = Counter(counts)
     largest = max(counts)
     rooms = list(capacities)
-    for share in range(len(capacities) - 1):
+    order = sorted(range(len(capacities)), key=lambda share: (capacities[share], share))
+    last = order[-1]
+    for position, share in enumerate(order[:-1]):
+        room = rooms[share]
         for size in sorted(left, reverse=True):
-            taken = min(left[size], max(rooms[share] - 4 * largest, 0) // size)
+            taken = min(left[size], max(room - 4 * largest, 0) // size)
             if taken:
                 plan.whole[size, share] += taken
                 left[size] -= taken
-                rooms[share] -= taken * size
-        chosen = _exact_sum(rooms[share], left)
+                room -= taken * size
+        chosen = _subset_summing_to(room, left)
         if chosen is None:
-            return plan, rooms
-        for size, taken in chosen.items():
-            plan.whole[size, share] += taken
-            left[size] -= taken
+            size, chosen = _split_and_subset(room, left)
+            left[size] -= 1
+            units = [0] * len(capacities)
+            units[share] = room - sum(size * count for size, count in chosen.items())
+            rest = size - units[share]
+            # The rest goes to the largest share when it has room for it, else to the next shares in turn.
+            for other in [last] if rooms[last] >= rest else order[position + 1 :]:
+                units[other] = min(rest, rooms[other])
+                rooms[other] -= units[other]
+                rest -= units[other]
+            plan.split.append((size, units))
+        for size, count in chosen.items():
+            plan.whole[size, share] += count
+            left[size] -= count
         rooms[share] = 0
     for size, count in left.items():
         if count:
-            plan.whole[size, len(capacities) - 1] += count
-    rooms[-1] = 0
-    return plan, rooms
-
-
-def _exact_sum(target: int, available: Counter[int]) -> Counter[int] | None:
-    """How many orders of each quantity add up to exactly `target` units, or None when no choice does.
-
-    A subset sum on a bitset (bit u set: u units reachable), each quantity's orders taken in bundles of 1, 2, 4...
-    so that any count is a sum of bundles. Walking back, a bundle is taken only when its units were not reachable
-    without it: the earlier bundles, the larger quantities, are preferred, and the smaller orders kept for later.
-    """
-    bundles: list[tuple[int, int]] = []
-    for size in sorted((size for size, count in available.items() if count), reverse=True):
-        count, bundle = available[size], 1
-        while count:
-            taken = min(bundle, count)
-            bundles.append((size, taken))
-            count -= taken
-            bundle *= 2
-    within = (1 << (target + 1)) - 1
-    reachable = 1
-    reachable_before: list[int] = []
-    for size, taken in bundles:
-        reachable_before.append(reachable)
-        reachable = (reachable | reachable << (size * taken)) & within
-    if not reachable >> target & 1:
-        return None
-    chosen = Counter[int]()
-    units = target
-    for (size, taken), before in zip(reversed(bundles), reversed(reachable_before), strict=True):
-        if not before >> units & 1:
-            chosen[size] += taken
-            units -= size * taken
-    return chosen
-
-
-def _filled_in_sequence(whole: _RegionPlan, counts: Counter[int], rooms: list[int]) -> _RegionPlan:
-    """The whole orders placed, and the orders left poured into the rooms left, share after share."""
-    plan = _RegionPlan(whole=Counter(whole.whole))
-    placed = Counter[int]()
-    for (quantity, _), count in whole.whole.items():
-        placed[quantity] += count
-    rooms = list(rooms)
-    index = 0
-    for quantity in sorted(counts, reverse=True):
-        for _ in range(counts[quantity] - placed[quantity]):
-            units = [0] * len(rooms)
-            left = quantity
-            while left:
-                while rooms[index] == 0:
-                    index += 1
-                taken = min(left, rooms[index])
-                units[index] += taken
-                rooms[index] -= taken
-                left -= taken
-            if units.count(0) == len(units) - 1:
-                plan.whole[quantity, units.index(quantity)] += 1
-            else:
-                plan.split.append((quantity, units))
+            plan.whole[size, last] += count
     return plan
 
 
+def _split_and_subset(room: int, available: Counter[int]) -> tuple[int, Counter[int]]:
+    """An order to split, and whole orders filling all of `room` but fewer units than that order has."""
+    for size in sorted((size for size, count in available.items() if count), reverse=True):
+        rest = available - Counter({size: 1})
+        sums = _SubsetSums(rest, room)
+        within = sums.reachable & ((1 << room) - 1) & ~((1 << max(room - size + 1, 0)) - 1)
+        if within:
+            return size, sums.chosen(within.bit_length() - 1)
+    # Unless no later share has room left (then the orders left fill this room exactly), they add up to more than
+    # the room; filling it with the largest orders in turn then stops at an order too large for what is left of it.
+    raise AssertionError("no order can be split to fill the room")
+
+
+def _subset_summing_to(target: int, available: Counter[int]) -> Counter[int] | None:
+    """How many orders of each quantity add up to exactly `target` units, or None when no choice does."""
+    sums = _SubsetSums(available, target)
+    return sums.chosen(target) if sums.reachable >> target & 1 else None
+
+
+class _SubsetSums:
+    """The sums of up to `limit` units that orders can make, as a bitset (bit u set: u units reachable).
+
+    Each quantity's orders come in bundles of 1, 2, 4... so that any count is a sum of bundles. Walking back, a
+    bundle is taken only when its units were not reachable without it: the larger quantities, bundled first, are
+    preferred, and the smaller orders kept for the later shares.
+    """
+
+    def __init__(self, available: Counter[int], limit: int) -> None:
+        self.bundles: list[tuple[int, int]] = []
+        for size in sorted((size for size, count in available.items() if count), reverse=True):
+            count, bundle = available[size], 1
+            while count:
+                taken = min(bundle, count)
+                self.bundles.append((size, taken))
+                count -= taken
+                bundle *= 2
+        within = (1 << (limit + 1)) - 1
+        self.reachable = 1
+        self.reachable_before: list[int] = []
+        for size, taken in self.bundles:
+            self.reachable_before.append(self.reachable)
+            self.reachable = (self.reachable | self.reachable << (size * taken)) & within
+
+    def chosen(self, target: int) -> Counter[int]:
+        chosen = Counter[int]()
+        units = target
+        for (size, taken), before in zip(reversed(self.bundles), reversed(self.reachable_before), strict=True):
+            if not before >> units & 1:
+                chosen[size] += taken
+                units -= size * taken
+        return chosen
+
+
 def _solve_region(
-    counts: Counter[int], capacities: list[int], start: _RegionPlan, time_limit_seconds: float
+    counts: Counter[int], capacities: list[int], start: _RegionPlan, work: float, wall_seconds: float
 ) -> tuple[_RegionPlan, bool]:
     sizes = sorted(counts)
     shares = range(len(capacities))
@@ -274,7 +300,8 @@ def _solve_region(
 
     solver = CpSolver()
     solver.parameters.num_workers = 1  # deterministic, and the machine has two cores for everything else
-    solver.parameters.max_time_in_seconds = time_limit_seconds
+    solver.parameters.max_deterministic_time = work
+    solver.parameters.max_time_in_seconds = wall_seconds
     solver.parameters.catch_sigint_signal = False
     status = solver.solve(model)
     if status not in (OPTIMAL, FEASIBLE):
