@@ -36,6 +36,7 @@ from flexsupply.fulfilment.schemas import (
 )
 from flexsupply.kit.auth import Principal, Role, caller_of, operators_only
 from flexsupply.kit.idempotency import IdempotencyKey
+from flexsupply.kit.openapi import problem_responses
 from flexsupply.kit.pagination import Limit, Offset
 from flexsupply.kit.service import Caller, Idempotent, Transaction
 
@@ -224,7 +225,7 @@ class ShipmentController(Controller):
     tags = ["production"]
     guards = [suppliers_and_operators]
 
-    @post("/moves", status_code=200)
+    @post("/moves", status_code=200, responses=problem_responses(404))
     async def move_shipments(
         self, transaction: Transaction, caller: Caller, data: JSONBody[ShipmentMoves]
     ) -> list[ShipmentPublic]:
