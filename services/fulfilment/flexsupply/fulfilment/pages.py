@@ -32,6 +32,7 @@ from flexsupply.fulfilment import board, cases, delivery, failures, production, 
 from flexsupply.fulfilment.deps import SERVICE
 from flexsupply.fulfilment.domain.manifest import to_csv
 from flexsupply.fulfilment.domain.states import CaseKind, InvalidMove, Resolution
+from flexsupply.fulfilment.schemas import BuyerDeliveryPublic
 from flexsupply.fulfilment.settings import FulfilmentSettings
 from flexsupply.kit.db import Database
 from flexsupply.kit.service import Transaction, database_key
@@ -198,9 +199,9 @@ class BoardLogin(Controller):
     path = "/"
 
     @get("/login")
-    async def login_form(self, request: Request[Any, Any, Any]) -> Template:
+    async def login_form(self, request: Request[Any, Any, Any]) -> Response[Any]:
         if "staff_id" in request.session:
-            return Redirect(BOARD, status_code=303)  # type: ignore[return-value]
+            return Redirect(BOARD, status_code=303)
         return _login_page(request)
 
     @post("/login", status_code=303)
@@ -434,7 +435,12 @@ class DeliveryPages(Controller):
 
 
 def _delivery_page(
-    view: Any, token: str, *, message: str | None, form: Mapping[str, str] | None = None, status_code: int = 200
+    view: BuyerDeliveryPublic,
+    token: str,
+    *,
+    message: str | None,
+    form: Mapping[str, str] | None = None,
+    status_code: int = 200,
 ) -> Template:
     return Template(
         template_name="fulfilment/delivery.html",
