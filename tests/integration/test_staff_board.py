@@ -84,6 +84,20 @@ async def test_staff_log_in_see_the_board_and_log_out(browser: httpx.AsyncClient
     assert (await browser.get("/board")).status_code == 303
 
 
+async def test_a_logout_ends_every_copy_of_the_session(app: Any, browser: httpx.AsyncClient, staff_email: str):
+    await log_in(browser, staff_email, PASSWORD)
+    board = await browser.get("/board")
+    assert board.status_code == 200
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://flexsupply.test", cookies=browser.cookies
+    ) as stolen:  # the same cookie, copied before the logout
+        assert (await stolen.get("/board")).status_code == 200
+        await browser.post("/board/logout", data={"csrf_token": csrf_token(board)})
+        assert (await stolen.get("/board")).status_code == 303
+    await log_in(browser, staff_email, PASSWORD)  # a new login works again
+    assert (await browser.get("/board")).status_code == 200
+
+
 @pytest.mark.parametrize("wrong", ["password", "email"])
 async def test_a_wrong_password_and_an_unknown_email_get_the_same_answer(
     browser: httpx.AsyncClient, staff_email: str, wrong: str

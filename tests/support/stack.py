@@ -75,6 +75,7 @@ def compose_stack(tmp_path: Path, postgres_url: str | None, broker_url: str) -> 
     with fresh_databases(postgres_url, tmp_path) as urls, processes(tmp_path) as running:
         env = _clean_env() | {
             "FLEXSUPPLY_OPERATOR_TOKEN": token,
+            "FLEXSUPPLY_SESSION_SECRET": "distributed-test-session-secret",
             "FLEXSUPPLY_BROKER_URL": broker_url,
             **{f"FLEXSUPPLY_{service.upper()}_DATABASE_URL": url for service, url in urls.items()},
         }

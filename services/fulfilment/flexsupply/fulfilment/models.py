@@ -260,4 +260,6 @@ class StaffAccount(FulfilmentTable, table=True):
     email: str = Field(max_length=254, unique=True)  # stored lower-cased
     name: str = Field(max_length=100)
     password_hash: str = Field(max_length=200)  # argon2id, with its parameters
+    # Sessions begun before this are over: a logout ends every copy of the cookie, not just the browser's.
+    sessions_valid_after: datetime | None = Field(default=None, sa_type=UtcDateTime)  # type: ignore[call-overload]
     created_at: datetime = Field(default_factory=utc_now, sa_type=UtcDateTime)  # type: ignore[call-overload]

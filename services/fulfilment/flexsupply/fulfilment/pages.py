@@ -10,6 +10,7 @@ turn their answers and refusals into pages.
 import hmac
 import secrets
 from collections.abc import Mapping
+from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Annotated, Any
@@ -34,6 +35,7 @@ from flexsupply.fulfilment.domain.manifest import to_csv
 from flexsupply.fulfilment.domain.states import CaseKind, InvalidMove, Resolution
 from flexsupply.fulfilment.schemas import BuyerDeliveryPublic
 from flexsupply.fulfilment.settings import FulfilmentSettings
+from flexsupply.kit.clock import utc_now
 from flexsupply.kit.db import Database
 from flexsupply.kit.service import Transaction, database_key
 
@@ -124,8 +126,16 @@ def _refused(_: Request[Any, Any, Any], __: FormRefused) -> Response[Any]:
     )
 
 
-def staff_only(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
-    if "staff_id" not in connection.session:
+async def staff_only(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    """A session of an account that exists and has not logged out since the session began."""
+    current = False
+    if "staff_id" in connection.session and "since" in connection.session:
+        async with _database(connection.app.state).transaction() as session:
+            current = await staff.session_is_current(
+                session, UUID(connection.session["staff_id"]), datetime.fromisoformat(connection.session["since"])
+            )
+    if not current:
+        connection.clear_session()
         raise LoginRequired
 
 
@@ -218,13 +228,16 @@ class BoardLogin(Controller):
                 "email": member.email,
                 "name": member.name,
                 "csrf": secrets.token_urlsafe(32),
+                "since": utc_now().isoformat(),
             }
         )
         return Redirect(BOARD, status_code=303)
 
     @post("/logout", status_code=303)
-    async def logout(self, request: Request[Any, Any, Any]) -> Response[Any]:
+    async def logout(self, request: Request[Any, Any, Any], transaction: Transaction) -> Response[Any]:
         await _form(request)
+        if "staff_id" in request.session:  # every copy of this cookie ends too, not just the browser's
+            await staff.end_sessions(transaction, UUID(request.session["staff_id"]))
         request.clear_session()
         return Redirect(LOGIN, status_code=303)
 

@@ -7,6 +7,7 @@ have accounts.
 
 import functools
 from dataclasses import dataclass
+from datetime import datetime
 from uuid import UUID
 
 import anyio.to_thread
@@ -17,6 +18,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from flexsupply.contracts.errors import InvalidField
 from flexsupply.fulfilment.models import StaffAccount
+from flexsupply.kit.clock import utc_now
 
 # argon2-cffi's defaults are RFC 9106's low-memory profile (argon2id, 64 MiB, 3 passes); it names them in each hash,
 # so raising them later rehashes each password at its next login.
@@ -102,3 +104,16 @@ async def authenticate(session: AsyncSession, email: str, password: str) -> Staf
     if HASHER.check_needs_rehash(account.password_hash):
         account.password_hash = await anyio.to_thread.run_sync(HASHER.hash, password)
     return StaffMember(id=account.id, email=account.email, name=account.name)
+
+
+async def session_is_current(session: AsyncSession, staff_id: UUID, since: datetime) -> bool:
+    """A board session begun at `since` still stands: its account exists and has not logged out since."""
+    account = await session.get(StaffAccount, staff_id)
+    return account is not None and (account.sessions_valid_after is None or since > account.sessions_valid_after)
+
+
+async def end_sessions(session: AsyncSession, staff_id: UUID) -> None:
+    """Log out everywhere: every session of this account begun until now is over."""
+    account = await session.get(StaffAccount, staff_id, with_for_update=True)
+    if account is not None:
+        account.sessions_valid_after = utc_now()

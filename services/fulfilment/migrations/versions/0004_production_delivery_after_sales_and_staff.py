@@ -129,6 +129,7 @@ def upgrade() -> None:
         sa.Column("email", sqlmodel.sql.sqltypes.AutoString(length=254), nullable=False),
         sa.Column("name", sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
         sa.Column("password_hash", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+        sa.Column("sessions_valid_after", flexsupply.kit.db.UtcDateTime(timezone=True), nullable=True),
         sa.Column("created_at", flexsupply.kit.db.UtcDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("email"),
