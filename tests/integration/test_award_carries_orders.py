@@ -123,6 +123,10 @@ async def test_the_awarded_event_carries_the_confirmed_orders_and_the_package_s_
                 assert callback.status_code == 200, callback.text
         closed = await planned_.leader.post(f"/api/v1/packages/{package_id}/sale/close", json={"reason": "sold"})
         assert closed.status_code == 200 and closed.json()["went_ahead"] is True, closed.text
+        by_hand = await planned_.leader.post(
+            f"/api/v1/packages/{package_id}/firm-quantities", json={"quantities": {"ningbo": 9}}
+        )
+        assert by_hand.status_code == 409 and "its paid orders" in by_hand.text  # what was sold is what was paid
 
         confirmed = [order_ for order_ in placed if order_["paid"]]
         first = confirmed[0]["token"]

@@ -60,6 +60,7 @@ from flexsupply.matching.models import (
     Reservation,
     RunKind,
     RunStatus,
+    Sale,
     SaleOrder,
 )
 from flexsupply.matching.schemas import (
@@ -90,6 +91,12 @@ async def set_firm_quantities(
     if package.status not in {PackageStatus.PLANNED, PackageStatus.CLOSED}:
         raise InvalidTransition(
             f"a {package.status} package cannot take firm quantities: only a planned or closed one can"
+        )
+    sale = await session.get(Sale, package.id)
+    if sale is not None and sale.went_ahead:
+        # Its paid orders are what was sold: fulfilment delivers them, so the quantities cannot differ from them.
+        raise AwardConflict(
+            f"package {package.id} was sold through flexsupply: its firm quantities are its paid orders"
         )
     awards = await _awards_of(session, package.id)
     if any(award.status in LIVE for award in awards):
