@@ -4,7 +4,6 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
 from flexsupply.cli.match import match
 from flexsupply.cli.pay import test_payment
@@ -61,6 +60,7 @@ def up(
 ) -> None:
     """Run the whole stack in one process: three services, an in-process worker, SQLite in the data folder."""
     import uvicorn
+    from rich.table import Table
 
     from flexsupply.cli.stack import embedded_app
     from flexsupply.kit.settings import KitSettings

@@ -2,23 +2,14 @@
 
 from collections import defaultdict
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
-from flexsupply.allocation import (
-    InvalidProblem,
-    NoPlanInTime,
-    Plan,
-    PlanStatus,
-    Problem,
-    SolveParams,
-    cost_breakdown,
-    load_problem,
-    solve,
-)
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from flexsupply.allocation import Plan, Problem
 
 EXIT_INVALID_PROBLEM = 2
 EXIT_INFEASIBLE = 3
@@ -46,6 +37,11 @@ def match(
     before any plan was found or disproved. A command-line usage error also exits 2, as in any Click command,
     and says so on stderr.
     """
+    # Imported here, not at the top: OR-Tools brings pandas, and every other command (and --help) would wait for it.
+    from rich.console import Console
+
+    from flexsupply.allocation import InvalidProblem, NoPlanInTime, PlanStatus, SolveParams, load_problem, solve
+
     try:
         problem = load_problem(problem_file.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, InvalidProblem) as error:
@@ -64,7 +60,11 @@ def match(
         raise typer.Exit(EXIT_INFEASIBLE)
 
 
-def print_plan(console: Console, problem: Problem, plan: Plan) -> None:
+def print_plan(console: "Console", problem: "Problem", plan: "Plan") -> None:
+    from rich.table import Table
+
+    from flexsupply.allocation import PlanStatus, cost_breakdown
+
     currency = problem.currency
     if not plan.has_plan:
         console.print(f"[bold red]{plan.status}[/bold red]: no plan ({plan.solve_seconds:.2f} s)")

@@ -4,6 +4,9 @@ Each service describes itself once (`flexsupply.<name>.app.DESCRIPTION`); this m
 its settings and puts several in one app.
 """
 
+# Annotations stay strings: `flexsupply --help` and `flexsupply match` must not import litestar or SQLAlchemy.
+from __future__ import annotations
+
 import importlib
 import os
 import secrets
@@ -11,14 +14,15 @@ from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from litestar import Litestar, Router
-from sqlalchemy import MetaData
+if TYPE_CHECKING:
+    from litestar import Litestar, Router
+    from sqlalchemy import MetaData
 
-from flexsupply.kit.app import Lifespan, build_app
-from flexsupply.kit.service import KIT_ERRORS, ServiceDescription
-from flexsupply.kit.settings import KitSettings
+    from flexsupply.kit.app import Lifespan
+    from flexsupply.kit.service import ServiceDescription
+    from flexsupply.kit.settings import KitSettings
 
 SERVICE_NAMES = ("suppliers", "matching", "fulfilment")
 
@@ -124,6 +128,8 @@ def in_process_peers_lifespan(names: list[str]) -> Lifespan:
 
 
 def domain_errors(services: list[Service]) -> Mapping[type[Exception], int]:
+    from flexsupply.kit.service import KIT_ERRORS
+
     errors: dict[type[Exception], int] = dict(KIT_ERRORS)
     for service in services:
         errors.update(service.description.domain_errors)
@@ -132,6 +138,8 @@ def domain_errors(services: list[Service]) -> Mapping[type[Exception], int]:
 
 def embedded_app(services: list[Service], settings: KitSettings, worker_threads: int | None = 4) -> Litestar:
     """The whole stack in one app: every router, every service's lifespan, and a worker unless told none."""
+    from flexsupply.kit.app import build_app
+
     worker = [embedded_worker_lifespan(worker_threads)] if worker_threads else []
     return build_app(
         title="flexsupply",

@@ -1,6 +1,5 @@
 """`flexsupply staff add EMAIL --name NAME`: an account for the fulfilment staff's board."""
 
-import asyncio
 import os
 from typing import Annotated
 
@@ -18,6 +17,8 @@ def add(
 ) -> None:
     """Add a staff account to the fulfilment database (migrated first). The password is asked for, hidden and twice,
     or read from FLEXSUPPLY_STAFF_PASSWORD when a script runs this."""
+    import asyncio
+
     from flexsupply.cli.stack import load_service
     from flexsupply.contracts.errors import InvalidField
     from flexsupply.fulfilment.staff import StaffExists, check_password, create_account
