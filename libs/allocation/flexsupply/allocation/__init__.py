@@ -1,6 +1,6 @@
 """The matching engine: optimal 1+N supplier allocation (matching-problem.md) with OR-Tools CP-SAT."""
 
-from flexsupply.allocation.check import cost_breakdown, cost_cents, violations
+from flexsupply.allocation.check import OfferShare, cost_breakdown, cost_cents, offer_shares, violations
 from flexsupply.allocation.explain import explain
 from flexsupply.allocation.greedy import greedy_plan
 from flexsupply.allocation.params import SolveParams
@@ -24,6 +24,7 @@ __all__ = [
     "InvalidProblem",
     "NoPlanInTime",
     "Offer",
+    "OfferShare",
     "Package",
     "PackageLine",
     "Plan",
@@ -39,6 +40,7 @@ __all__ = [
     "greedy_plan",
     "load_problem",
     "moved_units",
+    "offer_shares",
     "rematch",
     "solve",
     "violations",

@@ -1,6 +1,8 @@
 """Check a plan against the contract's rules and recompute its cost, independently of the solver's model."""
 
 from collections import defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass
 
 from flexsupply.allocation.plan import Plan
 from flexsupply.allocation.problem import Problem, can_back_up, is_eligible
@@ -85,14 +87,79 @@ def cost_cents(problem: Problem, plan: Plan) -> int:
 def cost_breakdown(problem: Problem, plan: Plan) -> dict[str, int]:
     """The plan's cost in cents by kind: goods (tiered prices), shipping, fixed and reserve."""
     offers = {offer.id: offer for offer in problem.offers}
-    primary = _primary_quantities(plan)
-    used = [offer for offer in problem.offers if primary[offer.id] > 0]
+    shares = offer_shares(problem, plan)
     return {
-        "goods": sum(offer.unit_cents(primary[offer.id]) * primary[offer.id] for offer in used),
-        "shipping": sum(offers[a.offer].shipping_cents[a.region] * a.quantity for a in plan.allocations),
-        "fixed": sum(offer.fixed_cents for offer in used),
+        "goods": sum(share.goods_cents for share in shares),
+        "shipping": sum(share.shipping_cents for share in shares),
+        "fixed": sum(share.fixed_cents for share in shares),
         "reserve": sum(offers[r.offer].reserve_cents * r.quantity for r in plan.reserves),
     }
+
+
+@dataclass(frozen=True)
+class OfferShare:
+    """One package's part of one offer in a plan, and what it costs by the contract's formula."""
+
+    package: str
+    offer: str
+    units: int
+    goods_cents: int  # the units at the tier price that the offer's total over every package reaches
+    shipping_cents: int
+    fixed_cents: int  # the package's part of the offer's fixed cost, in proportion to its units
+
+    @property
+    def total_cents(self) -> int:
+        return self.goods_cents + self.shipping_cents + self.fixed_cents
+
+    @property
+    def landed_unit_cents(self) -> int:
+        """What a unit costs delivered, in whole cents rounded half up."""
+        return (2 * self.total_cents + self.units) // (2 * self.units)
+
+
+def offer_shares(problem: Problem, plan: Plan) -> list[OfferShare]:
+    """Each package's part of each offer it gets units from, in the order the plan first names them. Their
+    totals and the reserve fees add up exactly to the plan's cost: a fixed cost is split in whole cents by
+    `share_in_proportion`."""
+    offers = {offer.id: offer for offer in problem.offers}
+    units: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))  # offer -> package -> units
+    shipping: dict[tuple[str, str], int] = defaultdict(int)
+    for allocation in plan.allocations:
+        units[allocation.offer][allocation.package] += allocation.quantity
+        shipping[allocation.package, allocation.offer] += (
+            offers[allocation.offer].shipping_cents[allocation.region] * allocation.quantity
+        )
+    fixed = {
+        offer_id: share_in_proportion(offers[offer_id].fixed_cents, by_package)
+        for offer_id, by_package in units.items()
+    }
+    shares = []
+    for package_id, offer_id in shipping:  # dicts keep the plan's order
+        offer, package_units = offers[offer_id], units[offer_id][package_id]
+        shares.append(
+            OfferShare(
+                package=package_id,
+                offer=offer_id,
+                units=package_units,
+                goods_cents=offer.unit_cents(sum(units[offer_id].values())) * package_units,
+                shipping_cents=shipping[package_id, offer_id],
+                fixed_cents=fixed[offer_id][package_id],
+            )
+        )
+    return shares
+
+
+def share_in_proportion(amount_cents: int, weights: Mapping[str, int]) -> dict[str, int]:
+    """Whole cents split in proportion to positive weights, adding up to `amount_cents` exactly: each key
+    gets the whole cents of its exact share, and the cents left over go one each to the largest remainders
+    (equal remainders: the smaller key first)."""
+    total_weight = sum(weights.values())
+    shares = {key: amount_cents * weight // total_weight for key, weight in weights.items()}
+    left = amount_cents - sum(shares.values())
+    by_remainder = sorted(weights, key=lambda key: (-(amount_cents * weights[key] % total_weight), key))
+    for key in by_remainder[:left]:
+        shares[key] += 1
+    return shares
 
 
 def _primary_quantities(plan: Plan) -> dict[str, int]:
