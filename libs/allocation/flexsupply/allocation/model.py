@@ -47,7 +47,7 @@ class Variables:
     serves: dict[tuple[str, str], IntVar]  # (package, supplier): the supplier is allocated to the package
     primary_quantity: dict[str, LinearExprT]  # offer -> Q
     upper_bound: dict[str, int]  # offer -> the most Q can be
-    tiers: dict[str, list[TierPiece]] = field(default_factory=dict)  # offer -> the tiers Q can fall in
+    tiers: dict[str, list[TierPiece]]  # offer -> the tiers Q can fall in
     resilience: dict[str, Resilience] = field(default_factory=dict)  # package -> its 1+N auxiliaries
     guards: dict[Group, IntVar] = field(default_factory=dict)
     explaining: bool = False
@@ -85,6 +85,7 @@ class Variables:
         parts_of: dict[str, list[IntVar]] = defaultdict(list)
         for (_, _, offer_id), var in allocation.items():
             parts_of[offer_id].append(var)
+        upper_bound = {offer.id: most(offer, demand_reachable[offer.id]) for offer in problem.offers}
         return cls(
             allocation=allocation,
             reserve=reserve,
@@ -92,7 +93,8 @@ class Variables:
             offer_used={offer.id: model.new_bool_var(f"used{offer.id}") for offer in problem.offers},
             serves=serves,
             primary_quantity={offer.id: LinearExpr.sum(parts_of[offer.id]) for offer in problem.offers},
-            upper_bound={offer.id: most(offer, demand_reachable[offer.id]) for offer in problem.offers},
+            upper_bound=upper_bound,
+            tiers={offer.id: _tier_pieces(model, offer, upper_bound[offer.id], explaining) for offer in problem.offers},
             explaining=explaining,
         )
 
@@ -215,43 +217,52 @@ def _largest(var: IntVar) -> int:
     return max(var.proto.domain)
 
 
-CONSTRAINT_FAMILIES: list[Callable[[CpModel, Problem, Variables], None]] = [
-    add_demand,
-    add_minimum_order_quantities,
-    add_capacities,
-    add_backups,
-]
-
-
 def add_price_tiers(model: CpModel, problem: Problem, variables: Variables) -> None:
     """All-units tiers, disaggregated: Q is the quantity of the one tier it falls in, for a tight bound."""
     for offer in problem.offers:
-        bounds = [tier.min_quantity for tier in offer.price_tiers[1:]] + [variables.upper_bound[offer.id] + 1]
-        pieces = []
-        for tier, next_minimum in zip(offer.price_tiers, bounds, strict=True):
-            low, high = (
-                max(tier.min_quantity, offer.moq, 1),
-                min(next_minimum - 1, variables.upper_bound[offer.id]),
-            )
-            if low > high:
-                continue
-            piece = TierPiece(
+        pieces = variables.tiers[offer.id]
+        for piece in pieces:
+            model.add(piece.quantity >= piece.low * piece.chosen)
+            model.add(piece.quantity <= piece.high * piece.chosen)
+        model.add(LinearExpr.sum([piece.chosen for piece in pieces]) == variables.offer_used[offer.id])
+        model.add(LinearExpr.sum([piece.quantity for piece in pieces]) == variables.primary_quantity[offer.id])
+
+
+def _tier_pieces(model: CpModel, offer: Offer, upper_bound: int, explaining: bool) -> list[TierPiece]:
+    """The tiers that the offer's Q can fall in, each cut to the quantities Q can take."""
+    # Solving, Q is 0 or at least the moq, so no tier starts below it (a tighter LP). Explaining, the moq is a
+    # group that may be switched off, so the tiers must not impose it.
+    least = 1 if explaining else max(offer.moq, 1)
+    bounds = [tier.min_quantity for tier in offer.price_tiers[1:]] + [upper_bound + 1]
+    pieces = []
+    for tier, next_minimum in zip(offer.price_tiers, bounds, strict=True):
+        low, high = max(tier.min_quantity, least), min(next_minimum - 1, upper_bound)
+        if low > high:
+            continue
+        pieces.append(
+            TierPiece(
                 chosen=model.new_bool_var(f"tier{offer.id, tier.min_quantity}"),
                 quantity=model.new_int_var(0, high, f"tier_quantity{offer.id, tier.min_quantity}"),
                 low=low,
                 high=high,
                 unit_cents=tier.unit_cents,
             )
-            model.add(piece.quantity >= low * piece.chosen)
-            model.add(piece.quantity <= high * piece.chosen)
-            pieces.append(piece)
-        model.add(LinearExpr.sum([piece.chosen for piece in pieces]) == variables.offer_used[offer.id])
-        model.add(LinearExpr.sum([piece.quantity for piece in pieces]) == variables.primary_quantity[offer.id])
-        variables.tiers[offer.id] = pieces
+        )
+    return pieces
+
+
+# Independent of their order: each adds constraints over the variables that Variables.create made.
+CONSTRAINT_FAMILIES: list[Callable[[CpModel, Problem, Variables], None]] = [
+    add_demand,
+    add_minimum_order_quantities,
+    add_capacities,
+    add_backups,
+    add_price_tiers,
+]
 
 
 def cost_expression(problem: Problem, variables: Variables) -> LinearExprT:
-    """The contract's cost; needs add_price_tiers first."""
+    """The contract's cost (the tier pieces' quantities are Q only once add_price_tiers links them)."""
     offers = {offer.id: offer for offer in problem.offers}
     terms: list[LinearExprT] = []
     for offer in problem.offers:
@@ -270,7 +281,6 @@ def build_model(problem: Problem, explaining: bool = False) -> tuple[CpModel, Va
     for add_family in CONSTRAINT_FAMILIES:
         add_family(model, problem, variables)
     if not explaining:
-        add_price_tiers(model, problem, variables)
         model.minimize(cost_expression(problem, variables))
     return model, variables
 
@@ -305,7 +315,7 @@ def hint_plan(
         model.add_hint(serves, shares[key] > 0)
     for offer in problem.offers:
         model.add_hint(variables.offer_used[offer.id], totals[offer.id] > 0)
-        for tier in variables.tiers.get(offer.id, []):
+        for tier in variables.tiers[offer.id]:
             picked = tier.low <= totals[offer.id] <= tier.high
             model.add_hint(tier.chosen, picked)
             model.add_hint(tier.quantity, totals[offer.id] if picked else 0)
