@@ -4,6 +4,8 @@ import json
 from pathlib import Path
 
 from flexsupply.allocation import PlanStatus, Problem, SolveParams, load_problem, solve
+from flexsupply.allocation.explain import describe
+from flexsupply.allocation.model import GroupKind, build_model
 
 INSTANCES = Path(__file__).parents[2] / "instances"
 
@@ -80,3 +82,11 @@ def test_backups_that_supplier_capacity_cannot_cover() -> None:
     assert "supplier s-b can make and reserve at most 200 units in all" in text
     assert "package dp-tea needs backup suppliers whose reserves together cover its largest supplier's share" in text
     assert "o-a" not in text  # its capacity is not part of the conflict
+
+
+def test_every_kind_of_constraint_group_can_be_switched_off_and_described() -> None:
+    example = load_problem((INSTANCES / "example-problem.json").read_text())
+    _, variables = build_model(example, explaining=True)
+    assert {group.kind for group in variables.guards} == set(GroupKind)
+    for group in variables.guards:
+        assert group.item_id in describe(example, group)

@@ -9,7 +9,7 @@ import time
 
 from ortools.sat.python.cp_model import INFEASIBLE, CpModel, CpSolver, IntVar
 
-from flexsupply.allocation.model import Group, build_model
+from flexsupply.allocation.model import Group, GroupKind, build_model
 from flexsupply.allocation.problem import Offer, Package, Problem, can_back_up, is_eligible
 
 
@@ -118,8 +118,8 @@ def explain(problem: Problem, time_limit_seconds: float = 20.0) -> list[str]:
             minimal = minimal and time.perf_counter() < deadline
         else:
             core = smaller
-    sentences = [_describe(problem, group) for group in core]
-    packages = sorted({group[1] for group in core if group[0] in ("demand", "backups")})
+    sentences = [describe(problem, group) for group in core]
+    packages = sorted({group.item_id for group in core if group.kind in (GroupKind.DEMAND, GroupKind.BACKUPS)})
     lead = (
         f"Package{'s' if len(packages) > 1 else ''} {', '.join(packages)} cannot be planned: "
         "these requirements cannot all hold together: "
@@ -154,28 +154,31 @@ def _infeasible_core(
     return [by_index[index] for index in solver.sufficient_assumptions_for_infeasibility() if index in by_index]
 
 
-def _describe(problem: Problem, group: Group) -> str:
-    kind, item_id = group[0], group[1]
-    if kind == "demand":
-        package = problem.package(item_id)
-        line = next(line for line in package.lines if line.region == group[2])
-        return f"package {item_id} needs {line.quantity} units in {line.region} by day {package.needed_by_days}"
-    if kind == "backups":
-        package = problem.package(item_id)
-        backups = (
-            "backup suppliers whose reserves together cover"
-            if package.backups == 1
-            else f"{package.backups} backup suppliers whose reserves, even if any {package.backups - 1} fall "
-            "through, cover"
-        )
-        return (
-            f"package {item_id} needs {backups} its largest supplier's share, from suppliers that do not make it "
-            f"and ship to {', '.join(package.regions)}"
-        )
-    if kind == "moq":
-        offer = problem.offer(item_id)
-        return f"offer {item_id} of {offer.supplier} makes or reserves at least {offer.moq} units, or none"
-    if kind == "offer_capacity":
-        offer = problem.offer(item_id)
-        return f"offer {item_id} of {offer.supplier} can make and reserve at most {offer.capacity} units"
-    return f"supplier {item_id} can make and reserve at most {problem.supplier(item_id).capacity} units in all"
+def describe(problem: Problem, group: Group) -> str:
+    """The group's requirement as a clause of the explanation."""
+    item_id = group.item_id
+    match group.kind:
+        case GroupKind.DEMAND:
+            package = problem.package(item_id)
+            line = next(line for line in package.lines if line.region == group.region)
+            return f"package {item_id} needs {line.quantity} units in {line.region} by day {package.needed_by_days}"
+        case GroupKind.BACKUPS:
+            package = problem.package(item_id)
+            backups = (
+                "backup suppliers whose reserves together cover"
+                if package.backups == 1
+                else f"{package.backups} backup suppliers whose reserves, even if any {package.backups - 1} fall "
+                "through, cover"
+            )
+            return (
+                f"package {item_id} needs {backups} its largest supplier's share, from suppliers that do not make "
+                f"it and ship to {', '.join(package.regions)}"
+            )
+        case GroupKind.MOQ:
+            offer = problem.offer(item_id)
+            return f"offer {item_id} of {offer.supplier} makes or reserves at least {offer.moq} units, or none"
+        case GroupKind.OFFER_CAPACITY:
+            offer = problem.offer(item_id)
+            return f"offer {item_id} of {offer.supplier} can make and reserve at most {offer.capacity} units"
+        case GroupKind.SUPPLIER_CAPACITY:
+            return f"supplier {item_id} can make and reserve at most {problem.supplier(item_id).capacity} units in all"

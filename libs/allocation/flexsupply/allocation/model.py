@@ -7,14 +7,31 @@ literal per group when explaining infeasibility (explain.py), so both use the sa
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from enum import StrEnum
 
 from ortools.sat.python.cp_model import CpModel, IntVar, LinearExpr, LinearExprT
 
 from flexsupply.allocation.plan import Allocation, Reserve
 from flexsupply.allocation.problem import Offer, Problem, can_back_up, is_eligible
 
-# A constraint group that infeasibility explanations can switch off: (kind, item id[, region]).
-Group = tuple[str, ...]
+
+class GroupKind(StrEnum):
+    """The kinds of constraint group that an infeasibility explanation can switch off."""
+
+    DEMAND = "demand"  # a package line (region) gets its quantity
+    MOQ = "moq"  # an offer's total and reserves are 0 or at least its moq
+    OFFER_CAPACITY = "offer_capacity"
+    SUPPLIER_CAPACITY = "supplier_capacity"
+    BACKUPS = "backups"  # a package's backups, not its makers, cover 1+N resilience
+
+
+@dataclass(frozen=True)
+class Group:
+    """A constraint group: one kind, for one package, offer or supplier (and a region, for a package line)."""
+
+    kind: GroupKind
+    item_id: str
+    region: str | None = None
 
 
 @dataclass
@@ -102,7 +119,7 @@ class Variables:
         if not self.explaining:
             return []
         if group not in self.guards:
-            self.guards[group] = model.new_bool_var(f"holds{group}")
+            self.guards[group] = model.new_bool_var(f"holds{group.kind, group.item_id, group.region}")
         return [self.guards[group]]
 
 
@@ -114,7 +131,7 @@ def add_demand(model: CpModel, problem: Problem, variables: Variables) -> None:
     for package in problem.packages:
         for line in package.lines:
             parts = parts_of[package.id, line.region]
-            guard = variables.guard(model, ("demand", package.id, line.region))
+            guard = variables.guard(model, Group(GroupKind.DEMAND, package.id, line.region))
             model.add(LinearExpr.sum(parts) == line.quantity).only_enforce_if(guard)
 
 
@@ -122,7 +139,7 @@ def add_minimum_order_quantities(model: CpModel, problem: Problem, variables: Va
     """Rule 3: an offer's total, and each reserve on it, is 0 or at least its moq."""
     for offer in problem.offers:
         total, used = variables.primary_quantity[offer.id], variables.offer_used[offer.id]
-        guard = variables.guard(model, ("moq", offer.id))
+        guard = variables.guard(model, Group(GroupKind.MOQ, offer.id))
         # `used` means Q > 0, so that the fixed charge is exactly the contract's.
         model.add(total >= 1).only_enforce_if([used])
         model.add(total >= offer.moq).only_enforce_if([used, *guard])
@@ -135,7 +152,9 @@ def add_minimum_order_quantities(model: CpModel, problem: Problem, variables: Va
     for (package_id, offer_id), reserved in variables.reserve.items():
         offer, used = offers[offer_id], variables.reserve_used[package_id, offer_id]
         model.add(reserved >= 1).only_enforce_if([used])
-        model.add(reserved >= offer.moq).only_enforce_if([used, *variables.guard(model, ("moq", offer_id))])
+        model.add(reserved >= offer.moq).only_enforce_if(
+            [used, *variables.guard(model, Group(GroupKind.MOQ, offer_id))]
+        )
         model.add(reserved <= _largest(reserved) * used)
 
 
@@ -147,13 +166,13 @@ def add_capacities(model: CpModel, problem: Problem, variables: Variables) -> No
     for (_, offer_id), reserved in variables.reserve.items():
         load[offer_id].append(reserved)
     for offer in problem.offers:
-        guard = variables.guard(model, ("offer_capacity", offer.id))
+        guard = variables.guard(model, Group(GroupKind.OFFER_CAPACITY, offer.id))
         model.add(LinearExpr.sum(load[offer.id]) <= offer.capacity).only_enforce_if(guard)
     for supplier in problem.suppliers:
         if supplier.capacity is None:
             continue
         parts = [part for offer in problem.offers if offer.supplier == supplier.id for part in load[offer.id]]
-        guard = variables.guard(model, ("supplier_capacity", supplier.id))
+        guard = variables.guard(model, Group(GroupKind.SUPPLIER_CAPACITY, supplier.id))
         model.add(LinearExpr.sum(parts) <= supplier.capacity).only_enforce_if(guard)
 
 
@@ -174,7 +193,7 @@ def add_backups(model: CpModel, problem: Problem, variables: Variables) -> None:
     for package in problem.packages:
         if package.backups == 0 or package.quantity == 0:
             continue
-        guard = variables.guard(model, ("backups", package.id))
+        guard = variables.guard(model, Group(GroupKind.BACKUPS, package.id))
         for offer_id in offers_backing[package.id]:
             serves = variables.serves.get((package.id, supplier_of[offer_id]))
             if serves is not None:
