@@ -262,4 +262,5 @@ def solve_highs(problem: Problem, time_limit_seconds: float, threads: int = 1) -
 
 
 def _bound(value: float) -> int | None:
-    return None if not math.isfinite(value) else math.ceil(value - 1e-6)  # costs are whole cents
+    # Every cost is >= 0, so 0 is a bound too: before its root LP ends, HiGHS may report a negative one.
+    return None if not math.isfinite(value) else max(0, math.ceil(value - 1e-6))  # costs are whole cents
