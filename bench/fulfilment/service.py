@@ -27,7 +27,8 @@ Then `--runs` times:
     uv run --frozen python -m bench.fulfilment.service [--distributed] [--runs 3] [--orders 500,10000]
         [--failure-orders 500] [--json] [--record]
 
-Progress goes to stderr; the table (or --json) to stdout; `--record` adds markdown rows for bench/README.md.
+FLEXSUPPLY_OUTBOX_POLL_SECONDS, if set, is passed to the stack (the relays' poll, 0.5 s by default). Progress goes
+to stderr; the table (or --json) to stdout; `--record` adds markdown rows for bench/README.md.
 """
 
 import argparse
@@ -108,7 +109,8 @@ class Stack:
 
 def _clean_env(work: Path) -> dict[str, str]:
     kept = {k: v for k, v in os.environ.items() if not k.startswith("FLEXSUPPLY_")}
-    return kept | {"FLEXSUPPLY_OPERATOR_TOKEN": TOKEN, "FLEXSUPPLY_DATA_DIR": str(work / "data")}
+    passed = {k: v for k, v in os.environ.items() if k == "FLEXSUPPLY_OUTBOX_POLL_SECONDS"}  # to try other polls
+    return kept | passed | {"FLEXSUPPLY_OPERATOR_TOKEN": TOKEN, "FLEXSUPPLY_DATA_DIR": str(work / "data")}
 
 
 @contextmanager
