@@ -17,7 +17,7 @@ def example_with(change) -> Problem:
 
 
 def explanation(problem: Problem) -> str:
-    plan = solve(problem, SolveParams(time_limit_seconds=10))
+    plan = solve(problem, SolveParams(time_limit_seconds=60, work_limit=2))
     assert plan.status == PlanStatus.INFEASIBLE
     assert (plan.allocations, plan.reserves, plan.total_cents, plan.bound_cents) == ([], [], None, None)
     return "\n".join(plan.explanation)

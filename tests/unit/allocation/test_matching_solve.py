@@ -18,12 +18,14 @@ from flexsupply.allocation import (
     solve,
     violations,
 )
+from flexsupply.allocation.params import configured_solver
 from flexsupply.allocation.solve import split_components
 
 INSTANCES = Path(__file__).parents[2] / "instances"
 INSTANCE_FILES = sorted(INSTANCES.glob("*.json"))
 EXAMPLE = INSTANCES / "example-problem.json"
-QUICK = SolveParams(time_limit_seconds=20)
+# Reproducible: the proofs asserted below must not depend on how busy the machine is.
+QUICK = SolveParams(time_limit_seconds=120, work_limit=4)
 
 
 def load(path: Path) -> Problem:
@@ -123,8 +125,8 @@ def test_the_cost_is_recomputed_from_the_contract(example: Problem) -> None:
 
 def test_the_same_input_gives_the_same_plan_even_when_time_runs_out() -> None:
     problem = load(INSTANCES / "timed" / "generated-20-packages.json")
-    # A work budget far too small to prove this instance, and the clock far enough away never to decide.
-    params = SolveParams(time_limit_seconds=0.3, clock_limit_factor=10)
+    # A work limit far too small to prove this instance, and the clock far enough away never to decide.
+    params = SolveParams(time_limit_seconds=60, work_limit=0.06)
     first, second = solve(problem, params), solve(problem, params)
     assert first.status == PlanStatus.FEASIBLE and first.gap is not None and first.gap > 0
     assert (first.status, first.total_cents, first.bound_cents) == (
@@ -141,8 +143,8 @@ def test_running_out_of_time_before_any_plan_is_an_error_not_a_plan() -> None:
     # of 0.02 units finds no plan and no proof, while a longer search finds one.
     problem = load(INSTANCES / "timed" / "scarce-10-packages.json")
     assert greedy_plan(problem) is None
-    with pytest.raises(NoPlanInTime, match=r"within the 0\.1 s time limit"):
-        solve(problem, SolveParams(time_limit_seconds=0.1, clock_limit_factor=10))
+    with pytest.raises(NoPlanInTime, match=r"within the work limit of 0\.02 units \(or the 60 s time limit\)"):
+        solve(problem, SolveParams(time_limit_seconds=60, work_limit=0.02))
     plan = solve(problem, QUICK)
     assert plan.status == PlanStatus.OPTIMAL
     assert violations(problem, plan) == []
@@ -171,3 +173,11 @@ def test_the_greedy_plan_is_valid_and_never_beats_the_optimum() -> None:
     optimum = solve(problem, QUICK)
     assert optimum.bound_cents is not None
     assert greedy.total_cents > optimum.bound_cents
+
+
+def test_the_time_limit_is_the_limit_unless_a_work_limit_asks_for_reproducibility() -> None:
+    clock = configured_solver(SolveParams(time_limit_seconds=30), budget=30, wall_seconds=30).parameters
+    assert clock.max_time_in_seconds == 30
+    assert clock.max_deterministic_time > 1e9  # CP-SAT's default: no work limit
+    work = configured_solver(SolveParams(time_limit_seconds=30, work_limit=4), budget=4, wall_seconds=30).parameters
+    assert (work.max_deterministic_time, work.max_time_in_seconds, work.num_workers) == (4, 30, 1)

@@ -1,49 +1,62 @@
 """Solver settings shared by solving, explaining and re-matching."""
 
 from ortools.sat.python.cp_model import CpSolver
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class SolveParams(BaseModel):
+    model_config = ConfigDict(extra="forbid")  # a setting that no longer exists must not be silently ignored
+
+    # The wall clock's limit: the search uses up to this much time unless it proves the plan optimal sooner.
     time_limit_seconds: float = Field(default=30.0, gt=0)
-    # Deterministic (the default): the same problem and params give the same plan. CP-SAT then searches on
-    # one thread and stops after an amount of its deterministic work units calibrated to the time limit,
-    # not by the clock. The clock still stops it at `clock_limit_factor` times the time limit, so that a time
-    # limit holds; only a search stopped that way (a machine too slow or busy to do the calibrated work in
-    # time) can differ between runs. On the bench instances this single search with the stronger LP
-    # (linearization level 2) also beat the 2-worker portfolio and the interleaved search (bench/README.md).
-    deterministic: bool = True
-    clock_limit_factor: float = Field(default=1.0, ge=1.0, le=10.0)
-    # Only when not deterministic. 9.15 has crash reports with many workers (ecosystem notes), hence <= 8.
-    num_workers: int = Field(default=2, ge=1, le=8)
+    # Reproducible plans, when set: one search thread stopped after this many of CP-SAT's deterministic work
+    # units, not by the clock, so that the same problem and params give the same plan. The time limit still
+    # holds; only a search it stops (a machine too slow or busy for the work) can differ between runs. The bench
+    # instances took 0.25-0.5 units per second of one thread (bench/README.md).
+    work_limit: float | None = Field(default=None, gt=0)
+    # Clock-limited search only. One search with the stronger LP (linearization level 2) beat the 2-worker
+    # portfolio at equal wall time on this 2-core machine, and a plan it proves is the same from run to run
+    # (bench/README.md). 9.15 has crash reports with many workers (ecosystem notes), hence <= 8.
+    num_workers: int = Field(default=1, ge=1, le=8)
     random_seed: int = 0
     log_search: bool = False
 
+    @property
+    def reproducible(self) -> bool:
+        return self.work_limit is not None
 
-# The single-thread search did 0.25-0.5 deterministic units per wall second on the bench instances, less on a
-# loaded machine, so this many units fit in one second of the time limit.
-DETERMINISTIC_UNITS_PER_SECOND = 0.2
+    @property
+    def budget(self) -> float:
+        """What the search may spend, in the unit that stops it: work units when reproducible, else seconds."""
+        return self.time_limit_seconds if self.work_limit is None else self.work_limit
+
+
 # The parallel portfolio, best first: on 2 workers, max_lp (the stronger LP) beside default_lp proved
 # optimality several times faster than CP-SAT's own choice for 2 workers.
 PORTFOLIO = ["max_lp", "default_lp", "core", "quick_restart", "reduced_costs", "pseudo_costs", "no_lp", "fixed"]
 
 
-def configured_solver(params: SolveParams, budget_seconds: float, wall_seconds: float) -> CpSolver:
-    """A solver that stops after `budget_seconds` of work, and in any case after `wall_seconds`."""
+def configured_solver(params: SolveParams, budget: float, wall_seconds: float) -> CpSolver:
+    """A solver that stops after `budget` (in the unit of `params.budget`), and in any case after
+    `wall_seconds`."""
     solver = CpSolver()
     solver.parameters.random_seed = params.random_seed
     solver.parameters.catch_sigint_signal = False  # the caller owns Ctrl-C (servers, workers, the command)
     solver.parameters.log_search_progress = params.log_search
-    if params.deterministic:
-        solver.parameters.num_workers = 1
+    solver.parameters.max_time_in_seconds = wall_seconds
+    workers = 1 if params.reproducible else params.num_workers
+    solver.parameters.num_workers = workers
+    if workers > 1:
+        solver.parameters.subsolvers.extend(PORTFOLIO[:workers])
+    else:  # one search: the stronger LP beat the default on the bench instances (bench/README.md)
         solver.parameters.linearization_level = 2
-        solver.parameters.max_deterministic_time = budget_seconds * DETERMINISTIC_UNITS_PER_SECOND
-        solver.parameters.max_time_in_seconds = wall_seconds
+    if params.reproducible:
+        solver.parameters.max_deterministic_time = budget
     else:
-        solver.parameters.num_workers = params.num_workers
-        if params.num_workers > 1:
-            solver.parameters.subsolvers.extend(PORTFOLIO[: params.num_workers])
-        else:
-            solver.parameters.linearization_level = 2
-        solver.parameters.max_time_in_seconds = min(budget_seconds, wall_seconds)
+        solver.parameters.max_time_in_seconds = min(budget, wall_seconds)
     return solver
+
+
+def spent(params: SolveParams, solver: CpSolver) -> float:
+    """What a finished solve used of the budget, in the unit of `params.budget`."""
+    return solver.deterministic_time if params.reproducible else solver.wall_time

@@ -15,12 +15,13 @@ class NoPlanInTime(RuntimeError):
     """The time limit ran out before any plan was found or proved impossible: not a plan of the contract,
     so an error. Rare: the greedy and backup-free starts usually give a plan at once."""
 
-    def __init__(self, time_limit_seconds: float) -> None:
-        super().__init__(
-            f"no plan was found within the {time_limit_seconds:g} s time limit, nor a proof that none exists; "
-            "allow more time"
-        )
+    def __init__(self, time_limit_seconds: float, work_limit: float | None = None) -> None:
+        limit = f"{time_limit_seconds:g} s time limit"
+        if work_limit is not None:
+            limit = f"work limit of {work_limit:g} units (or the {limit})"
+        super().__init__(f"no plan was found within the {limit}, nor a proof that none exists; allow more time")
         self.time_limit_seconds = time_limit_seconds
+        self.work_limit = work_limit
 
 
 class Allocation(BaseModel):

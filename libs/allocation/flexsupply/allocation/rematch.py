@@ -36,8 +36,7 @@ def rematch(
     many of `previous`'s allocated units as any such plan can. Raises NoPlanInTime."""
     params = params or SolveParams()
     started = time.perf_counter()
-    clock_factor = params.clock_limit_factor if params.deterministic else 1.0
-    deadline = started + params.time_limit_seconds * clock_factor
+    deadline = started + params.time_limit_seconds
     remaining = without_suppliers(problem, set(excluded_suppliers))
     model, variables = build_model(remaining)
 
@@ -57,16 +56,17 @@ def rematch(
             kept.append(kept_units)
     moved = sum(previously.values()) - LinearExpr.sum(kept)
     model.minimize(moved)
-    least_moved = run(model, variables, params, params.time_limit_seconds / 2, deadline)
+    least_moved = run(model, variables, params, params.budget / 2, deadline)
     if least_moved.status is None:
-        raise NoPlanInTime(params.time_limit_seconds)
+        raise NoPlanInTime(params.time_limit_seconds, params.work_limit)
     if least_moved.status == PlanStatus.INFEASIBLE:
         return _no_plan(remaining, fixed, time.perf_counter() - started)
 
     model.add(moved <= (least_moved.total_cents or 0))
     model.minimize(cost_expression(remaining, variables))
     hint_plan(model, remaining, variables, least_moved.allocations, least_moved.reserves)
-    cheapest = run(model, variables, params, params.time_limit_seconds / 2, deadline)
+    # Whatever the first phase left, usually most of it: it is quickly proved.
+    cheapest = run(model, variables, params, params.budget - least_moved.spent, deadline)
     if cheapest.status is PlanStatus.OPTIMAL or cheapest.status is PlanStatus.FEASIBLE:
         status, found = cheapest.status, cheapest
     else:  # no cheaper plan in time: the first phase's plan still keeps the most and is valid

@@ -10,7 +10,7 @@ from flexsupply.allocation.check import cost_cents
 from flexsupply.allocation.explain import explain, necessary_conditions
 from flexsupply.allocation.greedy import greedy_plan
 from flexsupply.allocation.model import Variables, build_model, hint_plan
-from flexsupply.allocation.params import DETERMINISTIC_UNITS_PER_SECOND, SolveParams, configured_solver
+from flexsupply.allocation.params import SolveParams, configured_solver, spent
 from flexsupply.allocation.plan import Allocation, NoPlanInTime, Plan, PlanStatus, Reserve, relative_gap
 from flexsupply.allocation.problem import Problem, is_eligible
 
@@ -24,7 +24,7 @@ class Outcome:
     reserves: list[Reserve] = field(default_factory=list)
     total_cents: int | None = None
     bound_cents: int | None = None
-    spent_seconds: float = 0.0
+    spent: float = 0.0  # of the budget, in its unit (SolveParams.budget)
 
 
 def solve(problem: Problem, params: SolveParams | None = None) -> Plan:
@@ -37,14 +37,15 @@ def solve(problem: Problem, params: SolveParams | None = None) -> Plan:
     # Smallest first, so that the time a quick part leaves over goes to the larger parts after it.
     components = sorted(split_components(problem), key=_size)
     sizes = [_size(component) for component in components]
-    budget_left = params.time_limit_seconds
-    clock_factor = params.clock_limit_factor if params.deterministic else 1.0
-    deadline = started + params.time_limit_seconds * clock_factor
+    budget_left = params.budget
+    deadline = started + params.time_limit_seconds
     outcomes = []
     for index, component in enumerate(components):
+        if not params.reproducible:  # what the clock leaves, including the time spent outside the solver
+            budget_left = deadline - time.perf_counter()
         budget = max(budget_left, 0.05) * sizes[index] / sum(sizes[index:])
         outcome = solve_component(component, params, budget, deadline)
-        budget_left -= outcome.spent_seconds
+        budget_left -= outcome.spent
         if outcome.status == PlanStatus.INFEASIBLE:
             return Plan(
                 status=PlanStatus.INFEASIBLE,
@@ -52,7 +53,7 @@ def solve(problem: Problem, params: SolveParams | None = None) -> Plan:
                 solve_seconds=time.perf_counter() - started,
             )
         if outcome.status is None:
-            raise NoPlanInTime(params.time_limit_seconds)
+            raise NoPlanInTime(params.time_limit_seconds, params.work_limit)
         outcomes.append(outcome)
     return combine(outcomes, time.perf_counter() - started)
 
@@ -90,12 +91,12 @@ class Start:
         return self.total_cents is not None
 
 
-def solve_component(problem: Problem, params: SolveParams, budget_seconds: float, deadline: float) -> Outcome:
+def solve_component(problem: Problem, params: SolveParams, budget: float, deadline: float) -> Outcome:
     greedy = greedy_plan(problem)
     starts = [] if greedy is None else [Start(greedy.allocations, greedy.reserves, greedy.total_cents or 0)]
-    spent = 0.0
+    used = 0.0
     if any(package.backups > 0 for package in problem.packages):
-        start, spent = start_without_backups_first(problem, params, budget_seconds, deadline)
+        start, used = start_without_backups_first(problem, params, budget, deadline)
         if start is not None:
             starts.append(start)
     complete = [start for start in starts if start.complete]
@@ -103,8 +104,8 @@ def solve_component(problem: Problem, params: SolveParams, budget_seconds: float
     model, variables = build_model(problem)
     if start is not None:
         hint_plan(model, problem, variables, start.allocations, start.reserves)
-    outcome = run(model, variables, params, budget_seconds - spent, deadline)
-    outcome.spent_seconds += spent
+    outcome = run(model, variables, params, budget - used, deadline)
+    outcome.spent += used
     if outcome.status in (PlanStatus.OPTIMAL, PlanStatus.FEASIBLE):
         # CP-SAT reports its objective as a double; the contract's integer formula is exact at any size.
         found = Plan(status=PlanStatus.FEASIBLE, allocations=outcome.allocations, reserves=outcome.reserves)
@@ -118,9 +119,9 @@ def solve_component(problem: Problem, params: SolveParams, budget_seconds: float
 
 
 def start_without_backups_first(
-    problem: Problem, params: SolveParams, budget_seconds: float, deadline: float
+    problem: Problem, params: SolveParams, budget: float, deadline: float
 ) -> tuple[Start | None, float]:
-    """A start for the full model, and the seconds spent on it: the allocations of the problem with every
+    """A start for the full model, and the budget spent on it: the allocations of the problem with every
     package's backups set to 0 (which CP-SAT solves several times faster), then the cheapest reserves for
     exactly those allocations.
 
@@ -135,34 +136,34 @@ def start_without_backups_first(
     greedy = greedy_plan(relaxed)
     if greedy is not None:
         hint_plan(model, relaxed, variables, greedy.allocations, greedy.reserves)
-    primary = run(model, variables, params, budget_seconds * PRIMARY_START_SHARE, deadline)
-    spent = primary.spent_seconds
+    primary = run(model, variables, params, budget * PRIMARY_START_SHARE, deadline)
+    used = primary.spent
     if not primary.allocations:
-        return None, spent
+        return None, used
     model, variables = build_model(problem)
     chosen = {(a.package, a.region, a.offer): a.quantity for a in primary.allocations}
     for key, var in variables.allocation.items():
         model.add(var == chosen.get(key, 0))
-    reserved = run(model, variables, params, budget_seconds * RESERVE_START_SHARE, deadline)
-    spent += reserved.spent_seconds
+    reserved = run(model, variables, params, budget * RESERVE_START_SHARE, deadline)
+    used += reserved.spent
     if reserved.total_cents is None or not reserved.allocations:
         # These allocations leave some package without enough backups (the suppliers that could back it up are
         # allocated to it or out of capacity). Hinted with no reserves, they still guide the search: on the large
         # bench instance where this happened, the gap at the limit fell from 2.2% to 0.8% (bench/README.md).
-        return Start(primary.allocations, [], None), spent
-    return Start(reserved.allocations, reserved.reserves, reserved.total_cents), spent
+        return Start(primary.allocations, [], None), used
+    return Start(reserved.allocations, reserved.reserves, reserved.total_cents), used
 
 
-def run(model: CpModel, variables: Variables, params: SolveParams, budget_seconds: float, deadline: float) -> Outcome:
-    solver = configured_solver(params, max(budget_seconds, 0.01), max(deadline - time.perf_counter(), 0.01))
+def run(model: CpModel, variables: Variables, params: SolveParams, budget: float, deadline: float) -> Outcome:
+    solver = configured_solver(params, max(budget, 0.01), max(deadline - time.perf_counter(), 0.01))
     status = solver.solve(model)
-    spent = solver.deterministic_time / DETERMINISTIC_UNITS_PER_SECOND if params.deterministic else solver.wall_time
+    used = spent(params, solver)
     if status == MODEL_INVALID:
         raise RuntimeError(f"invalid CP-SAT model: {model.validate()}")
     if status == INFEASIBLE:
-        return Outcome(PlanStatus.INFEASIBLE, spent_seconds=spent)
+        return Outcome(PlanStatus.INFEASIBLE, spent=used)
     if status not in (OPTIMAL, FEASIBLE):
-        return Outcome(None, bound_cents=_bound(solver), spent_seconds=spent)
+        return Outcome(None, bound_cents=_bound(solver), spent=used)
     total = round(solver.objective_value)
     return Outcome(
         status=PlanStatus.OPTIMAL if status == OPTIMAL else PlanStatus.FEASIBLE,
@@ -178,7 +179,7 @@ def run(model: CpModel, variables: Variables, params: SolveParams, budget_second
         ],
         total_cents=total,
         bound_cents=total if status == OPTIMAL else _bound(solver),
-        spent_seconds=spent,
+        spent=used,
     )
 
 
