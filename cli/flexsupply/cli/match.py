@@ -20,15 +20,23 @@ EXIT_NO_ANSWER = 4
 
 def match(
     problem_file: Annotated[Path, typer.Argument(help="A matching problem in the contract's JSON.")],
-    time_limit: Annotated[float, typer.Option("--time-limit", min=0.1, help="Seconds the solver may search.")] = 30.0,
+    time_limit: Annotated[
+        float,
+        typer.Option("--time-limit", min=0.1, help="Seconds the search may use; it stops sooner only with a proof."),
+    ] = 30.0,
     json_output: Annotated[bool, typer.Option("--json", help="Print only the plan's JSON.")] = False,
+    work_limit: Annotated[
+        float | None,
+        typer.Option(
+            "--work-limit",
+            min=0.001,
+            help="Reproducible: stop after this many units of the solver's deterministic work (one thread; about "
+            "0.25-0.5 a second), so the same file gives the same plan. The time limit still holds.",
+        ),
+    ] = None,
     parallel: Annotated[
         bool,
-        typer.Option(
-            "--parallel",
-            help="Search on 2 threads, stopped by the clock: often a smaller gap on large problems, "
-            "but two runs may give different plans.",
-        ),
+        typer.Option("--parallel", help="Search on 2 threads instead of one: two runs may give different plans."),
     ] = False,
 ) -> None:
     """Find the least-cost plan for a matching problem; explain why when there is none.
@@ -48,7 +56,8 @@ def match(
         typer.echo(f"invalid problem {problem_file}: {error}", err=True)
         raise typer.Exit(EXIT_INVALID_PROBLEM) from error
     try:
-        plan = solve(problem, SolveParams(time_limit_seconds=time_limit, deterministic=not parallel, num_workers=2))
+        params = SolveParams(time_limit_seconds=time_limit, work_limit=work_limit, num_workers=2 if parallel else 1)
+        plan = solve(problem, params)
     except NoPlanInTime as error:
         typer.echo(str(error), err=True)
         raise typer.Exit(EXIT_NO_ANSWER) from error
