@@ -11,6 +11,7 @@ from flexsupply.allocation import (
     PlanStatus,
     Problem,
     SolveParams,
+    greedy_plan,
     load_problem,
     moved_units,
     rematch,
@@ -49,6 +50,17 @@ def test_only_the_failed_suppliers_units_move(problem: Problem, awarded: Plan) -
     assert fresh.total_cents is not None and again.total_cents is not None
     assert fresh.total_cents < again.total_cents
     assert moved_units(awarded, fresh) > moved_units(awarded, again)
+
+
+def test_a_plan_that_nothing_forces_to_change_is_kept_whole_even_when_a_cheaper_one_exists(
+    problem: Problem, awarded: Plan
+) -> None:
+    greedy = greedy_plan(problem)
+    assert greedy is not None and greedy.total_cents is not None and awarded.total_cents is not None
+    assert greedy.total_cents > awarded.total_cents
+    again = rematch(problem, greedy, params=PARAMS)
+    assert moved_units(greedy, again) == 0
+    assert sorted(map(str, again.allocations)) == sorted(map(str, greedy.allocations))
 
 
 def test_fixed_allocations_are_kept(problem: Problem, awarded: Plan) -> None:

@@ -62,7 +62,10 @@ def rematch(
     if least_moved.status == PlanStatus.INFEASIBLE:
         return _no_plan(remaining, fixed, time.perf_counter() - started)
 
-    model.add(moved <= (least_moved.total_cents or 0))
+    # Counted on the plan found, not read from the solver's objective: a plan found before time ran out may keep
+    # more than its objective value says, and the second phase may then keep as many.
+    fewest_moved_units = moved_units(previous, Plan(status=PlanStatus.FEASIBLE, allocations=least_moved.allocations))
+    model.add(moved <= fewest_moved_units)
     model.minimize(cost_expression(remaining, variables))
     hint_plan(model, remaining, variables, least_moved.allocations, least_moved.reserves)
     # Whatever the first phase left, usually most of it: it is quickly proved.

@@ -17,7 +17,9 @@ from flexsupply.allocation.problem import Problem, is_eligible
 
 @dataclass
 class Outcome:
-    """One solve of one model: what CP-SAT found, in plan terms; status None when neither a plan nor a proof."""
+    """One solve of one model: what CP-SAT found, in plan terms; status None when neither a plan nor a proof.
+    `total_cents` and `bound_cents` are the model's objective and bound, in cents: re-match's first phase, whose
+    objective is the units it moves, counts them from its allocations instead."""
 
     status: PlanStatus | None
     allocations: list[Allocation] = field(default_factory=list)
