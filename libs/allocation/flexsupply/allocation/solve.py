@@ -78,6 +78,11 @@ def combine(outcomes: list[Outcome], solve_seconds: float) -> Plan:
 # Shares of a component's budget for the two quick solves that build the start when packages have backups.
 PRIMARY_START_SHARE = 0.1
 RESERVE_START_SHARE = 0.05
+# The start is stopped by work even when the search is stopped by the clock: on a busy machine a share of the
+# clock can be too little to find any start (a large bench instance then had no plan at all in 60 s), and the
+# same start every time makes the clock-limited search less variable. The single search did 0.25-0.5 units a
+# second on the bench instances.
+START_UNITS_PER_SECOND = 0.2
 
 
 @dataclass
@@ -96,9 +101,14 @@ class Start:
 def solve_component(problem: Problem, params: SolveParams, budget: float, deadline: float) -> Outcome:
     greedy = greedy_plan(problem)
     starts = [] if greedy is None else [Start(greedy.allocations, greedy.reserves, greedy.total_cents or 0)]
-    used = 0.0
+    used, began = 0.0, time.perf_counter()
     if any(package.backups > 0 for package in problem.packages):
-        start, used = start_without_backups_first(problem, params, budget, deadline)
+        if params.reproducible:
+            start, used = start_without_backups_first(problem, params, budget, deadline)
+        else:
+            by_work = params.model_copy(update={"work_limit": budget * START_UNITS_PER_SECOND})
+            start, _ = start_without_backups_first(problem, by_work, by_work.budget, deadline)
+            used = time.perf_counter() - began
         if start is not None:
             starts.append(start)
     complete = [start for start in starts if start.complete]
