@@ -1,6 +1,5 @@
 """`flexsupply match PROBLEM.json`: solve a matching problem file and print the plan."""
 
-from collections import defaultdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -72,7 +71,7 @@ def match(
 def print_plan(console: "Console", problem: "Problem", plan: "Plan") -> None:
     from rich.table import Table
 
-    from flexsupply.allocation import PlanStatus, cost_breakdown
+    from flexsupply.allocation import PlanStatus, cost_breakdown, offer_shares
 
     currency = problem.currency
     if not plan.has_plan:
@@ -81,9 +80,7 @@ def print_plan(console: "Console", problem: "Problem", plan: "Plan") -> None:
             console.print(f"- {sentence}", highlight=False, soft_wrap=True)
         return
     offers = {offer.id: offer for offer in problem.offers}
-    primary: dict[str, int] = defaultdict(int)
-    for allocation in plan.allocations:
-        primary[allocation.offer] += allocation.quantity
+    shares = offer_shares(problem, plan)
     for package in problem.packages:
         table = Table(
             title=f"{package.id}: {package.quantity} x {package.sku} by day {package.needed_by_days}, "
@@ -94,18 +91,13 @@ def print_plan(console: "Console", problem: "Problem", plan: "Plan") -> None:
         table.add_column("offer", no_wrap=True)
         for column in (*package.regions, "reserved", "unit landed", "cost"):
             table.add_column(column, justify="right", no_wrap=True)
-        for offer_id in dict.fromkeys(a.offer for a in plan.allocations if a.package == package.id):
-            offer = offers[offer_id]
+        for share in (share for share in shares if share.package == package.id):
             per_region = {
-                a.region: a.quantity for a in plan.allocations if (a.package, a.offer) == (package.id, offer_id)
+                a.region: a.quantity for a in plan.allocations if (a.package, a.offer) == (package.id, share.offer)
             }
-            quantity = sum(per_region.values())
-            unit = offer.unit_cents(primary[offer_id])
-            # The fixed cost is spread over all the offer's units, whichever packages they go to.
-            cost = sum((unit + offer.shipping_cents[region]) * units for region, units in per_region.items())
-            cost += round(offer.fixed_cents * quantity / primary[offer_id])
             cells = [str(per_region.get(region, "")) for region in package.regions]
-            table.add_row(offer.supplier, offer_id, *cells, "", _money(cost / quantity), _money(cost))
+            landed, cost = _money(share.landed_unit_cents), _money(share.total_cents)
+            table.add_row(offers[share.offer].supplier, share.offer, *cells, "", landed, cost)
         for reserve in (r for r in plan.reserves if r.package == package.id):
             offer = offers[reserve.offer]
             cells = [""] * len(package.regions)
