@@ -32,7 +32,8 @@ def test_the_parallel_search_finds_the_same_optimum() -> None:
 def test_tables_show_each_package_and_the_total() -> None:
     result = runner.invoke(app, ["match", str(EXAMPLE)], env={"COLUMNS": "160"})
     assert result.exit_code == 0
-    for text in ("dp-bread", "dp-candle", "o-hakko-box", "35,382.50 CNY", "reserve 844.50"):
+    # 23,540.00 for o-hakko-box's 600 units of dp-bread: 39.23 a unit landed (check.offer_shares).
+    for text in ("dp-bread", "dp-candle", "o-hakko-box", "39.23", "23,540.00", "35,382.50 CNY", "reserve 844.50"):
         assert text in result.stdout
 
 
