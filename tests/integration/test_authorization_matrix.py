@@ -156,6 +156,7 @@ POLICY: dict[str, Expectation] = {
     "POST /api/v1/shipments/{shipment_id}/moves": OPERATOR_OR_OWN_SUPPLIER,
     "GET /api/v1/failures": OPERATOR,
     "GET /api/v1/failures/{failure_id}": OPERATOR_OR_OWN_SUPPLIER,
+    "POST /api/v1/failures/{failure_id}/retry": OPERATOR,
     "GET /api/v1/exceptions": OPERATOR,
     "POST /api/v1/exceptions/{exception_id}/handled": OPERATOR,
     "GET /api/v1/cases": OPERATOR,

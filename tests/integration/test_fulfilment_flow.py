@@ -204,7 +204,9 @@ async def test_from_award_to_delivery_with_a_failure_and_a_case(
             outcomes = [
                 row.payload
                 for row in (
-                    await session.exec(select(OutboxMessage).where(OutboxMessage.event_name == "fulfilment.supplier_outcome"))
+                    await session.exec(
+                        select(OutboxMessage).where(OutboxMessage.event_name == "fulfilment.supplier_outcome")
+                    )
                 ).all()
             ]
     finally:
@@ -268,3 +270,148 @@ async def test_a_buyer_link_and_the_api_boundaries(operator: httpx.AsyncClient, 
     assert (await supplier.get("/api/v1/awarded-packages")).status_code == 403
     bad = await operator.post("/api/v1/buyer-orders/whatever/cases", json={"kind": "broken-ish", "description": "x"})
     assert bad.status_code == 400
+
+
+async def _failed(operator: httpx.AsyncClient, production_order_id: str, reason: str = "closed") -> dict[str, Any]:
+    failure = json_of(
+        await operator.post(f"/api/v1/production-orders/{production_order_id}/failure", json={"reason": reason}), 202
+    )
+
+    async def finished() -> dict[str, Any] | None:
+        body = json_of(await operator.get(f"/api/v1/failures/{failure['id']}"))
+        return body if body["status"] != "queued" else None
+
+    return await eventually(finished, timeout_seconds=30)
+
+
+async def test_failures_one_after_another_use_the_reserve_until_it_is_gone(
+    operator: httpx.AsyncClient, as_key, database_urls: dict[str, str]
+):
+    setup = await awarded_package(operator, ningbo=30, shanghai=20, reserve=40)
+    await _received(operator, setup, database_urls["matching"])
+    [north] = await _production(as_key(setup.keys["north"]), setup.package_id)
+    [south] = await _production(as_key(setup.keys["south"]), setup.package_id)
+    backup = as_key(setup.keys["backup"])
+
+    # Both awarded suppliers fail at once: the reserve of 40 takes one failure whole (30 or 20 units); what is left
+    # of it cannot make the other's, and a take-over is whole or not at all.
+    first, second = await asyncio.gather(_failed(operator, north["id"]), _failed(operator, south["id"]))
+    assert sorted([first["status"], second["status"]]) == ["done", "failed"]
+    done, short = (first, second) if first["status"] == "done" else (second, first)
+    backups = await _production(backup, setup.package_id)
+    assert sum(p["quantity"] for p in backups) == done["units"]
+    assert "no backup" in short["outcome"]
+    await assert_every_unit_assigned_once_or_waiting(database_urls["fulfilment"], setup.package_id)
+
+    # Buyers left waiting are told now; staff may try again (still nothing to take it: it fails again).
+    waiting = [
+        view
+        for token in setup.tokens
+        if (view := json_of(await operator.get(f"/api/v1/buyer-orders/{token}")))["notices"]
+        and "no backup could take them over" in view["notices"][-1]["message"]
+    ]
+    assert waiting
+    again = json_of(await operator.post(f"/api/v1/failures/{short['id']}/retry"), 202)
+    assert again["status"] == "queued"
+
+    async def failed_again() -> dict[str, Any] | None:
+        body = json_of(await operator.get(f"/api/v1/failures/{short['id']}"))
+        return body if body["status"] == "failed" else None
+
+    await eventually(failed_again, timeout_seconds=30)
+    assert sum(p["quantity"] for p in await _production(backup, setup.package_id)) == done["units"]
+    assert (await operator.post(f"/api/v1/failures/{done['id']}/retry")).status_code == 409
+
+
+async def assert_every_unit_assigned_once_or_waiting(fulfilment_url: str, package_id: UUID) -> None:
+    """No order has more units assigned than it ordered, and no production order more than it makes."""
+    database = Database(fulfilment_url, pooled=False)
+    try:
+        async with database.transaction() as session:
+            orders = {
+                o.id: o.quantity
+                for o in (await session.exec(select(DeliveryOrder).where(DeliveryOrder.package_id == package_id)))
+            }
+            productions = {
+                p.id: p.quantity - p.failed_units
+                for p in (
+                    await session.exec(select(ProductionOrder).where(ProductionOrder.package_id == package_id))
+                ).all()
+            }
+            pieces = (
+                await session.exec(
+                    select(Piece).where(col(Piece.order_id).in_(list(orders)), col(Piece.moved_at).is_(None))
+                )
+            ).all()
+    finally:
+        await database.dispose()
+    per_order: dict[UUID, int] = defaultdict(int)
+    per_production: dict[UUID, int] = defaultdict(int)
+    for piece in pieces:
+        per_order[piece.order_id] += piece.quantity
+        per_production[piece.production_order_id] += piece.quantity
+    assert all(units <= orders[order_id] for order_id, units in per_order.items())
+    assert all(units <= productions[production_id] for production_id, units in per_production.items())
+    # Every unit some production makes is some buyer's: none is made twice.
+    assert sum(per_order.values()) == sum(per_production.values())
+
+
+async def test_a_resend_waiting_when_its_supplier_fails_reopens_its_case(
+    operator: httpx.AsyncClient, as_key, database_urls: dict[str, str]
+):
+    setup = await awarded_package(operator)
+    await _received(operator, setup, database_urls["matching"])
+    north = as_key(setup.keys["north"])
+    [mine] = await _production(north, setup.package_id)
+    url = f"/api/v1/production-orders/{mine['id']}"
+    for step in ("accept", "start"):
+        json_of(await north.post(f"{url}/moves", json={"step": step}))
+    batch = json_of(
+        await north.post(f"{url}/batches", json={"quantity": 5, "lot_number": "L", "quality_passed": True}), 201
+    )
+    parcels = json_of(await north.get(f"{url}/shipments", params={"batch_id": batch["id"]}))
+    moves = [
+        {"shipment_id": p["id"], "step": "ship", "carrier": "SF", "tracking_number": f"T{i}"}
+        for i, p in enumerate(parcels)
+    ]
+    json_of(await north.post("/api/v1/shipments/moves", json={"moves": moves}))
+    again = json_of(await north.post("/api/v1/shipments/moves", json={"moves": moves}))  # a retry: no 409
+    assert {p["status"] for p in again} == {"shipped"}
+    views = {t: json_of(await operator.get(f"/api/v1/buyer-orders/{t}")) for t in setup.tokens}
+    token = next(t for t, view in views.items() if view["parcels"])
+    json_of(
+        await operator.post(f"/api/v1/buyer-orders/{token}/cases", json={"kind": "wrong", "description": "rye"}), 201
+    )
+    [case] = json_of(await operator.get("/api/v1/cases", params={"package_id": str(setup.package_id)}))
+    json_of(await operator.post(f"/api/v1/cases/{case['id']}/resolution", json={"resolution": "resend"}))
+
+    await _failed(operator, mine["id"])
+
+    [reopened] = json_of(await operator.get("/api/v1/cases", params={"package_id": str(setup.package_id)}))
+    assert (reopened["status"], reopened["resolution"]) == ("open", None)
+    view = json_of(await operator.get(f"/api/v1/buyer-orders/{token}"))
+    assert all(parcel["status"] != "cancelled" for parcel in view["parcels"])  # the cancelled resend is not shown
+    # Resent now from whoever makes the order's units: the backup, not the failed supplier.
+    resolved = json_of(await operator.post(f"/api/v1/cases/{case['id']}/resolution", json={"resolution": "resend"}))
+    assert resolved["status"] == "resolved"
+    [backup_production] = await _production(as_key(setup.keys["backup"]), setup.package_id)
+    resends = json_of(await operator.get(f"/api/v1/production-orders/{backup_production['id']}/shipments"))
+    assert any(p["case_id"] == case["id"] for p in resends)
+
+
+async def test_text_with_control_characters_is_refused_not_stored(operator: httpx.AsyncClient, as_key, database_urls):
+    setup = await awarded_package(operator)
+    await _received(operator, setup, database_urls["matching"])
+    north = as_key(setup.keys["north"])
+    [mine] = await _production(north, setup.package_id)
+    for step in ("accept", "start"):
+        json_of(await north.post(f"/api/v1/production-orders/{mine['id']}/moves", json={"step": step}))
+    bad = await north.post(
+        f"/api/v1/production-orders/{mine['id']}/batches",
+        json={"quantity": 1, "lot_number": "L\x00", "quality_passed": True},
+    )
+    assert bad.status_code == 400 and "lot_number" in bad.text
+    bad_case = await operator.post(
+        f"/api/v1/buyer-orders/{setup.tokens[0]}/cases", json={"kind": "late", "description": "where\x00"}
+    )
+    assert bad_case.status_code == 400

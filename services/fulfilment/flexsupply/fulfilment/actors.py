@@ -18,7 +18,9 @@ def _database() -> Database:
 @event_queue.on(PackageAwarded)
 async def record_award(event: PackageAwarded, event_id: UUID) -> None:
     async with _database().transaction() as session:
-        await production.record_award(session, event, event_id)
+        new = await production.record_award(session, event, event_id)
+    if new and event.orders:  # at once, not one relay hop later; the sweeper sends it again if this dies
+        await delivery.assign_open_units(_database(), event.package_id)
 
 
 @event_queue.on(DeliveryAssignmentDue)

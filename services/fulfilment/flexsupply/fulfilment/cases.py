@@ -1,6 +1,7 @@
 """After-sales: a buyer opens a case on their order (by its link); staff resolve it with a refund, a resend (a new
 parcel from the same supplier) or a rejection. A case upheld counts against the supplier whose parcel it is about."""
 
+import uuid
 from uuid import UUID
 
 from sqlmodel import col, select
@@ -12,10 +13,12 @@ from flexsupply.fulfilment.domain.states import (
     HANDED_OVER,
     CaseKind,
     CaseStatus,
+    InvalidMove,
+    ProductionStatus,
     Resolution,
     next_case_status,
 )
-from flexsupply.fulfilment.models import AfterSalesCase, Piece, ProductionOrder, Shipment
+from flexsupply.fulfilment.models import AfterSalesCase, DeliveryOrder, Piece, ProductionOrder, Shipment
 from flexsupply.fulfilment.production import record_move, record_outcome
 from flexsupply.fulfilment.schemas import CasePublic
 from flexsupply.kit.clock import utc_now
@@ -24,6 +27,7 @@ from flexsupply.kit.clock import utc_now
 async def open_case(session: AsyncSession, token: str, kind: CaseKind, description: str) -> AfterSalesCase:
     """A buyer's complaint. The same complaint sent again while it is open is the same case."""
     order = await order_by_token(session, token)
+    await session.refresh(order, with_for_update=True)  # two reports at once: one case
     same = (
         await session.exec(
             select(AfterSalesCase).where(
@@ -106,7 +110,8 @@ async def resolve_case(
                 )
             ).all()
         )
-        record_outcome(session, case.supplier_id, "case_upheld", max(units, 1), case.id)
+        # Once per order and supplier however many cases: the same units are not held against it twice.
+        record_outcome(session, case.supplier_id, "case_upheld", max(units, 1), _order_supplier(case))
     record_move(session, "case", case.id, resolution, case.status, status, actor, note)
     case.status, case.resolution, case.refund_cents = status, resolution, refund_cents
     case.resolution_note, case.resolved_at, case.resolved_by = note, utc_now(), actor
@@ -114,7 +119,13 @@ async def resolve_case(
     return case
 
 
+def _order_supplier(case: AfterSalesCase) -> UUID:
+    return uuid.uuid5(case.order_id, str(case.supplier_id))
+
+
 async def _resend(session: AsyncSession, case: AfterSalesCase) -> None:
+    """A new parcel of what the supplier concerned shipped to the order, from production that still runs for the
+    order's region."""
     parcels = (
         await session.exec(
             select(Shipment)
@@ -129,16 +140,43 @@ async def _resend(session: AsyncSession, case: AfterSalesCase) -> None:
     ).all()
     if not parcels:
         raise InvalidField("resolution", "nothing was shipped to this order yet: there is nothing to send again")
-    production_id = parcels[-1].production_order_id
+    order = await session.get(DeliveryOrder, case.order_id)
+    assert order is not None
+    makers = (
+        await session.exec(
+            select(ProductionOrder)
+            .where(
+                ProductionOrder.package_id == case.package_id,
+                ProductionOrder.region == order.region,
+                ProductionOrder.status != ProductionStatus.FAILED,
+            )
+            .order_by(col(ProductionOrder.created_at), col(ProductionOrder.id))
+        )
+    ).all()
+    if not makers:
+        raise InvalidMove(f"no production for {order.region} still runs: refund this case instead")
+    # The supplier concerned makes good its own parcel; if it failed, whoever makes the region's units now.
+    maker = next((p for p in makers if p.supplier_id == case.supplier_id), makers[0])
     session.add(
         Shipment(
             package_id=case.package_id,
-            production_order_id=production_id,
+            production_order_id=maker.id,
             order_id=case.order_id,
             quantity=sum(parcel.quantity for parcel in parcels),
             case_id=case.id,
         )
     )
+
+
+async def reopen_for_failure(session: AsyncSession, case_id: UUID, actor: str) -> None:
+    """A resend cancelled because its production failed: the case is open again, for staff to resolve anew."""
+    case = await session.get(AfterSalesCase, case_id, with_for_update=True)
+    if case is None or case.status is not CaseStatus.RESOLVED:
+        return
+    note = "its resend was cancelled: the production sending it failed"
+    record_move(session, "case", case.id, "reopen", case.status, CaseStatus.OPEN, actor, note)
+    case.status, case.resolution, case.resolved_at, case.resolved_by = CaseStatus.OPEN, None, None, None
+    case.resolution_note = note
 
 
 async def list_cases(

@@ -271,6 +271,13 @@ class FailureController(Controller):
         failure = await failures.get_failure(transaction, failure_id, _supplier(caller))
         return SupplierFailurePublic.model_validate(failure)
 
+    @post("/{failure_id:uuid}/retry", status_code=202, guards=[operators_only])
+    async def retry_failure(
+        self, transaction: Transaction, caller: Caller, failure_id: FromPath[UUID]
+    ) -> SupplierFailurePublic:
+        """Try a take-over again that found no backup (409 unless it failed): its units are still waiting."""
+        return SupplierFailurePublic.model_validate(await failures.retry(transaction, failure_id, actor=caller.actor))
+
 
 class ExceptionController(Controller):
     """What staff must look at: failed checks, late production, failures, parcels in trouble."""

@@ -19,7 +19,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from flexsupply.contracts.errors import NotFound
 from flexsupply.fulfilment.domain.assignment import OrderNeed, Share, assign
-from flexsupply.fulfilment.domain.states import OPEN_PRODUCTION
+from flexsupply.fulfilment.domain.assignment import Piece as Assigned
+from flexsupply.fulfilment.domain.states import OPEN_PRODUCTION, ShipmentStatus
 from flexsupply.fulfilment.models import (
     AfterSalesCase,
     AwardedPackage,
@@ -30,6 +31,7 @@ from flexsupply.fulfilment.models import (
     Piece,
     ProductionOrder,
     Shipment,
+    SupplierFailure,
 )
 from flexsupply.fulfilment.production import plan_waiting_batches, raise_exception
 from flexsupply.fulfilment.schemas import (
@@ -63,11 +65,17 @@ async def open_units(session: AsyncSession, package_id: UUID) -> Open:
             )
         ).all()
     )
-    orders = (await session.exec(select(DeliveryOrder).where(DeliveryOrder.package_id == package_id))).all()
+    orders = (
+        await session.exec(
+            select(DeliveryOrder.id, DeliveryOrder.region, DeliveryOrder.quantity, DeliveryOrder.rank)
+            .where(DeliveryOrder.package_id == package_id)
+            .order_by(col(DeliveryOrder.rank))
+        )
+    ).all()
     needs = tuple(
-        OrderNeed(order.id, order.region, order.quantity - int(covered.get(order.id, 0)), order.rank)
-        for order in sorted(orders, key=lambda order: order.rank)
-        if order.quantity > int(covered.get(order.id, 0))
+        OrderNeed(order_id, region, quantity - int(covered.get(order_id, 0)), rank)
+        for order_id, region, quantity, rank in orders
+        if quantity > int(covered.get(order_id, 0))
     )
     taken = dict(
         (
@@ -94,8 +102,8 @@ async def open_units(session: AsyncSession, package_id: UUID) -> Open:
     return needs, shares
 
 
-def balanced(needs: tuple[OrderNeed, ...], shares: tuple[Share, ...]) -> tuple[set[str], list[str]]:
-    """Regions whose open order units and open production room agree, and a line for each that does not."""
+def balanced(needs: tuple[OrderNeed, ...], shares: tuple[Share, ...]) -> tuple[set[str], dict[str, str]]:
+    """Regions whose open order units and open production room agree, and for each that does not, why."""
     wanted: dict[str, int] = defaultdict(int)
     room: dict[str, int] = defaultdict(int)
     for need in needs:
@@ -103,12 +111,22 @@ def balanced(needs: tuple[OrderNeed, ...], shares: tuple[Share, ...]) -> tuple[s
     for share in shares:
         room[share.region] += share.quantity
     good = {region for region in wanted.keys() | room.keys() if wanted[region] == room[region]}
-    problems = [
-        f"{region}: {wanted[region]} ordered units wait for production, production has room for {room[region]}"
+    problems = {
+        region: f"{region}: {wanted[region]} ordered units wait for production, production has room for {room[region]}"
         for region in sorted(wanted.keys() | room.keys())
         if region not in good and wanted[region] > 0
-    ]
+    }
     return good, problems
+
+
+async def regions_taken_over(session: AsyncSession, package_id: UUID) -> set[str]:
+    """Regions with a failure whose take-over is still queued: their open units wait for its backups."""
+    query = (
+        select(ProductionOrder.region)
+        .join(SupplierFailure, col(SupplierFailure.production_order_id) == col(ProductionOrder.id))
+        .where(SupplierFailure.package_id == package_id, SupplierFailure.status == JobStatus.QUEUED)
+    )
+    return set((await session.exec(query)).all())
 
 
 async def assign_open_units(database: Database, package_id: UUID) -> AssignmentPublic:
@@ -117,6 +135,7 @@ async def assign_open_units(database: Database, package_id: UUID) -> AssignmentP
         async with database.transaction() as session:
             await _awarded(session, package_id)
             needs, shares = await open_units(session, package_id)
+            waiting = await regions_taken_over(session, package_id)
         good, problems = balanced(needs, shares)
         solvable_needs = [need for need in needs if need.region in good]
         solvable_shares = [share for share in shares if share.region in good]
@@ -125,33 +144,37 @@ async def assign_open_units(database: Database, package_id: UUID) -> AssignmentP
             awarded = await _awarded(session, package_id, lock=True)
             if await open_units(session, package_id) != (needs, shares):
                 continue  # a failure or another run changed what is open: solve again
-            await _write(session, awarded, pieces, problems)
+            unexplained = [problem for region, problem in problems.items() if region not in waiting]
+            await _write(session, awarded, pieces, unexplained)
         async with database.transaction() as session:
             return await assignment_view(session, package_id)
     raise RuntimeError(f"package {package_id}'s open units kept changing during {ATTEMPTS} assignments")
 
 
-async def _write(session: AsyncSession, awarded: AwardedPackage, pieces: list, problems: list[str]) -> None:
+async def _write(session: AsyncSession, awarded: AwardedPackage, pieces: list[Assigned], problems: list[str]) -> None:
     if pieces:
+        # In production order id order, like every lock on those rows (a piece's foreign key takes a share lock).
+        ordered = sorted(pieces, key=lambda p: (str(p.production_order_id), str(p.order_id)))
         await session.exec(
             insert(Piece),  # type: ignore[call-overload]
             params=[
                 {"order_id": p.order_id, "production_order_id": p.production_order_id, "quantity": p.quantity}
-                for p in pieces
+                for p in ordered
             ],
         )
         await _tell_moved_buyers(session, pieces)
     if problems:
-        awarded.assignment_status = JobStatus.FAILED
-        awarded.assignment_note = ("some orders wait for production: " + "; ".join(problems))[:1000]
-        raise_exception(session, awarded.package_id, ExceptionKind.ASSIGNMENT, None, awarded.assignment_note)
+        note = ("some orders wait for production: " + "; ".join(problems))[:1000]
+        if (awarded.assignment_status, awarded.assignment_note) != (JobStatus.FAILED, note):  # told once
+            raise_exception(session, awarded.package_id, ExceptionKind.ASSIGNMENT, None, note)
+        awarded.assignment_status, awarded.assignment_note = JobStatus.FAILED, note
     else:
         awarded.assignment_status, awarded.assignment_note = JobStatus.DONE, None
     await session.flush()
     await plan_waiting_batches(session, awarded.package_id)
 
 
-async def _tell_moved_buyers(session: AsyncSession, pieces: list) -> None:
+async def _tell_moved_buyers(session: AsyncSession, pieces: list[Assigned]) -> None:
     """Orders that had units moved away from a failed supplier hear where they now come from."""
     order_ids = {piece.order_id for piece in pieces}
     moved = set(
@@ -226,7 +249,9 @@ async def buyer_view(session: AsyncSession, token: str) -> BuyerDeliveryPublic:
     awarded = await _awarded(session, order.package_id)
     parcels = (
         await session.exec(
-            select(Shipment).where(Shipment.order_id == order.id).order_by(col(Shipment.created_at), col(Shipment.id))
+            select(Shipment)
+            .where(Shipment.order_id == order.id, Shipment.status != ShipmentStatus.CANCELLED)
+            .order_by(col(Shipment.created_at), col(Shipment.id))
         )
     ).all()
     notices = (

@@ -20,7 +20,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from flexsupply.allocation import NoPlanInTime, Problem
 from flexsupply.contracts.errors import NotFound
 from flexsupply.contracts.events import DeliveryAssignmentDue, SupplierFailureDue
-from flexsupply.fulfilment import delivery
+from flexsupply.fulfilment import cases, delivery
 from flexsupply.fulfilment.domain.states import (
     HANDED_OVER,
     OPEN_PRODUCTION,
@@ -35,6 +35,7 @@ from flexsupply.fulfilment.domain.states import (
 from flexsupply.fulfilment.domain.takeover import Making, NoTakeover, plan_takeover
 from flexsupply.fulfilment.models import (
     AwardedPackage,
+    BuyerNotice,
     ExceptionKind,
     JobStatus,
     OutboxMessage,
@@ -61,6 +62,10 @@ from flexsupply.kit.db import Database
 
 log = logging.getLogger(__name__)
 TAKEOVER_SECONDS = 5.0
+WAITING_NOTICE = (
+    "The supplier making {units} of your units cannot deliver them, and no backup could take them over at once. "
+    "We are finding another way and will tell you here; if none is found, you are refunded."
+)
 
 
 async def mark_failed(
@@ -100,6 +105,8 @@ async def mark_failed(
         status = next_shipment_status(parcel.status, ShipmentStep.CANCEL)
         record_move(session, "shipment", parcel.id, ShipmentStep.CANCEL, parcel.status, status, actor, reason)
         parcel.status = status
+        if parcel.case_id is not None:
+            await cases.reopen_for_failure(session, parcel.case_id, actor)
     for piece in (
         await session.exec(
             select(Piece).where(Piece.production_order_id == production.id, col(Piece.moved_at).is_(None))
@@ -176,11 +183,48 @@ async def take_over(database: Database, failure_id: UUID) -> None:
         except (NoTakeover, NoPlanInTime) as error:
             await _finish(database, failure_id, JobStatus.FAILED, f"no backup could take the units over: {error}")
             return
-    assignment = await delivery.assign_open_units(database, package_id)
-    if assignment.status is JobStatus.DONE:
-        await _finish(database, failure_id, JobStatus.DONE, None)
+    await delivery.assign_open_units(database, package_id)
+    async with database.transaction() as session:
+        failure = await get_failure(session, failure_id)
+        region = (await session.get(ProductionOrder, failure.production_order_id)).region  # type: ignore[union-attr]
+        needs, _ = await delivery.open_units(session, package_id)
+        waiting = sum(need.quantity for need in needs if need.region == region)
+        # Units of the region may still wait for another failure's take-over, not for this one's backups.
+        others = await _other_queued_failures(session, failure, region)
+    if waiting and not others:
+        await _finish(database, failure_id, JobStatus.FAILED, f"{waiting} units for {region} wait for production")
     else:
-        await _finish(database, failure_id, JobStatus.FAILED, assignment.note)
+        await _finish(database, failure_id, JobStatus.DONE, None)
+
+
+async def _other_queued_failures(session: AsyncSession, failure: SupplierFailure, region: str) -> int:
+    query = (
+        select(func.count())
+        .select_from(SupplierFailure)
+        .join(ProductionOrder, col(ProductionOrder.id) == col(SupplierFailure.production_order_id))
+        .where(
+            SupplierFailure.package_id == failure.package_id,
+            SupplierFailure.status == JobStatus.QUEUED,
+            SupplierFailure.id != failure.id,
+            ProductionOrder.region == region,
+        )
+    )
+    return int((await session.exec(query)).one())
+
+
+async def retry(session: AsyncSession, failure_id: UUID, *, actor: str) -> SupplierFailure:
+    """Staff try a take-over again that found no backup (after adding reserve with matching, say): 409 unless it
+    failed."""
+    failure = await session.get(SupplierFailure, failure_id, with_for_update=True)
+    if failure is None:
+        raise NotFound(f"failure {failure_id} not found")
+    if failure.status is not JobStatus.FAILED:
+        raise InvalidMove(f"a {failure.status} take-over cannot be tried again")
+    failure.status, failure.finished_at, failure.job_due_at = JobStatus.QUEUED, None, utc_now() + JOB_LEASE
+    record_move(session, "failure", failure.id, "retry", JobStatus.FAILED, JobStatus.QUEUED, actor)
+    outbox.publish(session, OutboxMessage, SupplierFailureDue(failure_id=failure.id))
+    await session.flush()
+    return failure
 
 
 async def _issue_backups(database: Database, failure_id: UUID) -> None:
@@ -189,7 +233,7 @@ async def _issue_backups(database: Database, failure_id: UUID) -> None:
         async with database.transaction() as session:
             failure = await get_failure(session, failure_id)
             awarded = await get_awarded(session, failure.package_id)
-            making = await _making(session, failure.package_id)
+            making = await _making(session, failure)
         if awarded.rematch_problem is None:
             raise NoTakeover("matching sent no re-match problem with this package's award")
         problem = Problem.model_validate(awarded.rematch_problem)
@@ -200,11 +244,13 @@ async def _issue_backups(database: Database, failure_id: UUID) -> None:
             plan_takeover, problem, str(failure.package_id), making, reserves, TAKEOVER_SECONDS
         )
         async with database.transaction() as session:
-            failure = await get_failure(session, failure_id)
             awarded = await get_awarded(session, failure.package_id, lock=True)
-            if failure.status is not JobStatus.QUEUED:
-                return
-            if await _making(session, failure.package_id) != making:
+            failure = await get_failure(session, failure_id)
+            await session.refresh(failure)  # as it is now that the package is ours
+            issued = (await session.exec(select(func.count()).where(ProductionOrder.failure_id == failure.id))).one()
+            if failure.status is not JobStatus.QUEUED or issued:
+                return  # another delivery of this job got here first
+            if await _making(session, failure) != making:
                 continue  # another failure meanwhile: re-match from what is made now
             for takeover in takeovers:
                 issue_production_order(
@@ -225,21 +271,29 @@ async def _issue_backups(database: Database, failure_id: UUID) -> None:
                     actor="fulfilment:backup",
                     note=f"backup for failure {failure.id}",
                 )
-            failure.outcome = "; ".join(
-                f"{t.quantity} units for {t.region} to supplier {t.supplier_id}" for t in takeovers
-            )[:2000]
+            if takeovers:
+                failure.outcome = "; ".join(
+                    f"{t.quantity} units for {t.region} to supplier {t.supplier_id}" for t in takeovers
+                )[:2000]
         return
     raise RuntimeError(f"failure {failure_id}: the package kept changing during the take-over")
 
 
-async def _making(session: AsyncSession, package_id: UUID) -> list[Making]:
+async def _making(session: AsyncSession, failure: SupplierFailure) -> list[Making]:
+    """What each production order of the package makes now, from `failure`'s point of view: the units of other
+    failures that no backup took are theirs to place (or to wait), so they are held out."""
     productions = (
         await session.exec(
             select(ProductionOrder)
-            .where(ProductionOrder.package_id == package_id)
+            .where(ProductionOrder.package_id == failure.package_id)
             .order_by(col(ProductionOrder.created_at), col(ProductionOrder.id))
         )
     ).all()
+    failures = {
+        row.production_order_id: row.id
+        for row in (await session.exec(select(SupplierFailure).where(SupplierFailure.package_id == failure.package_id)))
+    }
+    taken = {production.failure_id for production in productions if production.failure_id is not None}
     return [
         Making(
             supplier_id=production.supplier_id,
@@ -247,6 +301,9 @@ async def _making(session: AsyncSession, package_id: UUID) -> list[Making]:
             region=production.region,
             units=production.quantity - production.failed_units,
             failed=production.status is ProductionStatus.FAILED,
+            held_out=production.failed_units
+            if failures.get(production.id) not in (None, failure.id) and failures[production.id] not in taken
+            else 0,
         )
         for production in productions
     ]
@@ -261,6 +318,16 @@ async def _finish(database: Database, failure_id: UUID, status: JobStatus, probl
         if problem:
             failure.outcome = "; ".join(filter(None, [failure.outcome, problem]))[:2000]
             raise_exception(session, failure.package_id, ExceptionKind.NO_BACKUP, failure.production_order_id, problem)
+            await _tell_waiting_buyers(session, failure)
+
+
+async def _tell_waiting_buyers(session: AsyncSession, failure: SupplierFailure) -> None:
+    """No backup could take the units: their buyers hear it now, not when a way is found."""
+    region = (await session.get(ProductionOrder, failure.production_order_id)).region  # type: ignore[union-attr]
+    needs, _ = await delivery.open_units(session, failure.package_id)
+    for need in needs:
+        if need.region == region:
+            session.add(BuyerNotice(order_id=need.order_id, message=WAITING_NOTICE.format(units=need.quantity)))
 
 
 async def sweep_stalled_jobs(session: AsyncSession, overdue_before: datetime) -> int:
@@ -269,9 +336,9 @@ async def sweep_stalled_jobs(session: AsyncSession, overdue_before: datetime) ->
     now = utc_now()
     failures = (
         await session.exec(
-            select(SupplierFailure).where(
-                SupplierFailure.status == JobStatus.QUEUED, col(SupplierFailure.job_due_at) < overdue_before
-            )
+            select(SupplierFailure)
+            .where(SupplierFailure.status == JobStatus.QUEUED, col(SupplierFailure.job_due_at) < overdue_before)
+            .with_for_update(skip_locked=True)  # a job holding it is running: it is not stalled
         )
     ).all()
     for failure in failures:
@@ -279,9 +346,11 @@ async def sweep_stalled_jobs(session: AsyncSession, overdue_before: datetime) ->
         outbox.publish(session, OutboxMessage, SupplierFailureDue(failure_id=failure.id))
     assignments = (
         await session.exec(
-            select(AwardedPackage).where(
+            select(AwardedPackage)
+            .where(
                 AwardedPackage.assignment_status == JobStatus.QUEUED, col(AwardedPackage.job_due_at) < overdue_before
             )
+            .with_for_update(skip_locked=True)
         )
     ).all()
     for awarded in assignments:

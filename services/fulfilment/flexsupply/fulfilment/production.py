@@ -12,11 +12,12 @@ from datetime import datetime, timedelta
 from uuid import UUID
 
 from sqlalchemy import func, insert
+from sqlalchemy import select as sa_select
 from sqlmodel import SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from flexsupply.contracts.errors import InvalidField, NotFound
-from flexsupply.contracts.events import DeliveryAssignmentDue, PackageAwarded, SupplierNotice, SupplierOutcome
+from flexsupply.contracts.events import PackageAwarded, SupplierNotice, SupplierOutcome
 from flexsupply.fulfilment.domain.manifest import ManifestLine
 from flexsupply.fulfilment.domain.shipping import BatchTooLarge, OpenPiece, fill_batch
 from flexsupply.fulfilment.domain.states import (
@@ -199,8 +200,6 @@ async def record_award(session: AsyncSession, event: PackageAwarded, received_ev
             actor=SYSTEM,
             note="awarded",
         )
-    if event.orders:
-        outbox.publish(session, OutboxMessage, DeliveryAssignmentDue(package_id=event.package_id))
     await session.flush()
     return True
 
@@ -306,7 +305,11 @@ async def production_detail(
         batches=[
             BatchPublic.model_validate(batch, update={"shipment_count": counts.get(batch.id, 0)}) for batch in batches
         ],
-        moves=[MovePublic.model_validate(move) for move in moves],
+        moves=[
+            # A supplier sees that staff did it, not who among them.
+            MovePublic.model_validate(move, update={"actor": "staff"} if supplier_id and "@" in move.actor else {})
+            for move in moves
+        ],
     )
 
 
@@ -339,7 +342,7 @@ async def report_batch(
 ) -> BatchPublic:
     """A batch made: its lot and quality check. A passed batch's parcels are planned at once (earliest buyers
     first, whole orders where they fit); a failed check or a batch after the due date raises an exception for
-    staff. Refused (409) beyond what is left to make or while production is not running."""
+    staff. Refused while production is not running (409) and beyond what is left to make (400)."""
     production = await own_production_order(session, production_order_id, supplier_id, lock=True)
     if production.status not in MAKING:
         raise InvalidMove(f"a {production.status} production order takes no batches: start it first")
@@ -444,17 +447,23 @@ async def plan_shipments(session: AsyncSession, production: ProductionOrder, bat
         parcels = fill_batch(units, pieces)
     except BatchTooLarge as error:  # cannot happen: units is at most what the pieces hold
         raise AssertionError(str(error)) from error
-    for order_id, quantity in parcels:
-        session.add(
-            Shipment(
-                package_id=production.package_id,
-                production_order_id=production.id,
-                batch_id=batch.id,
-                order_id=order_id,
-                quantity=quantity,
-            )
-        )
-    await session.flush()
+    now = utc_now()
+    await session.exec(
+        insert(Shipment),  # type: ignore[call-overload]
+        params=[  # hundreds of parcels for a batch: one multi-row insert
+            {
+                "id": uuid.uuid4(),
+                "package_id": production.package_id,
+                "production_order_id": production.id,
+                "batch_id": batch.id,
+                "order_id": order_id,
+                "quantity": quantity,
+                "status": ShipmentStatus.PLANNED,
+                "created_at": now,
+            }
+            for order_id, quantity in parcels
+        ],
+    )
     return len(parcels)
 
 
@@ -462,9 +471,11 @@ async def plan_waiting_batches(session: AsyncSession, package_id: UUID) -> None:
     """After orders were assigned: parcels for batches that were ready before their orders were known."""
     productions = (
         await session.exec(
-            select(ProductionOrder).where(
-                ProductionOrder.package_id == package_id, col(ProductionOrder.status).in_(OPEN_PRODUCTION)
-            )
+            select(ProductionOrder)
+            .where(ProductionOrder.package_id == package_id, col(ProductionOrder.status).in_(OPEN_PRODUCTION))
+            .order_by(col(ProductionOrder.id))
+            .with_for_update()  # as a batch report does: none is planned twice
+            .execution_options(populate_existing=True)
         )
     ).all()
     for production in productions:
@@ -509,22 +520,52 @@ async def move_shipments(
     unit; a delivery counts on time or late for the supplier's scorecard."""
     if len({move.shipment_id for move in moves}) != len(moves):
         raise InvalidField("moves", "a shipment appears more than once")
+    ids = [move.shipment_id for move in moves]
+    found = {
+        shipment.id: shipment
+        for shipment in (await session.exec(select(Shipment).where(col(Shipment.id).in_(ids)))).all()
+    }
+    owners = dict(
+        (
+            await session.exec(
+                select(ProductionOrder.id, ProductionOrder.supplier_id).where(
+                    col(ProductionOrder.id).in_({shipment.production_order_id for shipment in found.values()})
+                )
+            )
+        ).all()
+    )
+    for shipment_id in ids:  # another supplier's parcel is 'not found', and names nothing of theirs
+        shipment = found.get(shipment_id)
+        if shipment is None or (supplier_id is not None and owners[shipment.production_order_id] != supplier_id):
+            raise NotFound(f"shipment {shipment_id} not found")
+    # The production orders' locks first, then the parcels', each in id order: one order for every transaction.
+    productions = {
+        production.id: production
+        for production in (
+            await session.exec(
+                select(ProductionOrder)
+                .where(col(ProductionOrder.id).in_(owners))
+                .order_by(col(ProductionOrder.id))
+                .with_for_update()
+                .execution_options(populate_existing=True)
+            )
+        ).all()
+    }
     found = {
         shipment.id: shipment
         for shipment in (
-            await session.exec(select(Shipment).where(col(Shipment.id).in_([move.shipment_id for move in moves])))
+            await session.exec(
+                select(Shipment)
+                .where(col(Shipment.id).in_(ids))
+                .order_by(col(Shipment.id))
+                .with_for_update()
+                .execution_options(populate_existing=True)
+            )
         ).all()
     }
-    production_ids = sorted({shipment.production_order_id for shipment in found.values()}, key=str)
-    productions = {}
-    for production_id in production_ids:  # the production orders' locks first, in one order
-        productions[production_id] = await own_production_order(session, production_id, supplier_id, lock=True)
     moved = []
     for move in moves:
-        shipment = found.get(move.shipment_id)
-        if shipment is None:
-            raise NotFound(f"shipment {move.shipment_id} not found")
-        await session.refresh(shipment, with_for_update=True)
+        shipment = found[move.shipment_id]
         production = productions[shipment.production_order_id]
         moved.append(_move_shipment(session, shipment, production, move, actor))
     await session.flush()
@@ -539,6 +580,8 @@ def _move_shipment(
 ) -> Shipment:
     if move.step not in SUPPLIER_SHIPMENT_STEPS:
         raise InvalidMove(f"{move.step} is not a step taken here")
+    if _repeated(shipment, move):  # a retry after a lost answer: done already, nothing changes
+        return shipment
     status = next_shipment_status(shipment.status, move.step)
     now = utc_now()
     if move.step is ShipmentStep.SHIP:
@@ -550,9 +593,10 @@ def _move_shipment(
         shipment.carrier, shipment.tracking_number, shipment.shipped_at = move.carrier, move.tracking_number, now
     elif move.step is ShipmentStep.DELIVER:
         shipment.delivered_at = now
-        on_time = now <= production.due_by
-        kind = "delivered_on_time" if on_time else "delivered_late"
-        record_outcome(session, production.supplier_id, kind, shipment.quantity, shipment.id)
+        if shipment.case_id is None:  # a resend makes good a case: it earns no delivery of its own
+            on_time = now <= production.due_by
+            kind = "delivered_on_time" if on_time else "delivered_late"
+            record_outcome(session, production.supplier_id, kind, shipment.quantity, shipment.id)
     else:
         raise_exception(
             session,
@@ -566,6 +610,16 @@ def _move_shipment(
     record_move(session, "shipment", shipment.id, move.step, shipment.status, status, actor, move.note)
     shipment.status = status
     return shipment
+
+
+def _repeated(shipment: Shipment, move: ShipmentMoveItem) -> bool:
+    if move.step is ShipmentStep.SHIP:
+        return shipment.status is ShipmentStatus.SHIPPED and (shipment.carrier, shipment.tracking_number) == (
+            move.carrier,
+            move.tracking_number,
+        )
+    done = {ShipmentStep.DELIVER: ShipmentStatus.DELIVERED, ShipmentStep.REPORT_EXCEPTION: ShipmentStatus.EXCEPTION}
+    return shipment.status is done.get(move.step)
 
 
 async def _finish_if_shipped(session: AsyncSession, production: ProductionOrder, actor: str) -> None:
@@ -607,32 +661,40 @@ async def manifest_lines(
     only its own production orders' addresses."""
     production = await own_production_order(session, production_order_id, supplier_id)
     query = (
-        select(Shipment, DeliveryOrder)
+        sa_select(  # the columns a courier needs, not 20,000 objects for 10,000 parcels
+            col(Shipment.id),
+            col(Shipment.batch_id),
+            col(Shipment.quantity),
+            col(DeliveryOrder.id),
+            col(DeliveryOrder.name),
+            col(DeliveryOrder.phone),
+            col(DeliveryOrder.address),
+            col(DeliveryOrder.region),
+        )
         .join(DeliveryOrder, col(DeliveryOrder.id) == col(Shipment.order_id))
-        .where(Shipment.production_order_id == production.id, Shipment.status != ShipmentStatus.CANCELLED)
+        .where(col(Shipment.production_order_id) == production.id, col(Shipment.status) != ShipmentStatus.CANCELLED)
     )
     if batch_id is not None:
         if (batch := await session.get(Batch, batch_id)) is None or batch.production_order_id != production.id:
             raise NotFound(f"batch {batch_id} of production order {production.id} not found")
-        query = query.where(Shipment.batch_id == batch_id)
-    lots = {
-        batch.id: batch.lot_number
-        for batch in (await session.exec(select(Batch).where(Batch.production_order_id == production.id))).all()
-    }
-    rows = (await session.exec(query.order_by(col(DeliveryOrder.rank), col(Shipment.id)))).all()
+        query = query.where(col(Shipment.batch_id) == batch_id)
+    lots = dict(
+        (await session.exec(select(Batch.id, Batch.lot_number).where(Batch.production_order_id == production.id))).all()
+    )
+    rows = (await session.exec(query.order_by(col(DeliveryOrder.rank), col(Shipment.id)))).all()  # type: ignore[call-overload]
     return [
         ManifestLine(
-            shipment_id=shipment.id,
-            order_id=order.id,
-            recipient=order.name,
-            phone=order.phone,
-            address=order.address,
-            region=order.region,
+            shipment_id=shipment_id,
+            order_id=order_id,
+            recipient=name,
+            phone=phone,
+            address=address,
+            region=region,
             sku=production.sku,
-            quantity=shipment.quantity,
-            lot_number=lots.get(shipment.batch_id) if shipment.batch_id else None,
+            quantity=quantity,
+            lot_number=lots.get(batch_of) if batch_of else None,
         )
-        for shipment, order in rows
+        for shipment_id, batch_of, quantity, order_id, name, phone, address, region in rows
     ]
 
 

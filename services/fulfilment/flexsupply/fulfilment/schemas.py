@@ -1,22 +1,29 @@
 """Bodies only the fulfilment API uses."""
 
 from datetime import datetime
+from typing import Annotated, Literal
 from uuid import UUID
 
+from pydantic import StringConstraints
 from sqlmodel import Field, SQLModel
 
 from flexsupply.contracts.events import AwardedAllocation, AwardedReserve
+from flexsupply.contracts.text import PRINTABLE
 from flexsupply.fulfilment.domain.states import (
     BatchStatus,
     CaseKind,
     CaseStatus,
     ProductionStatus,
-    ProductionStep,
     Resolution,
     ShipmentStatus,
     ShipmentStep,
 )
 from flexsupply.fulfilment.models import ExceptionKind, JobStatus
+
+Code = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64, pattern=PRINTABLE)]
+Note = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500, pattern=PRINTABLE)]
+Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000, pattern=PRINTABLE)]
+Description = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000, pattern=PRINTABLE)]
 
 
 class AwardedPackagePublic(SQLModel):
@@ -32,22 +39,19 @@ class AwardedPackagePublic(SQLModel):
     assignment_note: str | None
 
 
-class ProductionStepBody(SQLModel):
-    step: ProductionStep = Field(description="accept, start, or fail (its unshipped remainder goes to backups).")
-    reason: str | None = Field(default=None, min_length=1, max_length=1000, description="Required to fail.")
-
-
 class BatchCreate(SQLModel):
     quantity: int = Field(ge=1, le=1_000_000)
-    lot_number: str = Field(min_length=1, max_length=64)
+    lot_number: Code
     quality_passed: bool
 
 
 class ShipmentStepBody(SQLModel):
-    step: ShipmentStep = Field(description="ship (with carrier and tracking number), deliver, or report_exception.")
-    carrier: str | None = Field(default=None, min_length=1, max_length=64)
-    tracking_number: str | None = Field(default=None, min_length=1, max_length=64)
-    note: str | None = Field(default=None, max_length=500)
+    step: Literal[ShipmentStep.SHIP, ShipmentStep.DELIVER, ShipmentStep.REPORT_EXCEPTION] = Field(
+        description="ship (with carrier and tracking number), deliver, or report_exception."
+    )
+    carrier: Code | None = None
+    tracking_number: Code | None = None
+    note: Note | None = None
 
 
 class ShipmentMoveItem(ShipmentStepBody):
@@ -123,7 +127,7 @@ class ShipmentPublic(SQLModel):
 
 
 class FailureCreate(SQLModel):
-    reason: str = Field(min_length=1, max_length=1000)
+    reason: Reason
 
 
 class SupplierFailurePublic(SQLModel):
@@ -153,13 +157,13 @@ class ExceptionPublic(SQLModel):
 
 class CaseCreate(SQLModel):
     kind: CaseKind
-    description: str = Field(min_length=1, max_length=2000)
+    description: Description
 
 
 class CaseResolution(SQLModel):
     resolution: Resolution
     refund_cents: int | None = Field(default=None, ge=1, le=10**12, description="Required for a refund.")
-    note: str | None = Field(default=None, max_length=1000)
+    note: Reason | None = None
 
 
 class CasePublic(SQLModel):

@@ -10,6 +10,7 @@ from pydantic import AfterValidator, AwareDatetime, StringConstraints, field_val
 from sqlmodel import Field, SQLModel
 
 from flexsupply.contracts.offers import MAX_CENTS, MAX_UNITS, Currency, RegionCode, Sku, Units, as_utc
+from flexsupply.contracts.text import PRINTABLE
 from flexsupply.matching.domain.award import AwardStatus, ReservationStatus
 from flexsupply.matching.domain.package import PackageStatus, PackageStep
 from flexsupply.matching.domain.sale import OrderStatus
@@ -437,8 +438,6 @@ class PackageAwardsPublic(SQLModel):
 
 # --- the flash sale ----------------------------------------------------------------------------------------------
 
-# Printable text: control characters (a NUL above all, which PostgreSQL refuses to store) have no place in them.
-PRINTABLE = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
 Address = Annotated[str, StringConstraints(strip_whitespace=True, min_length=5, max_length=500, pattern=PRINTABLE)]
 BuyerName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100, pattern=PRINTABLE)]
 

@@ -118,7 +118,8 @@ T = TypeVar("T", bound=StrEnum)
 
 def _move(table: dict[tuple[S, T], S], what: str, status: S, step: T) -> S:
     if (status, step) not in table:
-        raise InvalidMove(f"a {status} {what} cannot {step.replace('_', ' ')}")
+        article = "an" if status[0] in "aeiou" else "a"
+        raise InvalidMove(f"{article} {status.replace('_', ' ')} {what} cannot {step.replace('_', ' ')}")
     return table[status, step]
 
 

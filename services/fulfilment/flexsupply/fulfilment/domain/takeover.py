@@ -1,7 +1,8 @@
 """Backups taking over a failed supplier's units: the re-match problem, and what the engine's answer means.
 
-The rule (README, "When a supplier fails"): every supplier that failed a production order of the package is left
-out; what it shipped stays with it, and every other supplier keeps exactly what it makes now (fixed). Only the
+The rule (README, "When a supplier fails"): a take-over places its own failure's units, no other's. Every supplier
+that failed a production order of the package is left out; what it shipped stays with it, and every other supplier
+keeps exactly what it makes now (fixed). Only the
 package's reserve offers may take units: each up to the quantity it holds in reserve, less what earlier take-overs
 already gave it, and with no minimum order (holding the reserve is what its fee paid for). Among the plans that do
 this, the engine's re-match keeps every fixed unit and takes the least cost.
@@ -24,6 +25,8 @@ class Making:
     region: str
     units: int  # its quantity less what it will not make after a failure
     failed: bool
+    # Failed units another take-over places (or could not): not this one's to place.
+    held_out: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +56,7 @@ def takeover_problem(
     kept_by_excluded: dict[str, int] = defaultdict(int)
     fixed_units: dict[tuple[str, str], int] = defaultdict(int)
     for m in making:
+        kept_by_excluded[m.region] += m.held_out
         if str(m.supplier_id) in excluded:
             kept_by_excluded[m.region] += m.units
         elif m.units > 0:
