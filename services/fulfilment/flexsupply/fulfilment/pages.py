@@ -8,10 +8,11 @@ turn their answers and refusals into pages.
 """
 
 import hmac
+import re
 import secrets
 from collections.abc import Mapping
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal, DecimalException
 from pathlib import Path
 from typing import Annotated, Any
 from uuid import UUID
@@ -160,7 +161,11 @@ async def _form(request: Request[Any, Any, Any]) -> Mapping[str, str]:
     sent = str(form.get(CSRF_FIELD, ""))
     if not expected or not hmac.compare_digest(sent.encode(), str(expected).encode()):
         raise FormRefused
-    return {name: str(value) for name, value in form.items()}
+    fields = {name: str(value) for name, value in form.items()}
+    # Printable text only, as the API takes: a NUL is refused by PostgreSQL.
+    if any(re.search(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]", value) for value in fields.values()):
+        raise InvalidField("form", "text may not contain control characters")
+    return fields
 
 
 def _tell(request: Request[Any, Any, Any], message: str) -> None:
@@ -194,9 +199,9 @@ def _cents(text: str) -> int:
     """An amount typed in major units ("12.50") as exact minor units (1250): no float on the way."""
     try:
         amount = Decimal(text.strip())
-    except InvalidOperation:
+        cents = amount * 100
+    except DecimalException:  # not a number, or one too large to scale ("1e999999999")
         raise InvalidField("refund", "is not an amount such as 12.50") from None
-    cents = amount * 100
     if not amount.is_finite() or amount < 0 or cents != cents.to_integral_value() or cents > 10**11:
         raise InvalidField("refund", "needs a positive amount with at most two decimals, such as 12.50")
     return int(cents)
