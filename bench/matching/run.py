@@ -2,6 +2,7 @@
 
     uv run --frozen python -m bench.matching.run [--families regular,tight] [--sizes small,medium,large]
         [--instances N] [--time-limit S] [--highs-time-limit S] [--highs-threads T] [--quick] [--json]
+    uv run --frozen python -m bench.matching.run --report results.json [more.json ...]
 
 Every instance is generated, then solved by the engine (`flexsupply.allocation.solve`, its default params with
 the size's time limit) and by HiGHS, one after the other, each in a fresh child process so that its peak resident
@@ -22,6 +23,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, replace
 from multiprocessing import get_context
 from pathlib import Path
+from typing import Any
 
 from bench.matching.generate import generate, generate_tight, tight_shape
 from flexsupply.allocation import NoPlanInTime, PlanStatus, Problem, SolveParams, solve, violations
@@ -66,6 +68,8 @@ class Side:
     seconds: float
     peak_mb: float
     violations: int = 0
+    # CPU seconds of the child process: on a shared machine, how much of the wall time it actually ran.
+    cpu_seconds: float | None = None
 
     @property
     def proved(self) -> bool:
@@ -83,6 +87,19 @@ class Result:
     highs: Side
     command_seconds: float | None  # the whole `flexsupply match` command, small sizes only
 
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> "Result":
+        return cls(
+            family=data["family"],
+            size=data["size"],
+            seed=data["seed"],
+            packages=data["packages"],
+            offers=data["offers"],
+            ours=Side(**data["ours"]),
+            highs=Side(**data["highs"]),
+            command_seconds=data["command_seconds"],
+        )
+
     @property
     def name(self) -> str:
         return f"{self.family} {self.size} {self.seed} ({self.packages} p, {self.offers} o)"
@@ -99,13 +116,18 @@ def _peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux reports KiB
 
 
+def _cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 def run_ours(family: str, size: str, seed: int, time_limit_seconds: float) -> Side:
     problem = make_problem(family, size, seed)
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), _cpu_seconds()
     try:
         plan = solve(problem, SolveParams(time_limit_seconds=time_limit_seconds))
     except NoPlanInTime:
-        return Side("none", None, None, time.perf_counter() - started, _peak_mb())
+        return Side("none", None, None, time.perf_counter() - started, _peak_mb(), 0, _cpu_seconds() - cpu_started)
     return Side(
         status=str(plan.status),
         total_cents=plan.total_cents,
@@ -113,6 +135,7 @@ def run_ours(family: str, size: str, seed: int, time_limit_seconds: float) -> Si
         seconds=time.perf_counter() - started,
         peak_mb=_peak_mb(),
         violations=len(violations(problem, plan)) if plan.has_plan else 0,
+        cpu_seconds=_cpu_seconds() - cpu_started,
     )
 
 
@@ -121,6 +144,7 @@ def run_highs(family: str, size: str, seed: int, time_limit_seconds: float, thre
     from bench.matching.highs import solve_highs
 
     problem = make_problem(family, size, seed)
+    cpu_started = _cpu_seconds()
     result = solve_highs(problem, time_limit_seconds, threads)  # raises if its plan breaks the contract
     return Side(
         status=str(result.status) if result.status else "none",
@@ -128,6 +152,7 @@ def run_highs(family: str, size: str, seed: int, time_limit_seconds: float, thre
         bound_cents=result.bound_cents,
         seconds=result.seconds,
         peak_mb=_peak_mb(),
+        cpu_seconds=_cpu_seconds() - cpu_started,
     )
 
 
@@ -158,17 +183,21 @@ def _cents(value: int | None) -> str:
     return "-" if value is None else f"{value:,}"
 
 
+def _seconds(side: Side) -> str:
+    return f"{side.seconds:.1f}" + ("" if side.cpu_seconds is None else f" ({side.cpu_seconds:.1f})")
+
+
 def table_rows(results: list[Result]) -> list[dict[str, str]]:
     return [
         {
             "instance": result.name,
             "our cost": _cents(result.ours.total_cents),
             "our bound": _cents(result.ours.bound_cents),
-            "our s": f"{result.ours.seconds:.1f}",
+            "our s (CPU)": _seconds(result.ours),
             "proved": "yes" if result.ours.proved else "no",
             "HiGHS cost": _cents(result.highs.total_cents),
             "HiGHS bound": _cents(result.highs.bound_cents),
-            "HiGHS s": f"{result.highs.seconds:.1f}",
+            "HiGHS s (CPU)": _seconds(result.highs),
             "HiGHS proved": "yes" if result.highs.proved else "no",
             "ours vs HiGHS": "-" if result.versus_highs is None else f"{100 * result.versus_highs:+.2f}%",
             "our MB": f"{result.ours.peak_mb:.0f}",
@@ -236,7 +265,11 @@ def main() -> None:
     parser.add_argument("--highs-threads", type=int, default=1, help="HiGHS threads (default 1)")
     parser.add_argument("--quick", action="store_true", help="smoke run: one instance per size, 5 s limits")
     parser.add_argument("--json", action="store_true", help="print the per-instance results as JSON")
+    parser.add_argument("--report", nargs="+", type=Path, help="print the table of earlier --json outputs; no run")
     args = parser.parse_args()
+    if args.report:
+        report([Result.from_json(item) for path in args.report for item in json.loads(path.read_text())])
+        return
 
     sizes = [s for s in SIZES if s.family in args.families.split(",") and s.name in args.sizes.split(",")]
     if args.quick:
@@ -275,6 +308,10 @@ def main() -> None:
     if args.json:
         print(json.dumps([asdict(r) | {"versus_highs": r.versus_highs} for r in results], indent=2))
         return
+    report(results)
+
+
+def report(results: list[Result]) -> None:
     print_table(table_rows(results))
     print()
     for line in targets(results):
