@@ -11,6 +11,7 @@ from uuid import UUID
 import httpx
 from sqlmodel import col, select
 
+from flexsupply.contracts.events import PickupPoint
 from flexsupply.fulfilment.models import DeliveryOrder, OutboxMessage, Piece, ProductionOrder, Shipment
 from flexsupply.kit.db import Database
 from tests.integration.conftest import eventually
@@ -415,3 +416,30 @@ async def test_text_with_control_characters_is_refused_not_stored(operator: http
         f"/api/v1/buyer-orders/{setup.tokens[0]}/cases", json={"kind": "late", "description": "where\x00"}
     )
     assert bad_case.status_code == 400
+
+
+async def test_group_pickup_sends_a_region_s_parcels_to_its_pickup_point(
+    operator: httpx.AsyncClient, as_key, database_urls: dict[str, str]
+):
+    setup = await awarded_package(operator)
+    point = PickupPoint(name="Li's bakery", address="12 Harbour Road, Ningbo", phone="+8613900000001")
+    setup.event = setup.event.model_copy(update={"pickup_points": {"ningbo": point}})
+    await _received(operator, setup, database_urls["matching"])
+    north, south = as_key(setup.keys["north"]), as_key(setup.keys["south"])
+    for client, units in ((north, 30), (south, 20)):
+        [mine] = await _production(client, setup.package_id)
+        for step in ("accept", "start"):
+            json_of(await client.post(f"/api/v1/production-orders/{mine['id']}/moves", json={"step": step}))
+        body = {"quantity": units, "lot_number": "P1", "quality_passed": True}
+        json_of(await client.post(f"/api/v1/production-orders/{mine['id']}/batches", json=body), 201)
+        rows = json_of(await client.get(f"/api/v1/production-orders/{mine['id']}/manifest"))
+        if mine["region"] == "ningbo":  # to the point, each parcel still named for its buyer
+            assert {(r["address"], r["phone"]) for r in rows} == {(point.address, point.phone)}
+            assert all(r["recipient"].startswith("Li's bakery (for Buyer ") for r in rows)
+        else:  # shanghai has no pickup point: to each door
+            assert len({r["address"] for r in rows}) == len(rows)
+    ningbo_token = next(
+        token for token, order in zip(setup.tokens, setup.event.orders, strict=True) if order.region == "ningbo"
+    )
+    view = json_of(await operator.get(f"/api/v1/buyer-orders/{ningbo_token}"))
+    assert view["pickup_point"]["address"] == point.address

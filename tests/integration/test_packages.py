@@ -602,3 +602,19 @@ async def test_a_package_cannot_be_checked_while_the_suppliers_service_is_down(d
         assert response.status_code == 503, response.text
         assert "suppliers" in response.json()["detail"]
         assert (await operator.get("/api/v1/packages", params={"community_id": community_id})).json() == []
+
+
+async def test_a_leader_chooses_group_pickup_per_region(operator: httpx.AsyncClient, as_key: KeyClient):
+    _, leader = await leader_of_new_community(operator, as_key)
+    point = {"name": "Li's bakery", "address": "12 Harbour Road, Ningbo", "phone": "+8613900000001"}
+    package = await create_package(leader, pickup_points={"ningbo": point})
+    assert package["pickup_points"] == {"ningbo": point}
+
+    stray = await leader.patch(f"/api/v1/packages/{package['id']}", json={"pickup_points": {"chengdu": point}})
+    assert stray.status_code == 400 and "chengdu" in stray.text
+    bad_phone = await leader.post(
+        "/api/v1/packages", json=package_body(pickup_points={"ningbo": point | {"phone": "x"}})
+    )
+    assert bad_phone.status_code == 400
+    cleared = await leader.patch(f"/api/v1/packages/{package['id']}", json={"pickup_points": {}})
+    assert cleared.status_code == 200 and cleared.json()["pickup_points"] == {}

@@ -9,7 +9,9 @@ delivery is at least once.
 from typing import Any, ClassVar, Literal
 from uuid import UUID
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from flexsupply.contracts.text import PRINTABLE
 
 
 class Event(BaseModel):
@@ -163,6 +165,16 @@ class ConfirmedOrder(BaseModel):
     address: str
 
 
+class PickupPoint(BaseModel):
+    """Where a region's buyers collect their orders when the leader chose group pickup: parcels go there."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str = Field(min_length=1, max_length=100, pattern=PRINTABLE)
+    address: str = Field(min_length=5, max_length=500, pattern=PRINTABLE)
+    phone: str = Field(min_length=5, max_length=16, pattern=r"^\+[1-9][0-9]{4,14}$", description="E.164.")
+
+
 class PackageAwarded(Event):
     """Every award of a package was accepted: production may start for exactly the firm quantities.
 
@@ -182,6 +194,8 @@ class PackageAwarded(Event):
     reserves: list[AwardedReserve]
     orders: list[ConfirmedOrder] = []
     rematch_problem: dict[str, Any] | None = None
+    # Regions whose buyers collect at a pickup point (the leader's choice): their parcels go to the point.
+    pickup_points: dict[str, PickupPoint] = {}
 
 
 # --- fulfilment -> suppliers -------------------------------------------------------------------------------------

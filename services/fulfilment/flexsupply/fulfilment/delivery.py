@@ -268,6 +268,7 @@ async def buyer_view(session: AsyncSession, token: str) -> BuyerDeliveryPublic:
         sku=awarded.sku,
         region=order.region,
         quantity=order.quantity,
+        pickup_point=awarded.pickup_points.get(order.region),
         parcels=[
             ParcelPublic(
                 shipment_id=parcel.id,

@@ -62,6 +62,8 @@ class AwardedPackage(FulfilmentTable, table=True):
     reserves: list[dict[str, Any]] = Field(sa_type=JSON)
     event_id: UUID
     received_at: datetime = Field(default_factory=utc_now, sa_type=UtcDateTime, index=True)  # type: ignore[call-overload]
+    # Regions whose buyers collect at a pickup point: region -> {name, address, phone}; their parcels go there.
+    pickup_points: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
     # The package alone in the matching contract, to re-match a failed supplier's remainder onto the reserves.
     rematch_problem: dict[str, Any] | None = Field(default=None, sa_type=JSON)
     # Assigning the buyers' orders to production (a job): queued until done, or failed with the reason.

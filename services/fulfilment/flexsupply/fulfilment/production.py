@@ -150,6 +150,7 @@ async def record_award(session: AsyncSession, event: PackageAwarded, received_ev
             reserves=payload["reserves"],
             event_id=received_event_id,
             rematch_problem=event.rematch_problem,
+            pickup_points=payload["pickup_points"],
             assignment_status=JobStatus.QUEUED if event.orders else JobStatus.DONE,
             assignment_note=None if event.orders else "no buyers' orders: sold outside flexsupply",
             job_due_at=utc_now() + JOB_LEASE if event.orders else None,
@@ -682,13 +683,16 @@ async def manifest_lines(
         (await session.exec(select(Batch.id, Batch.lot_number).where(Batch.production_order_id == production.id))).all()
     )
     rows = (await session.exec(query.order_by(col(DeliveryOrder.rank), col(Shipment.id)))).all()  # type: ignore[call-overload]
+    awarded = await get_awarded(session, production.package_id)
+    # Group pickup: the courier takes the region's parcels to the point, each still named for its buyer.
+    point = awarded.pickup_points.get(production.region)
     return [
         ManifestLine(
             shipment_id=shipment_id,
             order_id=order_id,
-            recipient=name,
-            phone=phone,
-            address=address,
+            recipient=f"{point['name']} (for {name})" if point else name,
+            phone=point["phone"] if point else phone,
+            address=point["address"] if point else address,
             region=region,
             sku=production.sku,
             quantity=quantity,

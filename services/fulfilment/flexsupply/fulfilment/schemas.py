@@ -7,7 +7,7 @@ from uuid import UUID
 from pydantic import StringConstraints
 from sqlmodel import Field, SQLModel
 
-from flexsupply.contracts.events import AwardedAllocation, AwardedReserve
+from flexsupply.contracts.events import AwardedAllocation, AwardedReserve, PickupPoint
 from flexsupply.contracts.text import PRINTABLE
 from flexsupply.fulfilment.domain.states import (
     BatchStatus,
@@ -34,6 +34,7 @@ class AwardedPackagePublic(SQLModel):
     firm_quantities: dict[str, int]
     allocations: list[AwardedAllocation]
     reserves: list[AwardedReserve]
+    pickup_points: dict[str, PickupPoint]
     received_at: datetime
     assignment_status: JobStatus
     assignment_note: str | None
@@ -212,6 +213,7 @@ class BuyerDeliveryPublic(SQLModel):
     sku: str
     region: str
     quantity: int
+    pickup_point: PickupPoint | None = Field(description="Where to collect the order, when the group picks up.")
     parcels: list[ParcelPublic]
     notices: list[NoticePublic]
     cases: list[BuyerCasePublic]

@@ -299,6 +299,7 @@ def upgrade() -> None:
 
     with op.batch_alter_table("awarded_package", schema=None) as batch_op:
         batch_op.add_column(sa.Column("rematch_problem", sa.JSON(), nullable=True))
+        batch_op.add_column(sa.Column("pickup_points", sa.JSON(), nullable=False, server_default=sa.text("'{}'")))
         batch_op.add_column(
             sa.Column(
                 "assignment_status",
@@ -316,6 +317,7 @@ def downgrade() -> None:
         batch_op.drop_column("job_due_at")
         batch_op.drop_column("assignment_note")
         batch_op.drop_column("assignment_status")
+        batch_op.drop_column("pickup_points")
         batch_op.drop_column("rematch_problem")
 
     with op.batch_alter_table("shipment", schema=None) as batch_op:

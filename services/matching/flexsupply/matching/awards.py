@@ -464,6 +464,7 @@ async def _award_if_all_accepted(session: AsyncSession, package: DemandPackage, 
         reserves=reserves,
         orders=orders,
         rematch_problem=problem,
+        pickup_points=package.pickup_points,
     )
     outbox.publish(session, OutboxMessage, awarded)
     return True

@@ -104,6 +104,8 @@ class DemandPackage(MatchingTable, table=True):
     per_buyer_limit: int
     sale_price_cents: int = Field(sa_type=BigInteger)
     payment_minutes: int = Field(default=30)
+    # Group pickup: region code -> {name, address, phone} where that region's buyers collect (parcels go there).
+    pickup_points: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
     status: PackageStatus = Field(default=PackageStatus.DRAFT, sa_type=_varchar_enum(PackageStatus), index=True)
     round_id: UUID | None = Field(default=None, foreign_key="sourcing_round.id", index=True)
     # What was sold per region (set by the flash sale's close, or by the leader): what awards are made for.

@@ -9,6 +9,7 @@ import pydantic
 from pydantic import AfterValidator, AwareDatetime, StringConstraints, field_validator
 from sqlmodel import Field, SQLModel
 
+from flexsupply.contracts.events import PickupPoint
 from flexsupply.contracts.offers import MAX_CENTS, MAX_UNITS, Currency, RegionCode, Sku, Units, as_utc
 from flexsupply.contracts.text import PRINTABLE
 from flexsupply.matching.domain.award import AwardStatus, ReservationStatus
@@ -102,6 +103,11 @@ class PackageTerms(SQLModel):
         description="How long a buyer has to pay an order (and at most until the close) before its units go "
         "back on sale.",
     )
+    pickup_points: dict[RegionCode, PickupPoint] = Field(
+        default_factory=dict,
+        description="Group pickup: per region, where its buyers collect their orders (parcels go there). A region "
+        "without one is delivered to each buyer's door.",
+    )
 
 
 class PackageCreate(PackageTerms):
@@ -131,6 +137,7 @@ class PackageUpdate(SQLModel):
     per_buyer_limit: int = Field(default=None, ge=1, le=MAX_UNITS)
     sale_price_cents: int = Field(default=None, ge=0, le=MAX_CENTS)
     payment_minutes: int = Field(default=None, ge=5, le=1440)
+    pickup_points: dict[RegionCode, PickupPoint] = Field(default=None)
 
     @field_validator(
         "title",
@@ -148,6 +155,7 @@ class PackageUpdate(SQLModel):
         "per_buyer_limit",
         "sale_price_cents",
         "payment_minutes",
+        "pickup_points",
         mode="before",
     )
     @classmethod

@@ -183,6 +183,8 @@ def _check_package(package: DemandPackage | PackageCreate, known_regions: Collec
     )
     if known_regions is not None:
         check_regions_known("quantities", package.quantities, known_regions)
+    if stray := sorted(set(package.pickup_points) - set(package.quantities)):
+        raise InvalidField("pickup_points", f"region(s) {', '.join(stray)} are not among the package's quantities")
 
 
 async def create_package(
