@@ -319,3 +319,35 @@ async def test_a_buyer_sees_the_parcel_and_a_report_sent_twice_opens_one_case_th
     (resolved,) = await open_cases(database_urls, package_id)
     assert (resolved.status, resolved.refund_cents, resolved.resolution_note) == ("resolved", 1250, "sorry")
     assert "resolved (refund)" in (await anonymous.get(f"/delivery/{token}")).text
+
+
+async def test_a_take_over_that_found_no_backup_is_tried_again_from_the_board(
+    operator: httpx.AsyncClient, as_key: KeyClient, browser: httpx.AsyncClient, staff_email: str, database_urls
+):
+    from tests.support.awarded import announce, awarded_package
+
+    setup = await awarded_package(operator, reserve=5)  # too little for the 30 units ningbo's maker will not make
+    await announce(database_urls["matching"], setup.event)
+    package_page = f"/board/packages/{setup.package_id}"
+    token = await logged_in(browser, staff_email)
+
+    async def listed() -> list[dict[str, Any]] | None:
+        found = await production_orders(as_key(setup.keys["north"]), setup.package_id)
+        return found or None
+
+    [north] = await eventually(listed)
+    form = {"csrf_token": token, "package_id": str(setup.package_id), "reason": "flooded", "confirm": "yes"}
+    assert (await browser.post(f"/board/production-orders/{north['id']}/fail", data=form)).status_code == 303
+
+    async def no_backup() -> str | None:
+        text = (await browser.get(package_page)).text
+        return text if "Try the take-over again" in text else None
+
+    page = await eventually(no_backup, timeout_seconds=30)
+    failure_id = re.search(r'action="/board/failures/([0-9a-f-]+)/retry"', page)
+    assert failure_id
+    retry = await browser.post(
+        f"/board/failures/{failure_id.group(1)}/retry", data={"csrf_token": token, "package_id": str(setup.package_id)}
+    )
+    assert retry.status_code == 303
+    assert "being tried again" in (await browser.get(package_page)).text

@@ -344,6 +344,17 @@ class BoardActions(Controller):
             _tell(request, _refusal(exc))
         return Redirect(_package_page(form.get("package_id", "")), status_code=303)
 
+    @post("/failures/{failure_id:uuid}/retry", status_code=303)
+    async def retry(self, request: Request[Any, Any, Any], state: State, failure_id: FromPath[UUID]) -> Response[Any]:
+        form = await _form(request)
+        try:
+            async with _database(state).transaction() as session:
+                await failures.retry(session, failure_id, actor=_member(request).actor)
+            _tell(request, "The take-over is being tried again.")
+        except (NotFound, InvalidMove) as exc:
+            _tell(request, _refusal(exc))
+        return Redirect(_package_page(form.get("package_id", "")), status_code=303)
+
     @post("/exceptions/{exception_id:uuid}/handle", status_code=303)
     async def handle(
         self, request: Request[Any, Any, Any], state: State, exception_id: FromPath[UUID]
