@@ -332,7 +332,7 @@ async def test_a_take_over_that_found_no_backup_is_tried_again_from_the_board(
     token = await logged_in(browser, staff_email)
 
     async def listed() -> list[dict[str, Any]] | None:
-        found = await production_orders(as_key(setup.keys["north"]), setup.package_id)
+        found = await production_orders(as_key(setup.keys["north"]), str(setup.package_id))
         return found or None
 
     [north] = await eventually(listed)
