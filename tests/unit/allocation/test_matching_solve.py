@@ -175,6 +175,13 @@ def test_the_greedy_plan_is_valid_and_never_beats_the_optimum() -> None:
     assert greedy.total_cents > optimum.bound_cents
 
 
+def test_a_plan_proved_on_the_clock_is_the_same_from_run_to_run() -> None:
+    problem = load(INSTANCES / "generated-6-packages.json")
+    first, second = (solve(problem, SolveParams(time_limit_seconds=60)) for _ in range(2))
+    assert first.status == second.status == PlanStatus.OPTIMAL
+    assert (first.allocations, first.reserves) == (second.allocations, second.reserves)
+
+
 def test_the_time_limit_is_the_limit_unless_a_work_limit_asks_for_reproducibility() -> None:
     clock = configured_solver(SolveParams(time_limit_seconds=30), budget=30, wall_seconds=30).parameters
     assert clock.max_time_in_seconds == 30

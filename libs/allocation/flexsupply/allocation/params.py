@@ -14,9 +14,10 @@ class SolveParams(BaseModel):
     # holds; only a search it stops (a machine too slow or busy for the work) can differ between runs. The bench
     # instances took 0.25-0.5 units per second of one thread (bench/README.md).
     work_limit: float | None = Field(default=None, gt=0)
-    # Clock-limited search only. One search with the stronger LP (linearization level 2) beat the 2-worker
-    # portfolio at equal wall time on this 2-core machine, and a plan it proves is the same from run to run
-    # (bench/README.md). 9.15 has crash reports with many workers (ecosystem notes), hence <= 8.
+    # Clock-limited search only. One search with the stronger LP (linearization level 2) did as well as the
+    # 2-worker portfolio or better at equal wall time on this busy 2-core machine, with milder worst cases, and a
+    # plan it proves is the same from run to run (README.md, "The matching engine"). 9.15 has crash reports with
+    # many workers (ecosystem notes), hence <= 8.
     num_workers: int = Field(default=1, ge=1, le=8)
     random_seed: int = 0
     log_search: bool = False
