@@ -13,8 +13,8 @@ Then `--runs` times:
    1 unit, 20% of 2, 10% of 3-5, over 12 regions; each region made by 1-3 of the 5 makers, whose shares split its
    units at random) published through matching's outbox as matching does (tests.support.awarded.announce); the
    clock runs from its commit to `GET /api/v1/awarded-packages/{id}/assignment` answering `done` (polled every
-   50 ms). The hops are read afterwards from the rows' times: matching's relay, the award recorded, fulfilment's
-   relay, the assignment job.
+   50 ms). The hops are read afterwards from the rows' times: matching's relay, the award recorded, the assignment
+   job (run by the same handler right after).
 2. **Manifests** of the largest package: each maker accepts and starts each of its production orders and reports
    one batch of all its units (its parcels planned then); then every production order's `manifest.csv` is fetched
    with its maker's key, one after the other; the rows must add up to the package's units.
@@ -70,7 +70,6 @@ from flexsupply.contracts.events import (
     AwardedAllocation,
     AwardedReserve,
     ConfirmedOrder,
-    DeliveryAssignmentDue,
     PackageAwarded,
     SupplierFailureDue,
 )
@@ -295,6 +294,18 @@ async def poll(client: httpx.AsyncClient, url: str, done: Any, started: float) -
         await asyncio.sleep(POLL_SECONDS)
 
 
+async def _received_at(url: str, package_id: UUID) -> datetime:
+    """When fulfilment recorded the award (its handler then assigns the orders at once)."""
+    database = Database(url, pooled=False)
+    try:
+        async with database.transaction() as session:
+            awarded = await session.get(AwardedPackage, package_id)
+    finally:
+        await database.dispose()
+    assert awarded is not None
+    return awarded.received_at
+
+
 async def _outbox_times(url: str, table: Any, event_name: str) -> tuple[datetime, datetime]:
     """When the newest row of this event was written and when the relay sent it."""
     database = Database(url, pooled=False)
@@ -320,7 +331,7 @@ class Award:
     assigned_seconds: float  # from its commit to the assignment seen done
     split_orders: int
     slowest_poll_seconds: float
-    hops: dict[str, float]  # matching relay, award recorded, fulfilment relay, assignment job
+    hops: dict[str, float]  # matching relay, award recorded, assignment job
 
 
 async def award_to_assigned(stack: Stack, operator: httpx.AsyncClient, event: PackageAwarded) -> Award:
@@ -333,9 +344,7 @@ async def award_to_assigned(stack: Stack, operator: httpx.AsyncClient, event: Pa
     if seen.body["status"] != "done":
         raise SystemExit(f"assignment of {event.package_id}: {seen.body}")
     awarded_created, awarded_sent = await _outbox_times(stack.databases["matching"], MatchingOutbox, event.name)
-    due_created, due_sent = await _outbox_times(
-        stack.databases["fulfilment"], FulfilmentOutbox, DeliveryAssignmentDue.name
-    )
+    received = await _received_at(stack.databases["fulfilment"], event.package_id)
     productions = ok(await operator.get("/api/v1/production-orders", params={"package_id": str(event.package_id)}))
     return Award(
         orders=len(event.orders),
@@ -347,9 +356,9 @@ async def award_to_assigned(stack: Stack, operator: httpx.AsyncClient, event: Pa
         slowest_poll_seconds=seen.slowest_seconds,
         hops={
             "matching relay": (awarded_sent - awarded_created).total_seconds(),
-            "award recorded": (due_created - awarded_sent).total_seconds(),
-            "fulfilment relay": (due_sent - due_created).total_seconds(),
-            "assignment job": (done_at - due_sent).total_seconds(),
+            "award recorded": (received - awarded_sent).total_seconds(),
+            # The same handler assigns the orders right after recording the award: no relay hop between.
+            "assignment job": (done_at - received).total_seconds(),
         },
     )
 
