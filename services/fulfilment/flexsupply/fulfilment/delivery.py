@@ -9,7 +9,6 @@ and running it twice assigns nothing twice.
 
 import asyncio
 import hashlib
-import logging
 from collections import defaultdict
 from uuid import UUID
 
@@ -43,7 +42,6 @@ from flexsupply.fulfilment.schemas import (
 )
 from flexsupply.kit.db import Database
 
-log = logging.getLogger(__name__)
 ATTEMPTS = 5
 MOVED_NOTICE = (
     "{units} of your {quantity} units will now come from another supplier, because the one making them could not "

@@ -9,7 +9,6 @@ redelivered job finds its production orders issued and only finishes what is lef
 """
 
 import asyncio
-import logging
 from datetime import datetime
 from uuid import UUID
 
@@ -60,7 +59,6 @@ from flexsupply.kit import outbox
 from flexsupply.kit.clock import utc_now
 from flexsupply.kit.db import Database
 
-log = logging.getLogger(__name__)
 TAKEOVER_SECONDS = 5.0
 WAITING_NOTICE = (
     "The supplier making {units} of your units cannot deliver them, and no backup could take them over at once. "
