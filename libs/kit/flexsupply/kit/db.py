@@ -5,10 +5,11 @@ from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
+from enum import StrEnum
 from typing import Any, TypeVar
 
 import asyncpg
-from sqlalchemy import DateTime, Dialect, Engine, TypeDecorator, event, make_url, text
+from sqlalchemy import DateTime, Dialect, Engine, Enum, TypeDecorator, event, make_url, text
 from sqlalchemy import create_engine as sa_create_engine
 from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, async_sessionmaker, create_async_engine
@@ -136,6 +137,12 @@ def database_for_current_loop(url: str) -> Database:
     if key not in _per_loop:
         _per_loop[key] = Database(url)
     return _per_loop[key]
+
+
+def varchar_enum(enum: type[StrEnum]) -> Enum:
+    """A status column as a VARCHAR of the members' values, not a PostgreSQL enum type: no type to create or drop in
+    migrations, and new members need none."""
+    return Enum(enum, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e])
 
 
 class UtcDateTime(TypeDecorator[datetime]):

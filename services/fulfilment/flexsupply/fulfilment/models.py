@@ -5,7 +5,7 @@ from enum import StrEnum
 from typing import Any
 from uuid import UUID, uuid4
 
-from sqlalchemy import JSON, BigInteger, Enum, Index
+from sqlalchemy import JSON, BigInteger, Index
 from sqlalchemy.orm import registry
 from sqlmodel import Field, SQLModel
 
@@ -18,18 +18,13 @@ from flexsupply.fulfilment.domain.states import (
     ShipmentStatus,
 )
 from flexsupply.kit.clock import utc_now
-from flexsupply.kit.db import UtcDateTime
+from flexsupply.kit.db import UtcDateTime, varchar_enum
 from flexsupply.kit.idempotency import IdempotencyRecordBase
 from flexsupply.kit.outbox import OutboxMessageBase
 
 
 class FulfilmentTable(SQLModel, registry=registry()):
     """Base of this service's tables: its own metadata, migrated by its own alembic history."""
-
-
-def _varchar_enum(enum: type[StrEnum]) -> Enum:
-    # A VARCHAR, not a PostgreSQL enum type: no type to create or drop in migrations, and new members need none.
-    return Enum(enum, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e])
 
 
 class JobStatus(StrEnum):
@@ -67,7 +62,7 @@ class AwardedPackage(FulfilmentTable, table=True):
     # The package alone in the matching contract, to re-match a failed supplier's remainder onto the reserves.
     rematch_problem: dict[str, Any] | None = Field(default=None, sa_type=JSON)
     # Assigning the buyers' orders to production (a job): queued until done, or failed with the reason.
-    assignment_status: JobStatus = Field(default=JobStatus.QUEUED, sa_type=_varchar_enum(JobStatus))
+    assignment_status: JobStatus = Field(default=JobStatus.QUEUED, sa_type=varchar_enum(JobStatus))
     assignment_note: str | None = Field(default=None, max_length=1000)
     # When the sweeper sends the queued job again, in case its message was lost (an in-process queue at a restart).
     job_due_at: datetime | None = Field(default=None, sa_type=UtcDateTime)  # type: ignore[call-overload]
@@ -106,7 +101,7 @@ class ProductionOrder(FulfilmentTable, table=True):
     shipping_cents: int = Field(sa_type=BigInteger)
     currency: str = Field(max_length=3)
     due_by: datetime = Field(sa_type=UtcDateTime)  # type: ignore[call-overload]
-    status: ProductionStatus = Field(default=ProductionStatus.ISSUED, sa_type=_varchar_enum(ProductionStatus))
+    status: ProductionStatus = Field(default=ProductionStatus.ISSUED, sa_type=varchar_enum(ProductionStatus))
     # Units it will not make, once it failed (its unshipped remainder); backups make them.
     failed_units: int = 0
     # A backup's production order names the failure it takes units over from.
@@ -137,7 +132,7 @@ class Batch(FulfilmentTable, table=True):
     quantity: int
     lot_number: str = Field(max_length=64)
     quality_passed: bool
-    status: BatchStatus = Field(sa_type=_varchar_enum(BatchStatus))
+    status: BatchStatus = Field(sa_type=varchar_enum(BatchStatus))
     reported_at: datetime = Field(default_factory=utc_now, sa_type=UtcDateTime)  # type: ignore[call-overload]
 
 
@@ -153,7 +148,7 @@ class Shipment(FulfilmentTable, table=True):
     order_id: UUID = Field(foreign_key="delivery_order.id", index=True)
     quantity: int
     case_id: UUID | None = None  # a resend made to resolve this after-sales case
-    status: ShipmentStatus = Field(default=ShipmentStatus.PLANNED, sa_type=_varchar_enum(ShipmentStatus))
+    status: ShipmentStatus = Field(default=ShipmentStatus.PLANNED, sa_type=varchar_enum(ShipmentStatus))
     carrier: str | None = Field(default=None, max_length=64)
     tracking_number: str | None = Field(default=None, max_length=64)
     note: str | None = Field(default=None, max_length=500)
@@ -194,7 +189,7 @@ class FulfilmentException(FulfilmentTable, table=True):
 
     id: UUID = Field(default_factory=uuid4, primary_key=True)
     package_id: UUID = Field(index=True)
-    kind: ExceptionKind = Field(sa_type=_varchar_enum(ExceptionKind))
+    kind: ExceptionKind = Field(sa_type=varchar_enum(ExceptionKind))
     subject_id: UUID | None = None  # the production order, batch or shipment concerned
     message: str = Field(max_length=1000)
     raised_at: datetime = Field(default_factory=utc_now, sa_type=UtcDateTime)  # type: ignore[call-overload]
@@ -214,7 +209,7 @@ class SupplierFailure(FulfilmentTable, table=True):
     units: int  # the units backups are to make
     reason: str = Field(max_length=1000)
     reported_by: str = Field(max_length=100)
-    status: JobStatus = Field(default=JobStatus.QUEUED, sa_type=_varchar_enum(JobStatus))
+    status: JobStatus = Field(default=JobStatus.QUEUED, sa_type=varchar_enum(JobStatus))
     outcome: str | None = Field(default=None, max_length=2000)  # what the take-over did, or why it could not
     job_due_at: datetime | None = Field(default=None, sa_type=UtcDateTime)  # type: ignore[call-overload]
     created_at: datetime = Field(default_factory=utc_now, sa_type=UtcDateTime)  # type: ignore[call-overload]
@@ -240,12 +235,12 @@ class AfterSalesCase(FulfilmentTable, table=True):
     id: UUID = Field(default_factory=uuid4, primary_key=True)
     order_id: UUID = Field(foreign_key="delivery_order.id", index=True)
     package_id: UUID = Field(index=True)
-    kind: CaseKind = Field(sa_type=_varchar_enum(CaseKind))
+    kind: CaseKind = Field(sa_type=varchar_enum(CaseKind))
     description: str = Field(max_length=2000)
     # The supplier whose parcel the case is about (the latest shipped to the order), for its scorecard.
     supplier_id: UUID | None = None
-    status: CaseStatus = Field(default=CaseStatus.OPEN, sa_type=_varchar_enum(CaseStatus))
-    resolution: Resolution | None = Field(default=None, sa_type=_varchar_enum(Resolution))
+    status: CaseStatus = Field(default=CaseStatus.OPEN, sa_type=varchar_enum(CaseStatus))
+    resolution: Resolution | None = Field(default=None, sa_type=varchar_enum(Resolution))
     refund_cents: int | None = Field(default=None, sa_type=BigInteger)
     resolution_note: str | None = Field(default=None, max_length=1000)
     opened_at: datetime = Field(default_factory=utc_now, sa_type=UtcDateTime)  # type: ignore[call-overload]

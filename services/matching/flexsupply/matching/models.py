@@ -5,12 +5,12 @@ from enum import StrEnum
 from typing import Any
 from uuid import UUID, uuid4
 
-from sqlalchemy import JSON, BigInteger, Enum, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, UniqueConstraint
 from sqlalchemy.orm import registry
 from sqlmodel import Field, SQLModel
 
 from flexsupply.kit.clock import utc_now
-from flexsupply.kit.db import UtcDateTime
+from flexsupply.kit.db import UtcDateTime, varchar_enum
 from flexsupply.kit.idempotency import IdempotencyRecordBase
 from flexsupply.kit.outbox import OutboxMessageBase
 from flexsupply.matching.domain.award import AwardStatus, ReservationStatus
@@ -20,11 +20,6 @@ from flexsupply.matching.domain.sale import OrderStatus
 
 class MatchingTable(SQLModel, registry=registry()):
     """Base of this service's tables: its own metadata, migrated by its own alembic history."""
-
-
-def _varchar_enum(enum: type[StrEnum]) -> Enum:
-    # A VARCHAR, not a PostgreSQL enum type: no type to create or drop in migrations, and new members need none.
-    return Enum(enum, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e])
 
 
 class OutboxMessage(OutboxMessageBase, MatchingTable, table=True):
@@ -74,7 +69,7 @@ class SourcingRound(MatchingTable, table=True):
     package_ids: list[str] = Field(sa_type=JSON)  # as started; each package also records its current round
     reply_by: datetime = Field(sa_type=UtcDateTime)  # type: ignore[call-overload]
     named_supplier_ids: list[str] = Field(default_factory=list, sa_type=JSON)
-    status: RoundStatus = Field(default=RoundStatus.OPEN, sa_type=_varchar_enum(RoundStatus), index=True)
+    status: RoundStatus = Field(default=RoundStatus.OPEN, sa_type=varchar_enum(RoundStatus), index=True)
     started_by: str = Field(max_length=100)
     created_at: datetime = Field(default_factory=utc_now, sa_type=UtcDateTime)  # type: ignore[call-overload]
     # The RFQs are owed until the suppliers service acknowledges them: the sweeper re-sends the round meanwhile.
@@ -106,7 +101,7 @@ class DemandPackage(MatchingTable, table=True):
     payment_minutes: int = Field(default=30)
     # Group pickup: region code -> {name, address, phone} where that region's buyers collect (parcels go there).
     pickup_points: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
-    status: PackageStatus = Field(default=PackageStatus.DRAFT, sa_type=_varchar_enum(PackageStatus), index=True)
+    status: PackageStatus = Field(default=PackageStatus.DRAFT, sa_type=varchar_enum(PackageStatus), index=True)
     round_id: UUID | None = Field(default=None, foreign_key="sourcing_round.id", index=True)
     # What was sold per region (set by the flash sale's close, or by the leader): what awards are made for.
     firm_quantities: dict[str, int] | None = Field(default=None, sa_type=JSON)
@@ -125,9 +120,9 @@ class PackageTransition(MatchingTable, table=True):
     package_id: UUID = Field(foreign_key="demand_package.id", index=True)
     at: datetime = Field(default_factory=utc_now, sa_type=UtcDateTime)  # type: ignore[call-overload]
     actor: str = Field(max_length=100)
-    from_status: PackageStatus = Field(sa_type=_varchar_enum(PackageStatus))
-    to_status: PackageStatus = Field(sa_type=_varchar_enum(PackageStatus))
-    step: PackageStep = Field(sa_type=_varchar_enum(PackageStep))
+    from_status: PackageStatus = Field(sa_type=varchar_enum(PackageStatus))
+    to_status: PackageStatus = Field(sa_type=varchar_enum(PackageStatus))
+    step: PackageStep = Field(sa_type=varchar_enum(PackageStep))
     reason: str | None = Field(default=None, max_length=1000)
 
 
@@ -182,8 +177,8 @@ class MatchRun(MatchingTable, table=True):
 
     id: UUID = Field(default_factory=uuid4, primary_key=True)
     round_id: UUID = Field(foreign_key="sourcing_round.id", index=True)
-    kind: RunKind = Field(sa_type=_varchar_enum(RunKind))
-    status: RunStatus = Field(default=RunStatus.QUEUED, sa_type=_varchar_enum(RunStatus), index=True)
+    kind: RunKind = Field(sa_type=varchar_enum(RunKind))
+    status: RunStatus = Field(default=RunStatus.QUEUED, sa_type=varchar_enum(RunStatus), index=True)
     requested_by: str = Field(max_length=100)
     reason: str | None = Field(default=None, max_length=1000)
     time_limit_seconds: float
@@ -230,7 +225,7 @@ class Award(MatchingTable, table=True):
     currency: str = Field(max_length=3)
     due_by: datetime = Field(sa_type=UtcDateTime)  # type: ignore[call-overload]
     answer_by: datetime = Field(sa_type=UtcDateTime)  # type: ignore[call-overload]
-    status: AwardStatus = Field(default=AwardStatus.OFFERED, sa_type=_varchar_enum(AwardStatus), index=True)
+    status: AwardStatus = Field(default=AwardStatus.OFFERED, sa_type=varchar_enum(AwardStatus), index=True)
     reason: str | None = Field(default=None, max_length=500)
     answered_at: datetime | None = Field(default=None, sa_type=UtcDateTime)  # type: ignore[call-overload]
     created_at: datetime = Field(default_factory=utc_now, sa_type=UtcDateTime)  # type: ignore[call-overload]
@@ -246,7 +241,7 @@ class Reservation(MatchingTable, table=True):
     lines: list[dict[str, Any]] = Field(sa_type=JSON)  # planning.Reservation, as JSON
     total_cents: int = Field(sa_type=BigInteger)
     status: ReservationStatus = Field(
-        default=ReservationStatus.HELD, sa_type=_varchar_enum(ReservationStatus), index=True
+        default=ReservationStatus.HELD, sa_type=varchar_enum(ReservationStatus), index=True
     )
     created_at: datetime = Field(default_factory=utc_now, sa_type=UtcDateTime)  # type: ignore[call-overload]
 
@@ -317,7 +312,7 @@ class SaleOrder(MatchingTable, table=True):
     phone: str = Field(max_length=16)
     address: str = Field(max_length=500)
     # Few indexes: each one is written by every order of a burst.
-    status: OrderStatus = Field(default=OrderStatus.PLACED, sa_type=_varchar_enum(OrderStatus))
+    status: OrderStatus = Field(default=OrderStatus.PLACED, sa_type=varchar_enum(OrderStatus))
     placed_at: datetime = Field(sa_type=UtcDateTime)  # type: ignore[call-overload]
     pay_by: datetime = Field(sa_type=UtcDateTime, index=True)  # type: ignore[call-overload]
     paid_at: datetime | None = Field(default=None, sa_type=UtcDateTime)  # type: ignore[call-overload]
