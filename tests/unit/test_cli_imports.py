@@ -54,3 +54,5 @@ def test_solving_imports_the_solver() -> None:
     code, heavy = run("match", str(EXAMPLE), "--json", "--time-limit", "10")
     assert code == 0
     assert {"ortools", "pandas"} <= heavy
+    # ...and nothing of the services: the engine's contract types carry no ORM (contracts.rules).
+    assert not heavy & {"sqlalchemy", "sqlmodel", "litestar", "dramatiq", "uvicorn", "httpx"}

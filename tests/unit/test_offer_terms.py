@@ -4,7 +4,8 @@ import pytest
 from pydantic import ValidationError
 
 from flexsupply.allocation.problem import Offer
-from flexsupply.contracts.offers import MAX_COST_CENTS, OfferTerms
+from flexsupply.contracts.offers import OfferTerms
+from flexsupply.contracts.rules import MAX_COST_CENTS
 from tests.support.catalogue import offer_body
 
 VALID = offer_body(shipping_cents={"ningbo": 300})

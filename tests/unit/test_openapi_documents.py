@@ -9,7 +9,8 @@ from litestar.exceptions import ImproperlyConfiguredException
 from litestar.openapi import ResponseSpec
 from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody, PathParameter
 
-from flexsupply.contracts.offers import OfferTerms, RegionCode
+from flexsupply.contracts.offers import OfferTerms
+from flexsupply.contracts.rules import RegionCode
 from flexsupply.kit.app import build_app
 from flexsupply.kit.auth import bearer_authentication
 from flexsupply.kit.pagination import MAX_LIMIT, MAX_OFFSET, Limit, Offset

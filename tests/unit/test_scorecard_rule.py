@@ -1,6 +1,6 @@
 import pytest
 
-from flexsupply.contracts.offers import MAX_UNITS
+from flexsupply.contracts.rules import MAX_UNITS
 from flexsupply.suppliers.domain.scorecard import (
     MIN_UNITS_ON_RECORD,
     OUTCOME_KINDS,

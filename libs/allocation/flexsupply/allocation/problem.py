@@ -15,7 +15,7 @@ from pydantic import (
     model_validator,
 )
 
-from flexsupply.contracts.offers import MAX_CENTS, MAX_UNITS, check_cost_is_exact, check_price_tiers
+from flexsupply.contracts.rules import MAX_CENTS, MAX_UNITS, check_cost_is_exact, check_price_tiers
 
 # Bounds that keep every cost exact: CP-SAT works in 64-bit integers, and totals are reported as JSON numbers,
 # which many readers hold as doubles (exact to 2**53).

@@ -10,7 +10,7 @@ from pydantic import AfterValidator, AwareDatetime, StringConstraints, field_val
 from sqlmodel import Field, SQLModel
 
 from flexsupply.contracts.events import PickupPoint
-from flexsupply.contracts.offers import MAX_CENTS, MAX_UNITS, Currency, RegionCode, Sku, Units, as_utc
+from flexsupply.contracts.rules import MAX_CENTS, MAX_UNITS, Currency, RegionCode, Sku, Units, as_utc
 from flexsupply.contracts.text import PRINTABLE
 from flexsupply.matching.domain.award import AwardStatus, ReservationStatus
 from flexsupply.matching.domain.package import PackageStatus, PackageStep

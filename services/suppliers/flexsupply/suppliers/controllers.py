@@ -8,7 +8,8 @@ from litestar import Controller, Response, delete, get, patch, post, put
 from litestar.params import FromPath, FromQuery, JSONBody, PathParameter, QueryParameter
 
 from flexsupply.contracts.errors import NotFound
-from flexsupply.contracts.offers import REGION_CODE_PATTERN, EligibleOffers, OfferTerms
+from flexsupply.contracts.offers import EligibleOffers, OfferTerms
+from flexsupply.contracts.rules import REGION_CODE_PATTERN
 from flexsupply.contracts.sourcing import RfqStatus, RoundResponses, RoundRfqs
 from flexsupply.kit.auth import operators_only, suppliers_only
 from flexsupply.kit.idempotency import IdempotencyKey

@@ -8,7 +8,8 @@ from pydantic import AnyHttpUrl, AwareDatetime, EmailStr, StringConstraints, Url
 from sqlmodel import Field, SQLModel
 
 from flexsupply.contracts.events import RfqItem
-from flexsupply.contracts.offers import MAX_UNITS, OfferTerms, RegionCode
+from flexsupply.contracts.offers import OfferTerms
+from flexsupply.contracts.rules import MAX_UNITS, RegionCode
 from flexsupply.contracts.sourcing import RfqStatus
 from flexsupply.suppliers.models import QuoteStatus
 

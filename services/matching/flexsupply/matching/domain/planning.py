@@ -15,7 +15,8 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from flexsupply.allocation import Offer, Package, PackageLine, Plan, PriceTier, Problem, Supplier
 from flexsupply.allocation.problem import is_eligible
-from flexsupply.contracts.offers import EligibleOffer, SupplierCapacity, Units
+from flexsupply.contracts.offers import EligibleOffer, SupplierCapacity
+from flexsupply.contracts.rules import Units
 from flexsupply.matching.domain.cost_sharing import pooled_pricing
 
 

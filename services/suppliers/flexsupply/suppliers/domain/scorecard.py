@@ -15,7 +15,7 @@ declared. Integers only: the counters are stored, the score is computed from the
 from dataclasses import dataclass, replace
 from typing import Final, Literal, get_args
 
-from flexsupply.contracts.offers import MAX_UNITS
+from flexsupply.contracts.rules import MAX_UNITS
 
 OutcomeKind = Literal["delivered_on_time", "delivered_late", "quality_failed", "failed_to_deliver", "case_upheld"]
 OUTCOME_KINDS: Final[tuple[OutcomeKind, ...]] = get_args(OutcomeKind)
