@@ -19,8 +19,9 @@ from flexsupply.allocation import (
     solve,
     violations,
 )
+from flexsupply.allocation.check import share_in_proportion
 from flexsupply.contracts.offers import EligibleOffer, SupplierCapacity
-from flexsupply.matching.domain.cost_sharing import NoPlan, share_in_proportion, split_plan
+from flexsupply.matching.domain.cost_sharing import NoPlan, split_plan
 from flexsupply.matching.domain.planning import (
     AwardChangeKind,
     InvalidRound,

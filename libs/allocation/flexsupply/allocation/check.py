@@ -114,7 +114,12 @@ class OfferShare:
     @property
     def landed_unit_cents(self) -> int:
         """What a unit costs delivered, in whole cents rounded half up."""
-        return (2 * self.total_cents + self.units) // (2 * self.units)
+        return landed_unit_cents(self.total_cents, self.units)
+
+
+def landed_unit_cents(total_cents: int, units: int) -> int:
+    """Cents per unit of `total_cents` over `units`, rounded half up to a whole cent."""
+    return (2 * total_cents + units) // (2 * units)
 
 
 def offer_shares(problem: Problem, plan: Plan) -> list[OfferShare]:

@@ -15,16 +15,17 @@ cent, to the plan's total by the contract's formula:
 
 A package's landed unit cost is its share divided by its units, rounded half up to a whole cent (the landed costs
 times the units need not add up to the total; the shares do).
+
+The arithmetic of goods, shipping and fixed is allocation.check's (`offer_shares`, which splits a fixed fee by
+`share_in_proportion`, and `landed_unit_cents`); this module adds the reserves and gathers each package's parts.
 """
 
-from collections import defaultdict
-from collections.abc import Mapping
-from dataclasses import dataclass
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict
 
-from flexsupply.allocation import Plan, Problem
+from flexsupply.allocation import Plan, Problem, offer_shares
+from flexsupply.allocation.check import landed_unit_cents
 
 
 class NoPlan(ValueError):
@@ -70,70 +71,23 @@ class PackagePlan(_Frozen):
     landed_unit_cents: int
 
 
-@dataclass(frozen=True)
-class PooledPricing:
-    """What the plan's offers cost once pooled over the round's packages (problem ids, not UUIDs)."""
-
-    units: Mapping[str, int]  # offer -> its total primary units over every package
-    unit_cents: Mapping[str, int]  # offer -> the tier price those units reach
-    fixed_cents: Mapping[tuple[str, str], int]  # (offer, package) -> the package's share of the offer's fixed fee
-
-
-def pooled_pricing(problem: Problem, plan: Plan) -> PooledPricing:
-    if not plan.has_plan:
-        raise NoPlan("the plan is infeasible: it allocates nothing")
-    units_by_package: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    for allocation in plan.allocations:
-        units_by_package[allocation.offer][allocation.package] += allocation.quantity
-    units = {offer_id: sum(by_package.values()) for offer_id, by_package in units_by_package.items()}
-    offers = {offer_id: problem.offer(offer_id) for offer_id in units}
-    return PooledPricing(
-        units=units,
-        unit_cents={offer_id: offer.unit_cents(units[offer_id]) for offer_id, offer in offers.items()},
-        fixed_cents={
-            (offer_id, package_id): cents
-            for offer_id, by_package in units_by_package.items()
-            for package_id, cents in share_in_proportion(offers[offer_id].fixed_cents, by_package).items()
-        },
-    )
-
-
-def share_in_proportion(amount_cents: int, weights: Mapping[str, int]) -> dict[str, int]:
-    """Split whole cents in proportion to the weights, by largest remainder (equal remainders: smaller key first);
-    the shares add up to `amount_cents` exactly."""
-    total_weight = sum(weights.values())
-    if amount_cents < 0 or total_weight <= 0 or any(weight < 0 for weight in weights.values()):
-        raise ValueError(f"cannot share {amount_cents} cents by the weights {dict(weights)}")
-    shares = {key: amount_cents * weight // total_weight for key, weight in weights.items()}
-    left = amount_cents - sum(shares.values())  # fewer than the keys with a nonzero remainder
-    by_remainder = sorted(weights, key=lambda key: (-(amount_cents * weights[key] % total_weight), key))
-    for key in by_remainder[:left]:
-        shares[key] += 1
-    return shares
-
-
-def landed_unit_cents(total_cents: int, units: int) -> int:
-    """Cents per unit, rounded half up."""
-    return (2 * total_cents + units) // (2 * units)
-
-
 def split_plan(problem: Problem, plan: Plan) -> dict[UUID, PackagePlan]:
     """Each package's allocations, reserves and share of the cost, by the rule of this module's docstring."""
-    pricing = pooled_pricing(problem, plan)
+    if not plan.has_plan:
+        raise NoPlan("the plan is infeasible: it allocates nothing")
+    shares = offer_shares(problem, plan)
     supplier_of = {offer.id: UUID(offer.supplier) for offer in problem.offers}
-    shipping_of = {offer.id: offer.shipping_cents for offer in problem.offers}
     reserve_of = {offer.id: offer.reserve_cents for offer in problem.offers}
     split: dict[UUID, PackagePlan] = {}
     for package in problem.packages:
         allocations = [a for a in plan.allocations if a.package == package.id]
         reserves = [r for r in plan.reserves if r.package == package.id]
+        own = [share for share in shares if share.package == package.id]
         units = sum(a.quantity for a in allocations)
         cost = CostBreakdown(
-            goods_cents=sum(pricing.unit_cents[a.offer] * a.quantity for a in allocations),
-            shipping_cents=sum(shipping_of[a.offer][a.region] * a.quantity for a in allocations),
-            fixed_cents=sum(
-                cents for (_, package_id), cents in pricing.fixed_cents.items() if package_id == package.id
-            ),
+            goods_cents=sum(share.goods_cents for share in own),
+            shipping_cents=sum(share.shipping_cents for share in own),
+            fixed_cents=sum(share.fixed_cents for share in own),
             reserve_cents=sum(reserve_of[r.offer] * r.quantity for r in reserves),
         )
         split[UUID(package.id)] = PackagePlan(

@@ -13,11 +13,11 @@ from uuid import UUID
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from flexsupply.allocation import Offer, Package, PackageLine, Plan, PriceTier, Problem, Supplier
+from flexsupply.allocation import Offer, Package, PackageLine, Plan, PriceTier, Problem, Supplier, offer_shares
 from flexsupply.allocation.problem import is_eligible
 from flexsupply.contracts.offers import EligibleOffer, SupplierCapacity
 from flexsupply.contracts.rules import Units
-from flexsupply.matching.domain.cost_sharing import pooled_pricing
+from flexsupply.matching.domain.cost_sharing import NoPlan
 
 
 class InvalidRound(ValueError):
@@ -343,7 +343,9 @@ def package_awards(problem: Problem, plan: Plan, package_id: UUID) -> dict[UUID,
     package = next((package for package in problem.packages if package.id == str(package_id)), None)
     if package is None:
         raise InvalidRound(f"package {package_id} is not in the problem")
-    pricing = pooled_pricing(problem, plan)
+    if not plan.has_plan:
+        raise NoPlan("the plan is infeasible: it allocates nothing")
+    shares = {share.offer: share for share in offer_shares(problem, plan) if share.package == package.id}
     quantities: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for allocation in plan.allocations:
         if allocation.package == package.id:
@@ -356,17 +358,15 @@ def package_awards(problem: Problem, plan: Plan, package_id: UUID) -> dict[UUID,
     offer_awards: dict[str, list[OfferAward]] = defaultdict(list)
     for offer_id, by_region in sorted(quantities.items()):
         offer = problem.offer(offer_id)
-        shipping = {region: offer.shipping_cents[region] for region in by_region}
-        fixed = pricing.fixed_cents[offer_id, package.id]
-        goods_and_shipping = sum((pricing.unit_cents[offer_id] + shipping[r]) * q for r, q in by_region.items())
+        share = shares[offer_id]
         offer_awards[offer.supplier].append(
             OfferAward(
                 offer_id=UUID(offer_id),
                 quantities=dict(by_region),
-                unit_cents=pricing.unit_cents[offer_id],
-                shipping_unit_cents=shipping,
-                fixed_cents=fixed,
-                total_cents=goods_and_shipping + fixed,
+                unit_cents=share.goods_cents // share.units,  # the pooled tier price, the same for every unit
+                shipping_unit_cents={region: offer.shipping_cents[region] for region in by_region},
+                fixed_cents=share.fixed_cents,
+                total_cents=share.total_cents,
             )
         )
     reservations: dict[str, list[Reservation]] = defaultdict(list)
