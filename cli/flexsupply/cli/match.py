@@ -33,10 +33,16 @@ def match(
             "0.25-0.5 a second), so the same file gives the same plan. The time limit still holds.",
         ),
     ] = None,
-    parallel: Annotated[
-        bool,
-        typer.Option("--parallel", help="Search on 2 threads instead of one: two runs may give different plans."),
-    ] = False,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            "--workers",
+            min=1,
+            max=8,
+            help="Search threads (default: one per core, at most 8). With 1, a plan proved optimal is the same "
+            "on every run; with more, its cost is.",
+        ),
+    ] = None,
 ) -> None:
     """Find the least-cost plan for a matching problem; explain why when there is none.
 
@@ -55,7 +61,9 @@ def match(
         typer.echo(f"invalid problem {problem_file}: {error}", err=True)
         raise typer.Exit(EXIT_INVALID_PROBLEM) from error
     try:
-        params = SolveParams(time_limit_seconds=time_limit, work_limit=work_limit, num_workers=2 if parallel else 1)
+        params = SolveParams(time_limit_seconds=time_limit, work_limit=work_limit)
+        if workers is not None:
+            params = params.model_copy(update={"num_workers": workers})
         plan = solve(problem, params)
     except NoPlanInTime as error:
         typer.echo(str(error), err=True)

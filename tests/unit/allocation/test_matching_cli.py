@@ -22,11 +22,18 @@ def test_json_output_is_the_plan_and_nothing_else() -> None:
     assert (plan["status"], plan["total_cents"], plan["bound_cents"]) == ("optimal", 3_538_250, 3_538_250)
 
 
-def test_the_parallel_search_finds_the_same_optimum() -> None:
-    result = runner.invoke(app, ["match", str(EXAMPLE), "--json", "--parallel", "--time-limit", "10"])
+@pytest.mark.parametrize("workers", ["1", "2", "3"])
+def test_any_number_of_workers_finds_the_same_optimum(workers: str) -> None:
+    result = runner.invoke(app, ["match", str(EXAMPLE), "--json", "--workers", workers, "--time-limit", "10"])
     assert result.exit_code == 0
     plan = json.loads(result.stdout)
     assert (plan["status"], plan["total_cents"]) == ("optimal", 3_538_250)
+
+
+def test_more_workers_than_the_solver_takes_is_a_usage_error() -> None:
+    result = runner.invoke(app, ["match", str(EXAMPLE), "--workers", "9"])
+    assert result.exit_code == 2
+    assert "--workers" in result.output
 
 
 def test_tables_show_each_package_and_the_total() -> None:

@@ -1,5 +1,6 @@
 """Solved plans satisfy the contract, the example's optimum is pinned, and solving is reproducible."""
 
+import time
 from pathlib import Path
 
 import pytest
@@ -15,11 +16,12 @@ from flexsupply.allocation import (
     cost_cents,
     greedy_plan,
     load_problem,
+    rematch,
     solve,
     violations,
 )
-from flexsupply.allocation.params import configured_solver
-from flexsupply.allocation.solve import split_components
+from flexsupply.allocation.params import configured_solver, machine_cores
+from flexsupply.allocation.solve import split_components, start_without_backups_first
 
 INSTANCES = Path(__file__).parents[2] / "instances"
 INSTANCE_FILES = sorted(INSTANCES.glob("*.json"))
@@ -175,9 +177,27 @@ def test_the_greedy_plan_is_valid_and_never_beats_the_optimum() -> None:
     assert greedy.total_cents > optimum.bound_cents
 
 
+def test_the_start_is_a_whole_plan_even_when_the_cheapest_allocations_leave_no_backups() -> None:
+    problem = load(INSTANCES / "tight-backups-need-repair.json")
+    without_backups = problem.model_copy(
+        update={"packages": [package.model_copy(update={"backups": 0}) for package in problem.packages]}
+    )
+    cheapest = solve(without_backups, QUICK)
+    assert cheapest.status == PlanStatus.OPTIMAL
+    # The case in point: no reserves can back up exactly these allocations, so the start has to move some.
+    assert rematch(problem, cheapest, fixed=cheapest.allocations, params=QUICK).status == PlanStatus.INFEASIBLE
+    start, _ = start_without_backups_first(problem, QUICK, QUICK.budget, time.perf_counter() + 60)
+    assert start is not None
+    assert start.complete
+    plan = Plan(status=PlanStatus.FEASIBLE, allocations=start.allocations, reserves=start.reserves)
+    assert violations(problem, plan) == []
+    assert cost_cents(problem, plan) == start.total_cents
+    assert start.allocations != cheapest.allocations
+
+
 def test_a_plan_proved_on_the_clock_is_the_same_from_run_to_run() -> None:
     problem = load(INSTANCES / "generated-6-packages.json")
-    first, second = (solve(problem, SolveParams(time_limit_seconds=60)) for _ in range(2))
+    first, second = (solve(problem, SolveParams(time_limit_seconds=60, num_workers=1)) for _ in range(2))
     assert first.status == second.status == PlanStatus.OPTIMAL
     assert (first.allocations, first.reserves) == (second.allocations, second.reserves)
 
@@ -185,6 +205,7 @@ def test_a_plan_proved_on_the_clock_is_the_same_from_run_to_run() -> None:
 def test_the_time_limit_is_the_limit_unless_a_work_limit_asks_for_reproducibility() -> None:
     clock = configured_solver(SolveParams(time_limit_seconds=30), budget=30, wall_seconds=30).parameters
     assert clock.max_time_in_seconds == 30
+    assert clock.num_workers == min(machine_cores(), 8)
     assert clock.max_deterministic_time > 1e9  # CP-SAT's default: no work limit
     work = configured_solver(SolveParams(time_limit_seconds=30, work_limit=4), budget=4, wall_seconds=30).parameters
     assert (work.max_deterministic_time, work.max_time_in_seconds, work.num_workers) == (4, 30, 1)

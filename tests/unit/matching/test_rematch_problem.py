@@ -18,7 +18,7 @@ from flexsupply.matching.domain.planning import (
 )
 
 NOW = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)
-PARAMS = SolveParams(time_limit_seconds=5)
+PARAMS = SolveParams(time_limit_seconds=5, num_workers=1)  # one worker: the same plan among equal-cost ones
 P1, P2 = UUID(int=1), UUID(int=2)
 PRIMARY, BACKUP, OTHER, CAKE = (UUID(int=0x100 + n) for n in range(1, 5))
 SHIPPING = {"north": 100, "south": 200}

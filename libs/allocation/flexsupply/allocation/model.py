@@ -294,6 +294,21 @@ def cost_expression(problem: Problem, variables: Variables) -> LinearExprT:
     return LinearExpr.sum(terms)
 
 
+def units_moved_from(model: CpModel, variables: Variables, allocations: list[Allocation]) -> LinearExprT:
+    """The units of `allocations` that the model's plan does not allocate the same way (package, region and
+    offer), as an expression to minimise or bound. An allocation the model cannot make counts as moved."""
+    previously: dict[tuple[str, str, str], int] = defaultdict(int)
+    for allocation in allocations:
+        previously[allocation.package, allocation.region, allocation.offer] += allocation.quantity
+    kept = []
+    for key, quantity in previously.items():
+        if key in variables.allocation:
+            kept_units = model.new_int_var(0, quantity, f"kept{key}")
+            model.add(kept_units <= variables.allocation[key])
+            kept.append(kept_units)
+    return sum(previously.values()) - LinearExpr.sum(kept)
+
+
 def build_model(problem: Problem, explaining: bool = False) -> tuple[CpModel, Variables]:
     model = CpModel()
     variables = Variables.create(model, problem, explaining)

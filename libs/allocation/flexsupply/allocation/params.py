@@ -1,5 +1,7 @@
 """Solver settings shared by solving, explaining and re-matching."""
 
+import os
+
 from ortools.sat.python.cp_model import CpSolver
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -14,11 +16,12 @@ class SolveParams(BaseModel):
     # holds; only a search it stops (a machine too slow or busy for the work) can differ between runs. The bench
     # instances took 0.25-0.5 units per second of one thread (bench/README.md).
     work_limit: float | None = Field(default=None, gt=0)
-    # Clock-limited search only. One search with the stronger LP (linearization level 2) did as well as the
-    # 2-worker portfolio or better at equal wall time on this busy 2-core machine, with milder worst cases, and a
-    # plan it proves is the same from run to run (README.md, "The matching engine"). 9.15 has crash reports with
-    # many workers (ecosystem notes), hence <= 8.
-    num_workers: int = Field(default=1, ge=1, le=8)
+    # Clock-limited search only: search threads, by default one per core of the machine. Given a whole start,
+    # two workers on two cores ended 0.1-0.7% above HiGHS on the tight medium instances where one search ended
+    # 0.4-1.5% above, because only a portfolio runs CP-SAT's large-neighbourhood search (README.md, "The
+    # matching engine"). One worker proves the same plan from run to run; more prove the same cost, but may pick
+    # another plan of that cost. 9.15 has crash reports with many workers (ecosystem notes), hence <= 8.
+    num_workers: int = Field(default_factory=lambda: min(machine_cores(), 8), ge=1, le=8)
     random_seed: int = 0
     log_search: bool = False
 
@@ -30,6 +33,11 @@ class SolveParams(BaseModel):
     def budget(self) -> float:
         """What the search may spend, in the unit that stops it: work units when reproducible, else seconds."""
         return self.time_limit_seconds if self.work_limit is None else self.work_limit
+
+
+def machine_cores() -> int:
+    """The cores this process may run on (a container's share, not the host's count)."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 # The parallel portfolio, best first: on 2 workers, max_lp (the stronger LP) beside default_lp proved

@@ -10,11 +10,9 @@ import time
 from collections import defaultdict
 from collections.abc import Iterable
 
-from ortools.sat.python.cp_model import LinearExpr
-
 from flexsupply.allocation.check import cost_cents
 from flexsupply.allocation.explain import explain
-from flexsupply.allocation.model import build_model, cost_expression, hint_plan
+from flexsupply.allocation.model import build_model, cost_expression, hint_plan, units_moved_from
 from flexsupply.allocation.params import SolveParams
 from flexsupply.allocation.plan import Allocation, NoPlanInTime, Plan, PlanStatus, relative_gap
 from flexsupply.allocation.problem import Problem
@@ -47,14 +45,7 @@ def rematch(
             raise ImpossibleFix(f"{allocation.package} cannot get {allocation.region} units from {allocation.offer}")
         model.add(var == allocation.quantity)
 
-    previously = _per_key(previous.allocations)
-    kept = []
-    for key, quantity in previously.items():
-        if key in variables.allocation:
-            kept_units = model.new_int_var(0, quantity, f"kept{key}")
-            model.add(kept_units <= variables.allocation[key])
-            kept.append(kept_units)
-    moved = sum(previously.values()) - LinearExpr.sum(kept)
+    moved = units_moved_from(model, variables, previous.allocations)
     model.minimize(moved)
     least_moved = run(model, variables, params, params.budget / 2, deadline)
     if least_moved.status is None:

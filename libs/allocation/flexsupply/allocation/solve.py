@@ -9,7 +9,7 @@ from ortools.sat.python.cp_model import FEASIBLE, INFEASIBLE, MODEL_INVALID, OPT
 from flexsupply.allocation.check import cost_cents
 from flexsupply.allocation.explain import explain, necessary_conditions
 from flexsupply.allocation.greedy import greedy_plan
-from flexsupply.allocation.model import Variables, build_model, hint_plan
+from flexsupply.allocation.model import Variables, build_model, hint_plan, units_moved_from
 from flexsupply.allocation.params import SolveParams, configured_solver, spent
 from flexsupply.allocation.plan import Allocation, NoPlanInTime, Plan, PlanStatus, Reserve, relative_gap
 from flexsupply.allocation.problem import Problem, is_eligible
@@ -75,9 +75,10 @@ def combine(outcomes: list[Outcome], solve_seconds: float) -> Plan:
     )
 
 
-# Shares of a component's budget for the two quick solves that build the start when packages have backups.
+# Shares of a component's budget for the quick solves that build the start when packages have backups.
 PRIMARY_START_SHARE = 0.1
 RESERVE_START_SHARE = 0.05
+REPAIR_START_SHARE = 0.1
 # The start is stopped by work even when the search is stopped by the clock: on a busy machine a share of the
 # clock can be too little to find any start (a large bench instance then had no plan at all in 60 s), and the
 # same start every time makes the clock-limited search less variable. The single search did 0.25-0.5 units a
@@ -135,7 +136,7 @@ def start_without_backups_first(
 ) -> tuple[Start | None, float]:
     """A start for the full model, and the budget spent on it: the allocations of the problem with every
     package's backups set to 0 (which CP-SAT solves several times faster), then the cheapest reserves for
-    exactly those allocations.
+    exactly those allocations, or, when they admit none, the plan nearest to them.
 
     With the greedy start alone, the single-thread search spent most of its time finding the optimum, not
     proving it (hinted with the optimum, the small bench instances were proved in a tenth of the work). This
@@ -158,12 +159,22 @@ def start_without_backups_first(
         model.add(var == chosen.get(key, 0))
     reserved = run(model, variables, params, budget * RESERVE_START_SHARE, deadline)
     used += reserved.spent
-    if reserved.total_cents is None or not reserved.allocations:
-        # These allocations leave some package without enough backups (the suppliers that could back it up are
-        # allocated to it or out of capacity). Hinted with no reserves, they still guide the search: on the large
-        # bench instance where this happened, the gap at the limit fell from 2.2% to 0.8% (bench/README.md).
+    if reserved.total_cents is not None and reserved.allocations:
+        return Start(reserved.allocations, reserved.reserves, reserved.total_cents), used
+    # These allocations leave some package without enough backups (the suppliers that could back it up are
+    # allocated to it or out of capacity): the nearest complete plan, moving as few of their units as it can.
+    # On the tight bench instances where this happened, the search found no plan of its own for 8-15 s.
+    model, variables = build_model(problem)
+    model.minimize(units_moved_from(model, variables, primary.allocations))
+    hint_plan(model, problem, variables, primary.allocations, [])
+    repaired = run(model, variables, params, budget * REPAIR_START_SHARE, deadline)
+    used += repaired.spent
+    if not repaired.allocations:
+        # Hinted with no reserves, the allocations still guide the search: on the large bench instance where
+        # this happened, the gap at the limit fell from 2.2% to 0.8% (bench/README.md).
         return Start(primary.allocations, [], None), used
-    return Start(reserved.allocations, reserved.reserves, reserved.total_cents), used
+    found = Plan(status=PlanStatus.FEASIBLE, allocations=repaired.allocations, reserves=repaired.reserves)
+    return Start(repaired.allocations, repaired.reserves, cost_cents(problem, found)), used
 
 
 def run(model: CpModel, variables: Variables, params: SolveParams, budget: float, deadline: float) -> Outcome:
