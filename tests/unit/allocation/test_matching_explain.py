@@ -32,6 +32,17 @@ def test_demand_above_eligible_capacity() -> None:
     )
 
 
+def test_packages_that_each_fit_but_not_together() -> None:
+    def three_bread_packages(data: dict) -> None:  # 600 units each, 1,400 can be made
+        for number in (2, 3):
+            data["packages"].append({**data["packages"][0], "id": f"dp-bread-{number}"})
+
+    assert (
+        "Packages dp-bread, dp-bread-2, dp-bread-3 need 1800 units of bread-gift-box in all; the offers eligible for"
+        " any of them can make 1400 together."
+    ) in explanation(example_with(three_bread_packages))
+
+
 def test_a_region_no_eligible_offer_ships_to() -> None:
     def to_chongqing(data: dict) -> None:
         data["packages"][1]["lines"][1]["region"] = "chongqing"
