@@ -163,7 +163,7 @@ def start_without_backups_first(
         return Start(reserved.allocations, reserved.reserves, reserved.total_cents), used
     # These allocations leave some package without enough backups (the suppliers that could back it up are
     # allocated to it or out of capacity): the nearest complete plan, moving as few of their units as it can.
-    # On the tight bench instances where this happened, the search found no plan of its own for 8-15 s.
+    # From the allocations alone, the search found no plan for 8.6 s of 30 on a tight bench instance.
     model, variables = build_model(problem)
     model.minimize(units_moved_from(model, variables, primary.allocations))
     hint_plan(model, problem, variables, primary.allocations, [])
