@@ -121,11 +121,14 @@ def _cpu_seconds() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def run_ours(family: str, size: str, seed: int, time_limit_seconds: float) -> Side:
+def run_ours(family: str, size: str, seed: int, time_limit_seconds: float, workers: int | None) -> Side:
     problem = make_problem(family, size, seed)
+    params = SolveParams(time_limit_seconds=time_limit_seconds)
+    if workers is not None:
+        params = params.model_copy(update={"num_workers": workers})
     started, cpu_started = time.perf_counter(), _cpu_seconds()
     try:
-        plan = solve(problem, SolveParams(time_limit_seconds=time_limit_seconds))
+        plan = solve(problem, params)
     except NoPlanInTime:
         return Side("none", None, None, time.perf_counter() - started, _peak_mb(), 0, _cpu_seconds() - cpu_started)
     return Side(
@@ -156,7 +159,7 @@ def run_highs(family: str, size: str, seed: int, time_limit_seconds: float, thre
     )
 
 
-def time_command(problem: Problem, time_limit_seconds: float) -> float:
+def time_command(problem: Problem, time_limit_seconds: float, workers: int | None) -> float:
     """Wall seconds of `flexsupply match FILE --json`, from process start to exit."""
     command = Path(sys.executable).parent / "flexsupply"
     with tempfile.NamedTemporaryFile("w", suffix=".json") as file:
@@ -164,18 +167,19 @@ def time_command(problem: Problem, time_limit_seconds: float) -> float:
         file.flush()
         started = time.perf_counter()
         subprocess.run(
-            [str(command), "match", file.name, "--json", "--time-limit", str(time_limit_seconds)],
+            [str(command), "match", file.name, "--json", "--time-limit", str(time_limit_seconds)]
+            + ([] if workers is None else ["--workers", str(workers)]),
             stdout=subprocess.DEVNULL,
             check=False,
         )
         return time.perf_counter() - started
 
 
-def run_instance(pool: ProcessPoolExecutor, size: Size, seed: int, highs_threads: int) -> Result:
+def run_instance(pool: ProcessPoolExecutor, size: Size, seed: int, highs_threads: int, workers: int | None) -> Result:
     problem = make_problem(size.family, size.name, seed)
-    ours = pool.submit(run_ours, size.family, size.name, seed, size.time_limit_seconds).result()
+    ours = pool.submit(run_ours, size.family, size.name, seed, size.time_limit_seconds, workers).result()
     highs = pool.submit(run_highs, size.family, size.name, seed, size.highs_time_limit_seconds, highs_threads).result()
-    command = time_command(problem, size.time_limit_seconds) if size.name == "small" else None
+    command = time_command(problem, size.time_limit_seconds, workers) if size.name == "small" else None
     return Result(size.family, size.name, seed, len(problem.packages), len(problem.offers), ours, highs, command)
 
 
@@ -263,6 +267,7 @@ def main() -> None:
     parser.add_argument("--time-limit", type=float, help="the engine's seconds (default: the size's own)")
     parser.add_argument("--highs-time-limit", type=float, help="HiGHS's seconds (default: the size's own)")
     parser.add_argument("--highs-threads", type=int, default=1, help="HiGHS threads (default 1)")
+    parser.add_argument("--workers", type=int, help="the engine's search workers (default: its own, one per core)")
     parser.add_argument("--quick", action="store_true", help="smoke run: one instance per size, 5 s limits")
     parser.add_argument("--json", action="store_true", help="print the per-instance results as JSON")
     parser.add_argument("--report", nargs="+", type=Path, help="print the table of earlier --json outputs; no run")
@@ -291,7 +296,7 @@ def main() -> None:
         for size in sizes:
             seeds = list(range(size.instances)) + ([1000] if size.family == "regular" and not args.quick else [])
             for seed in seeds:
-                result = run_instance(pool, size, seed, args.highs_threads)
+                result = run_instance(pool, size, seed, args.highs_threads, args.workers)
                 results.append(result)
                 versus = "-" if result.versus_highs is None else f"{100 * result.versus_highs:+.2f}%"
                 print(
