@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 
+from bench.matching.generate import generate_tight
 from flexsupply.allocation import (
     Allocation,
     NoPlanInTime,
@@ -193,6 +194,19 @@ def test_the_start_is_a_whole_plan_even_when_the_cheapest_allocations_leave_no_b
     assert violations(problem, plan) == []
     assert cost_cents(problem, plan) == start.total_cents
     assert start.allocations != cheapest.allocations
+
+
+def test_time_a_part_leaves_over_goes_back_to_the_parts_still_unproved() -> None:
+    problem = generate_tight(packages=10, skus=3, offers=30, seed=2)
+    smaller, larger = sorted(split_components(problem), key=lambda part: len(part.packages))
+    # Reproducible, so the shares are exact: the smaller part first gets 2 units times its share of the sizes
+    # (solve._size: 1 + lines x offers, 136 and 210).
+    first_share = 2 * 136 / (136 + 210)
+    assert (len(smaller.packages), len(larger.packages)) == (4, 6)
+    assert solve(smaller, SolveParams(time_limit_seconds=120, work_limit=first_share)).status == PlanStatus.FEASIBLE
+    plan = solve(problem, SolveParams(time_limit_seconds=120, work_limit=2))
+    assert plan.status == PlanStatus.OPTIMAL
+    assert violations(problem, plan) == []
 
 
 def test_a_plan_proved_on_the_clock_is_the_same_from_run_to_run() -> None:
