@@ -16,7 +16,7 @@ from flexsupply.allocation.model import build_model, cost_expression, hint_plan,
 from flexsupply.allocation.params import SolveParams
 from flexsupply.allocation.plan import Allocation, NoPlanInTime, Plan, PlanStatus, relative_gap
 from flexsupply.allocation.problem import Problem
-from flexsupply.allocation.solve import run
+from flexsupply.allocation.search import run
 
 
 class ImpossibleFix(ValueError):

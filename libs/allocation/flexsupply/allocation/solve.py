@@ -1,32 +1,17 @@
 """Solve a matching problem to proved optimality (or the best plan and bound within the time limit)."""
 
-import math
 import time
-from dataclasses import dataclass, field, replace
-
-from ortools.sat.python.cp_model import FEASIBLE, INFEASIBLE, MODEL_INVALID, OPTIMAL, CpModel, CpSolver
+from dataclasses import dataclass, replace
 
 from flexsupply.allocation.check import cost_cents
 from flexsupply.allocation.explain import explain, necessary_conditions
 from flexsupply.allocation.greedy import greedy_plan
-from flexsupply.allocation.model import Variables, build_model, hint_plan, units_moved_from
-from flexsupply.allocation.params import SolveParams, configured_solver, spent
+from flexsupply.allocation.improve import improve_by_sku
+from flexsupply.allocation.model import build_model, hint_plan, units_moved_from
+from flexsupply.allocation.params import SolveParams
 from flexsupply.allocation.plan import Allocation, NoPlanInTime, Plan, PlanStatus, Reserve, relative_gap
 from flexsupply.allocation.problem import Problem, is_eligible
-
-
-@dataclass
-class Outcome:
-    """One solve of one model: what CP-SAT found, in plan terms; status None when neither a plan nor a proof.
-    `total_cents` and `bound_cents` are the model's objective and bound, in cents: re-match's first phase, whose
-    objective is the units it moves, counts them from its allocations instead."""
-
-    status: PlanStatus | None
-    allocations: list[Allocation] = field(default_factory=list)
-    reserves: list[Reserve] = field(default_factory=list)
-    total_cents: int | None = None
-    bound_cents: int | None = None
-    spent: float = 0.0  # of the budget, in its unit (SolveParams.budget)
+from flexsupply.allocation.search import Outcome, run
 
 
 def solve(problem: Problem, params: SolveParams | None = None) -> Plan:
@@ -95,6 +80,8 @@ def combine(outcomes: list[Outcome], solve_seconds: float) -> Plan:
 PRIMARY_START_SHARE = 0.1
 RESERVE_START_SHARE = 0.05
 REPAIR_START_SHARE = 0.1
+# At most this share goes to improving the start one SKU at a time (improve.py); it usually stops sooner.
+IMPROVE_SHARE = 0.4
 # The start is stopped by work even when the search is stopped by the clock: on a busy machine a share of the
 # clock can be too little to find any start (a large bench instance then had no plan at all in 60 s), and the
 # same start every time makes the clock-limited search less variable. The single search did 0.25-0.5 units a
@@ -130,6 +117,13 @@ def solve_component(problem: Problem, params: SolveParams, budget: float, deadli
             starts.append(start)
     complete = [start for start in starts if start.complete]
     start = min(complete, key=lambda start: start.total_cents or 0, default=next(iter(starts), None))
+    if start is not None and start.complete:
+        allocations, reserves, spent = improve_by_sku(
+            problem, start.allocations, start.reserves, params, budget * IMPROVE_SHARE, deadline
+        )
+        used += spent
+        found = Plan(status=PlanStatus.FEASIBLE, allocations=allocations, reserves=reserves)
+        start = Start(allocations, reserves, cost_cents(problem, found))
     model, variables = build_model(problem)
     if start is not None:
         hint_plan(model, problem, variables, start.allocations, start.reserves)
@@ -208,39 +202,6 @@ def start_without_backups_first(
         return Start(primary.allocations, [], None), used
     found = Plan(status=PlanStatus.FEASIBLE, allocations=repaired.allocations, reserves=repaired.reserves)
     return Start(repaired.allocations, repaired.reserves, cost_cents(problem, found)), used
-
-
-def run(model: CpModel, variables: Variables, params: SolveParams, budget: float, deadline: float) -> Outcome:
-    solver = configured_solver(params, max(budget, 0.01), max(deadline - time.perf_counter(), 0.01))
-    status = solver.solve(model)
-    used = spent(params, solver)
-    if status == MODEL_INVALID:
-        raise RuntimeError(f"invalid CP-SAT model: {model.validate()}")
-    if status == INFEASIBLE:
-        return Outcome(PlanStatus.INFEASIBLE, spent=used)
-    if status not in (OPTIMAL, FEASIBLE):
-        return Outcome(None, bound_cents=_bound(solver), spent=used)
-    total = round(solver.objective_value)
-    return Outcome(
-        status=PlanStatus.OPTIMAL if status == OPTIMAL else PlanStatus.FEASIBLE,
-        allocations=[
-            Allocation(package=package_id, offer=offer_id, region=region, quantity=solver.value(var))
-            for (package_id, region, offer_id), var in variables.allocation.items()
-            if solver.value(var) > 0
-        ],
-        reserves=[
-            Reserve(package=package_id, offer=offer_id, quantity=solver.value(var))
-            for (package_id, offer_id), var in variables.reserve.items()
-            if solver.value(var) > 0
-        ],
-        total_cents=total,
-        bound_cents=total if status == OPTIMAL else _bound(solver),
-        spent=used,
-    )
-
-
-def _bound(solver: CpSolver) -> int:
-    return math.ceil(solver.best_objective_bound - 1e-6)  # costs are whole cents
 
 
 def split_components(problem: Problem) -> list[Problem]:
