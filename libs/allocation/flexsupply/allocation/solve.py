@@ -80,7 +80,9 @@ def combine(outcomes: list[Outcome], solve_seconds: float) -> Plan:
 PRIMARY_START_SHARE = 0.1
 RESERVE_START_SHARE = 0.05
 REPAIR_START_SHARE = 0.1
-# At most this share goes to improving the start one SKU at a time (improve.py); it usually stops sooner.
+# The first search's share of what the start leaves, when there are SKUs to improve one at a time, and at most
+# the share of the whole budget for that improvement (which usually stops sooner).
+FIRST_SEARCH_SHARE = 0.1
 IMPROVE_SHARE = 0.4
 # The start is stopped by work even when the search is stopped by the clock: on a busy machine a share of the
 # clock can be too little to find any start (a large bench instance then had no plan at all in 60 s), and the
@@ -117,17 +119,14 @@ def solve_component(problem: Problem, params: SolveParams, budget: float, deadli
             starts.append(start)
     complete = [start for start in starts if start.complete]
     start = min(complete, key=lambda start: start.total_cents or 0, default=next(iter(starts), None))
-    if start is not None and start.complete:
-        allocations, reserves, spent = improve_by_sku(
-            problem, start.allocations, start.reserves, params, budget * IMPROVE_SHARE, deadline
-        )
-        used += spent
-        found = Plan(status=PlanStatus.FEASIBLE, allocations=allocations, reserves=reserves)
-        start = Start(allocations, reserves, cost_cents(problem, found))
+    # A first search, which often proves a small problem at once; if it does not, the plan it found is improved
+    # one SKU at a time (improve.py) and searched again from there with what is left.
+    several_skus = len({package.sku for package in problem.packages}) > 1
+    first_budget = (budget - used) * (FIRST_SEARCH_SHARE if several_skus else 1.0)
     model, variables = build_model(problem)
     if start is not None:
         hint_plan(model, problem, variables, start.allocations, start.reserves)
-    outcome = run(model, variables, params, budget - used, deadline)
+    outcome = run(model, variables, params, first_budget, deadline)
     outcome.spent += used
     if outcome.status in (PlanStatus.OPTIMAL, PlanStatus.FEASIBLE):
         # CP-SAT reports its objective as a double; the contract's integer formula is exact at any size.
@@ -138,7 +137,25 @@ def solve_component(problem: Problem, params: SolveParams, budget: float, deadli
     if outcome.status is None and start is not None and start.complete:  # CP-SAT found no plan in time
         outcome.status, outcome.total_cents = PlanStatus.FEASIBLE, start.total_cents
         outcome.allocations, outcome.reserves = start.allocations, start.reserves
-    return outcome
+    if outcome.status != PlanStatus.FEASIBLE or not several_skus:
+        return outcome
+    allocations, reserves, spent = improve_by_sku(
+        problem, outcome.allocations, outcome.reserves, params, budget * IMPROVE_SHARE, deadline
+    )
+    found = Plan(status=PlanStatus.FEASIBLE, allocations=allocations, reserves=reserves)
+    improved = replace(
+        outcome,
+        allocations=allocations,
+        reserves=reserves,
+        total_cents=cost_cents(problem, found),
+        spent=outcome.spent + spent,
+    )
+    if improved.total_cents == improved.bound_cents:
+        return replace(improved, status=PlanStatus.OPTIMAL)
+    if budget - improved.spent < LEAST_BUDGET_TO_CONTINUE:
+        return improved
+    again = continue_component(problem, improved, params, budget - improved.spent, deadline)
+    return replace(again, spent=improved.spent + again.spent)
 
 
 def continue_component(
