@@ -49,10 +49,38 @@ def test_help_imports_nothing_heavy(args: list[str]) -> None:
     assert run(*args) == (0, set())
 
 
-def test_solving_imports_the_solver() -> None:
-    # The probe sees a heavy import when there is one: match needs OR-Tools, which brings pandas.
+def test_solving_imports_the_solver_but_not_pandas() -> None:
+    # The probe sees a heavy import when there is one: match needs OR-Tools (and its numpy).
     code, heavy = run("match", str(EXAMPLE), "--json", "--time-limit", "10")
     assert code == 0
-    assert {"ortools", "pandas"} <= heavy
+    assert "ortools" in heavy
+    # OR-Tools imports pandas only for helpers the engine never calls (match.import_solver_without_pandas).
+    assert "pandas" not in heavy
     # ...and nothing of the services: the engine's contract types carry no ORM (contracts.rules).
     assert not heavy & {"sqlalchemy", "sqlmodel", "litestar", "dramatiq", "uvicorn", "httpx"}
+
+
+def test_pandas_imported_after_the_solver_is_the_real_one() -> None:
+    probe = """
+import sys
+from flexsupply.cli.match import import_solver_without_pandas
+import_solver_without_pandas()
+assert "pandas" not in sys.modules
+import pandas
+from ortools.sat.python import cp_model
+print(len(pandas.DataFrame({"a": [1, 2]})), cp_model.pd is pandas)
+"""
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120, check=True)
+    assert done.stdout.split() == ["2", "False"]
+
+
+def test_the_solver_keeps_pandas_when_it_is_already_loaded() -> None:
+    probe = """
+import pandas
+from flexsupply.cli.match import import_solver_without_pandas
+import_solver_without_pandas()
+from ortools.sat.python import cp_model
+print(cp_model.pd is pandas)
+"""
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120, check=True)
+    assert done.stdout.split() == ["True"]
