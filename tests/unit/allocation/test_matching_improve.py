@@ -1,6 +1,7 @@
-"""Improving a plan one SKU at a time keeps it valid, never makes it dearer, and ends with every SKU's part at its
-own optimum given the others."""
+"""Improving a plan one SKU (then two) at a time keeps it valid, never makes it dearer, and ends with every SKU's
+part, and every pair's, at its own optimum given the others."""
 
+import itertools
 import time
 
 from bench.matching.generate import generate_tight
@@ -53,13 +54,13 @@ def test_one_skus_part_has_its_packages_offers_and_what_the_other_skus_leave_of_
         "a": ([Allocation(package="a-package", offer="a-1", region="north", quantity=30)], []),
         "b": ([Allocation(package="b-package", offer="b-1", region="north", quantity=30)], []),
     }
-    part = sku_part(problem, plan, "a")
+    part = sku_part(problem, plan, frozenset({"a"}))
     assert [package.id for package in part.packages] == ["a-package"]
     assert [offer.id for offer in part.offers] == ["a-1"]
     assert part.suppliers == [Supplier(id="shared", capacity=90)]  # 120 less b's 30; "free" makes nothing for a
 
 
-def test_a_greedy_plan_becomes_cheaper_and_each_sku_ends_at_its_own_optimum() -> None:
+def test_a_greedy_plan_becomes_cheaper_and_each_sku_and_pair_ends_at_its_own_optimum() -> None:
     problem = generate_tight(packages=10, skus=3, offers=30, seed=11)
     greedy = greedy_plan(problem)
     assert greedy is not None and greedy.total_cents is not None
@@ -75,12 +76,17 @@ def test_a_greedy_plan_becomes_cheaper_and_each_sku_ends_at_its_own_optimum() ->
         sku: ([a for a in allocations if sku_of[a.offer] == sku], [r for r in reserves if sku_of[r.offer] == sku])
         for sku in {package.sku for package in problem.packages}
     }
-    for sku, (sku_allocations, sku_reserves) in by_sku.items():
-        part = sku_part(problem, by_sku, sku)
+    skus = sorted(by_sku)
+    for neighbourhood in [{sku} for sku in skus] + [set(pair) for pair in itertools.combinations(skus, 2)]:
+        part = sku_part(problem, by_sku, frozenset(neighbourhood))
         best = solve(part, WORK)
         assert best.status == PlanStatus.OPTIMAL
-        ours = Plan(status=PlanStatus.FEASIBLE, allocations=sku_allocations, reserves=sku_reserves)
-        assert cost_cents(part, ours) == best.total_cents, sku
+        ours = Plan(
+            status=PlanStatus.FEASIBLE,
+            allocations=[a for sku in neighbourhood for a in by_sku[sku][0]],
+            reserves=[r for sku in neighbourhood for r in by_sku[sku][1]],
+        )
+        assert cost_cents(part, ours) == best.total_cents, neighbourhood
 
 
 def test_an_improvement_stops_at_its_budget() -> None:

@@ -9,11 +9,16 @@ from bench.matching.generate import generate_tight
 from flexsupply.allocation import (
     Allocation,
     NoPlanInTime,
+    Offer,
+    Package,
+    PackageLine,
     Plan,
     PlanStatus,
+    PriceTier,
     Problem,
     Reserve,
     SolveParams,
+    Supplier,
     cost_cents,
     greedy_plan,
     load_problem,
@@ -22,7 +27,7 @@ from flexsupply.allocation import (
     violations,
 )
 from flexsupply.allocation.params import configured_solver, machine_cores
-from flexsupply.allocation.solve import split_components, start_without_backups_first
+from flexsupply.allocation.solve import NoPlanEvenWithoutBackups, split_components, start_without_backups_first
 
 INSTANCES = Path(__file__).parents[2] / "instances"
 INSTANCE_FILES = sorted(INSTANCES.glob("*.json"))
@@ -223,3 +228,36 @@ def test_the_time_limit_is_the_limit_unless_a_work_limit_asks_for_reproducibilit
     assert clock.max_deterministic_time > 1e9  # CP-SAT's default: no work limit
     work = configured_solver(SolveParams(time_limit_seconds=30, work_limit=4), budget=4, wall_seconds=30).parameters
     assert (work.max_deterministic_time, work.max_time_in_seconds, work.num_workers) == (4, 30, 1)
+
+
+def test_no_plan_even_without_backups_is_proved_by_the_start() -> None:
+    # 160 units from offers of moq 100 (capacities 100 and 150): 100 + 60 breaks a moq, 160 from one exceeds both.
+    # Capacity is ample overall, so no necessary condition sees it; the backup-free start proves it.
+    def offer(offer_id: str, moq: int, capacity: int) -> Offer:
+        return Offer(
+            id=offer_id,
+            supplier=f"s-{offer_id}",
+            sku="kettle",
+            moq=moq,
+            capacity=capacity,
+            lead_time_days=1,
+            quality=90,
+            price_tiers=[PriceTier(min_quantity=moq, unit_cents=100)],
+            shipping_cents={"north": 0},
+        )
+
+    problem = Problem(
+        currency="EUR",
+        suppliers=[Supplier(id=f"s-{name}") for name in ("a", "b")],
+        offers=[offer("a", 100, 100), offer("b", 100, 150)],
+        packages=[
+            Package(
+                id="p", sku="kettle", needed_by_days=5, backups=1, lines=[PackageLine(region="north", quantity=160)]
+            )
+        ],
+    )
+    with pytest.raises(NoPlanEvenWithoutBackups):
+        start_without_backups_first(problem, QUICK, QUICK.budget, time.perf_counter() + 60)
+    plan = solve(problem, QUICK)
+    assert plan.status == PlanStatus.INFEASIBLE
+    assert plan.explanation

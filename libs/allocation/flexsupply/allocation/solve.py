@@ -109,12 +109,15 @@ def solve_component(problem: Problem, params: SolveParams, budget: float, deadli
     starts = [] if greedy is None else [Start(greedy.allocations, greedy.reserves, greedy.total_cents or 0)]
     used, began = 0.0, time.perf_counter()
     if any(package.backups > 0 for package in problem.packages):
-        if params.reproducible:
-            start, used = start_without_backups_first(problem, params, budget, deadline)
-        else:
-            by_work = params.model_copy(update={"work_limit": budget * START_UNITS_PER_SECOND})
-            start, _ = start_without_backups_first(problem, by_work, by_work.budget, deadline)
-            used = time.perf_counter() - began
+        try:
+            if params.reproducible:
+                start, used = start_without_backups_first(problem, params, budget, deadline)
+            else:
+                by_work = params.model_copy(update={"work_limit": budget * START_UNITS_PER_SECOND})
+                start, _ = start_without_backups_first(problem, by_work, by_work.budget, deadline)
+                used = time.perf_counter() - began
+        except NoPlanEvenWithoutBackups as proof:
+            return Outcome(PlanStatus.INFEASIBLE, spent=proof.spent)
         if start is not None:
             starts.append(start)
     complete = [start for start in starts if start.complete]
@@ -175,6 +178,15 @@ def continue_component(
     return replace(found, bound_cents=bound, spent=again.spent)
 
 
+class NoPlanEvenWithoutBackups(Exception):
+    """The problem with every package's backups dropped has no plan, so the problem has none: the full model need
+    not prove it again."""
+
+    def __init__(self, spent: float) -> None:
+        super().__init__("no plan even without backups")
+        self.spent = spent
+
+
 def start_without_backups_first(
     problem: Problem, params: SolveParams, budget: float, deadline: float
 ) -> tuple[Start | None, float]:
@@ -195,6 +207,8 @@ def start_without_backups_first(
         hint_plan(model, relaxed, variables, greedy.allocations, greedy.reserves)
     primary = run(model, variables, params, budget * PRIMARY_START_SHARE, deadline)
     used = primary.spent
+    if primary.status == PlanStatus.INFEASIBLE:
+        raise NoPlanEvenWithoutBackups(used)
     if not primary.allocations:
         return None, used
     model, variables = build_model(problem)
