@@ -199,6 +199,9 @@ def test_the_start_is_a_whole_plan_even_when_the_cheapest_allocations_leave_no_b
     assert violations(problem, plan) == []
     assert cost_cents(problem, plan) == start.total_cents
     assert start.allocations != cheapest.allocations
+    # The problem without backups bounds the problem's cost: here its optimum, below the optimum with backups.
+    assert start.bound_cents == cheapest.total_cents
+    assert start.bound_cents < solve(problem, QUICK).total_cents
 
 
 def test_time_a_part_leaves_over_goes_back_to_the_parts_still_unproved() -> None:

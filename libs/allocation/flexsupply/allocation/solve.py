@@ -93,11 +93,14 @@ START_UNITS_PER_SECOND = 0.2
 
 @dataclass
 class Start:
-    """A plan to start the search from, or (total_cents None) allocations that have no backups yet."""
+    """A plan to start the search from, or (total_cents None) allocations that have no backups yet; with the
+    bound that the search of the problem without backups proved, which bounds the problem's cost too (the same
+    allocations, plus reserves that cost something or nothing)."""
 
     allocations: list[Allocation]
     reserves: list[Reserve]
     total_cents: int | None
+    bound_cents: int | None = None
 
     @property
     def complete(self) -> bool:
@@ -107,7 +110,7 @@ class Start:
 def solve_component(problem: Problem, params: SolveParams, budget: float, deadline: float) -> Outcome:
     greedy = greedy_plan(problem)
     starts = [] if greedy is None else [Start(greedy.allocations, greedy.reserves, greedy.total_cents or 0)]
-    used, began = 0.0, time.perf_counter()
+    used, began, relaxed_bound = 0.0, time.perf_counter(), 0
     if any(package.backups > 0 for package in problem.packages):
         try:
             if params.reproducible:
@@ -120,6 +123,7 @@ def solve_component(problem: Problem, params: SolveParams, budget: float, deadli
             return Outcome(PlanStatus.INFEASIBLE, spent=proof.spent)
         if start is not None:
             starts.append(start)
+            relaxed_bound = start.bound_cents or 0
     complete = [start for start in starts if start.complete]
     start = min(complete, key=lambda start: start.total_cents or 0, default=next(iter(starts), None))
     # A first search, which often proves a small problem at once; if it does not, the plan it found is improved
@@ -130,6 +134,10 @@ def solve_component(problem: Problem, params: SolveParams, budget: float, deadli
     if start is not None:
         hint_plan(model, problem, variables, start.allocations, start.reserves)
     outcome = run(model, variables, params, first_budget, deadline)
+    if outcome.status is None and several_skus and not (start and start.complete):
+        # No plan yet and none to improve: the search goes on with the whole budget rather than give up.
+        later = run(model, variables, params, budget - used - outcome.spent, deadline)
+        outcome = replace(later, spent=outcome.spent + later.spent)
     outcome.spent += used
     if outcome.status in (PlanStatus.OPTIMAL, PlanStatus.FEASIBLE):
         # CP-SAT reports its objective as a double; the contract's integer formula is exact at any size.
@@ -140,10 +148,18 @@ def solve_component(problem: Problem, params: SolveParams, budget: float, deadli
     if outcome.status is None and start is not None and start.complete:  # CP-SAT found no plan in time
         outcome.status, outcome.total_cents = PlanStatus.FEASIBLE, start.total_cents
         outcome.allocations, outcome.reserves = start.allocations, start.reserves
+    if outcome.status == PlanStatus.FEASIBLE and relaxed_bound > (outcome.bound_cents or 0):
+        # A search cut off in presolve (a large part in its first seconds) bounds nothing; the relaxed one did.
+        outcome.bound_cents = relaxed_bound
     if outcome.status != PlanStatus.FEASIBLE or not several_skus:
         return outcome
     allocations, reserves, spent = improve_by_sku(
-        problem, outcome.allocations, outcome.reserves, params, budget * IMPROVE_SHARE, deadline
+        problem,
+        outcome.allocations,
+        outcome.reserves,
+        params,
+        min(budget * IMPROVE_SHARE, budget - outcome.spent),
+        deadline,
     )
     found = Plan(status=PlanStatus.FEASIBLE, allocations=allocations, reserves=reserves)
     improved = replace(
@@ -218,7 +234,7 @@ def start_without_backups_first(
     reserved = run(model, variables, params, budget * RESERVE_START_SHARE, deadline)
     used += reserved.spent
     if reserved.total_cents is not None and reserved.allocations:
-        return Start(reserved.allocations, reserved.reserves, reserved.total_cents), used
+        return Start(reserved.allocations, reserved.reserves, reserved.total_cents, primary.bound_cents), used
     # These allocations leave some package without enough backups (the suppliers that could back it up are
     # allocated to it or out of capacity): the nearest complete plan, moving as few of their units as it can.
     # From the allocations alone, the search found no plan for 8.6 s of 30 on a tight bench instance.
@@ -230,9 +246,9 @@ def start_without_backups_first(
     if not repaired.allocations:
         # Hinted with no reserves, the allocations still guide the search: on the large bench instance where
         # this happened, the gap at the limit fell from 2.2% to 0.8% (bench/README.md).
-        return Start(primary.allocations, [], None), used
+        return Start(primary.allocations, [], None, primary.bound_cents), used
     found = Plan(status=PlanStatus.FEASIBLE, allocations=repaired.allocations, reserves=repaired.reserves)
-    return Start(repaired.allocations, repaired.reserves, cost_cents(problem, found)), used
+    return Start(repaired.allocations, repaired.reserves, cost_cents(problem, found), primary.bound_cents), used
 
 
 def split_components(problem: Problem) -> list[Problem]:
