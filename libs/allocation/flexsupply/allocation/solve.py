@@ -149,7 +149,7 @@ def solve_component(problem: Problem, params: SolveParams, budget: float, deadli
         outcome.status, outcome.total_cents = PlanStatus.FEASIBLE, start.total_cents
         outcome.allocations, outcome.reserves = start.allocations, start.reserves
     if outcome.status == PlanStatus.FEASIBLE and relaxed_bound > (outcome.bound_cents or 0):
-        # A search cut off in presolve (a large part in its first seconds) bounds nothing; the relaxed one did.
+        # A search stopped before it has a bound (a large part in its first seconds) reports 0; the relaxed one bounds.
         outcome.bound_cents = relaxed_bound
     if outcome.status != PlanStatus.FEASIBLE or not several_skus:
         return outcome
