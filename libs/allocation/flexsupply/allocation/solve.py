@@ -110,7 +110,7 @@ class Start:
 def solve_component(problem: Problem, params: SolveParams, budget: float, deadline: float) -> Outcome:
     greedy = greedy_plan(problem)
     starts = [] if greedy is None else [Start(greedy.allocations, greedy.reserves, greedy.total_cents or 0)]
-    used, began, relaxed_bound = 0.0, time.perf_counter(), 0
+    used, began = 0.0, time.perf_counter()
     if any(package.backups > 0 for package in problem.packages):
         try:
             if params.reproducible:
@@ -123,8 +123,8 @@ def solve_component(problem: Problem, params: SolveParams, budget: float, deadli
             return Outcome(PlanStatus.INFEASIBLE, spent=proof.spent)
         if start is not None:
             starts.append(start)
-            relaxed_bound = start.bound_cents or 0
     complete = [start for start in starts if start.complete]
+    relaxed_bound = max((start.bound_cents or 0 for start in starts), default=0)
     start = min(complete, key=lambda start: start.total_cents or 0, default=next(iter(starts), None))
     # A first search, which often proves a small problem at once; if it does not, the plan it found is improved
     # one SKU at a time (improve.py) and searched again from there with what is left.
@@ -135,7 +135,7 @@ def solve_component(problem: Problem, params: SolveParams, budget: float, deadli
         hint_plan(model, problem, variables, start.allocations, start.reserves)
     outcome = run(model, variables, params, first_budget, deadline)
     if outcome.status is None and several_skus and not (start and start.complete):
-        # No plan yet and none to improve: the search goes on with the whole budget rather than give up.
+        # No plan yet and none to improve: the search goes on with what is left rather than give up.
         later = run(model, variables, params, budget - used - outcome.spent, deadline)
         outcome = replace(later, spent=outcome.spent + later.spent)
     outcome.spent += used
