@@ -407,8 +407,8 @@ def _shard_of(package_id: UUID, region: str, shard: int) -> Any:
 
 def _take_stock(connection: Connection, terms: SaleTerms, region: str, quantity: int) -> None:
     """One conditional UPDATE of a random stock row. Only when that row cannot give the units (the last units of a
-    sale), they are gathered from the region's rows in ascending order, each by a conditional UPDATE; short of
-    them, SoldOut rolls back what was gathered.
+    sale), they are gathered from the region's rows in ascending order; short of them, SoldOut rolls back what was
+    gathered.
 
     On PostgreSQL the random row has just been tried by the one-statement path, in a transaction of its own; tried
     again here, a missed row could stay locked while the gathering waits for a lower one, against another order
@@ -426,12 +426,23 @@ def _take_stock(connection: Connection, terms: SaleTerms, region: str, quantity:
         raise SaleNotOpen("the sale has closed", terms.opens_at, terms.closes_at)
     needed = quantity
     for row in rows:
-        take = min(row.remaining, needed)
+        if row.remaining == 0:  # stock only falls, but for the returns row: a return after this read comes later
+            continue
+        # Locked before it is counted: another order may have taken from this row since the read above, leaving
+        # fewer units than the read says but maybe some.
+        take = min(_lock_row(connection, terms.package_id, region, row.shard), needed)
         if take > 0 and _take_from(connection, terms.package_id, region, row.shard, take):
             needed -= take
         if needed == 0:
             return
     raise SoldOut(region, _left_in_region(connection, terms.package_id, region), quantity)
+
+
+def _lock_row(connection: Connection, package_id: UUID, region: str, shard: int) -> int:
+    """A stock row locked until the transaction ends (on PostgreSQL; SQLite's writer holds the database), and the
+    units it has now."""
+    query = sa.select(_stock.c.remaining).where(_shard_of(package_id, region, shard), _stock.c.selling)
+    return connection.execute(query.with_for_update()).scalar() or 0
 
 
 def _take_from(connection: Connection, package_id: UUID, region: str, shard: int, units: int) -> bool:
