@@ -219,6 +219,19 @@ def test_time_a_part_leaves_over_goes_back_to_the_parts_still_unproved() -> None
     assert violations(problem, plan) == []
 
 
+def test_a_part_whose_first_search_finds_no_plan_searches_on_with_what_is_left() -> None:
+    # Reproducible, so the order of events is exact: the greedy start finds no plan; the allocations without
+    # backups admit no reserves, and their repair finds none in its share; the first search (10% of what is left)
+    # finds none either. The search goes on with the rest and finds a plan, rather than give up with most of the
+    # budget unspent.
+    problem = generate_tight(packages=10, skus=3, offers=30, seed=6)
+    assert greedy_plan(problem) is None
+    assert len(split_components(problem)) == 1
+    plan = solve(problem, SolveParams(time_limit_seconds=60, work_limit=0.1))
+    assert plan.status == PlanStatus.FEASIBLE
+    assert violations(problem, plan) == []
+
+
 def test_a_plan_proved_on_the_clock_is_the_same_from_run_to_run() -> None:
     problem = load(INSTANCES / "generated-6-packages.json")
     first, second = (solve(problem, SolveParams(time_limit_seconds=60, num_workers=1)) for _ in range(2))
