@@ -413,9 +413,10 @@ def _take_stock(connection: Connection, terms: SaleTerms, region: str, quantity:
     On PostgreSQL the random row has just been tried by the one-statement path, in a transaction of its own; tried
     again here, a missed row could stay locked while the gathering waits for a lower one, against another order
     gathering up to it (a deadlock seen in CI's burst). SQLite has one writer at a time, so there it cannot."""
-    shard = random.randint(1, terms.shards)
-    if connection.dialect.name != "postgresql" and _take_from(connection, terms.package_id, region, shard, quantity):
-        return
+    if connection.dialect.name != "postgresql":
+        shard = random.randint(1, terms.shards)
+        if _take_from(connection, terms.package_id, region, shard, quantity):
+            return
     query = (
         sa.select(_stock.c.shard, _stock.c.remaining)
         .where(_stock.c.package_id == terms.package_id, _stock.c.region == region)
