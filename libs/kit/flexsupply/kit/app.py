@@ -14,7 +14,6 @@ from litestar.openapi.spec import Components, SecurityScheme
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
-from swagger_ui_bundle import swagger_ui_path
 
 from flexsupply.kit.errors import internal_error_handler, problem_details
 from flexsupply.kit.health import health, live
@@ -23,10 +22,12 @@ from flexsupply.kit.openapi import DocumentedProblems, PydanticModelSchemas
 
 Lifespan = Callable[[Litestar], AbstractAsyncContextManager[None]]
 DOCS_ASSETS = "/docs-assets"
+# Swagger UI 5 (swagger-ui-dist, Apache-2.0, its LICENSE beside it): 4.x cannot read the OpenAPI 3.1 document.
+DOCS_FILES = Path(__file__).resolve().parent / "static" / "docs"
 
 
 def _openapi(title: str) -> OpenAPIConfig:
-    # Swagger UI's files come from the swagger-ui-bundle wheel: the docs page works without internet access.
+    # Swagger UI's files are served by the app itself: the docs page works without internet access.
     swagger = SwaggerRenderPlugin(
         path="/",
         js_url=f"{DOCS_ASSETS}/swagger-ui-bundle.js",
@@ -66,7 +67,7 @@ def build_app(
     errors = {IdempotencyKeyReused: 422, **(domain_errors or {})}
     assets = create_static_files_router(
         path=DOCS_ASSETS,
-        directories=[swagger_ui_path],
+        directories=[DOCS_FILES],
         include_in_schema=False,
         opt={"exclude_from_auth": True},
     )
