@@ -17,7 +17,8 @@ from flexsupply.matching.domain.package import (
     next_status,
     sale_outcome,
 )
-from flexsupply.matching.domain.signup import Entry, check_entry, is_open, normalise_phone, totals_by_region
+from flexsupply.matching.domain.phone import normalise_phone
+from flexsupply.matching.domain.signup import Entry, check_entry, is_open, totals_by_region
 
 S, Step = PackageStatus, PackageStep
 NOW = datetime(2026, 12, 1, 12, tzinfo=UTC)
@@ -163,6 +164,9 @@ def test_broken_terms_name_the_field_to_fix(field: str, changes: dict[str, objec
         ("0086 13800138000", "+8613800138000"),
         ("+852 9123 4567", "+85291234567"),
         ("+44 (20) 7946.0958", "+442079460958"),
+        ("+86 139 0000 0010", "+8613900000010"),
+        ("13900000010", "+8613900000010"),
+        ("0574 8765 4321", "+8657487654321"),  # a Ningbo landline: a number without a country code is mainland
     ],
 )
 def test_phones_are_compared_in_one_normal_form(raw: str, normal: str):

@@ -14,13 +14,12 @@ from flexsupply.contracts.rules import MAX_CENTS, MAX_UNITS, Currency, RegionCod
 from flexsupply.contracts.text import PRINTABLE
 from flexsupply.matching.domain.award import AwardStatus, ReservationStatus
 from flexsupply.matching.domain.package import PackageStatus, PackageStep
+from flexsupply.matching.domain.phone import Phone
 from flexsupply.matching.domain.sale import OrderStatus
-from flexsupply.matching.domain.signup import normalise_phone
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Spec = Annotated[str, StringConstraints(strip_whitespace=True, max_length=4000)]
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)]
-Phone = Annotated[str, StringConstraints(max_length=40), AfterValidator(normalise_phone)]
 UtcDatetime = Annotated[AwareDatetime, AfterValidator(as_utc)]
 Quantities = Annotated[
     dict[RegionCode, Units],
@@ -446,7 +445,8 @@ class PackageAwardsPublic(SQLModel):
 
 # --- the flash sale ----------------------------------------------------------------------------------------------
 
-Address = Annotated[str, StringConstraints(strip_whitespace=True, min_length=5, max_length=500, pattern=PRINTABLE)]
+# A Chinese address can be a few characters ("3栋2单元"): the least is two, enough to refuse a stray key.
+Address = Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=500, pattern=PRINTABLE)]
 BuyerName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100, pattern=PRINTABLE)]
 
 

@@ -1,19 +1,14 @@
 """The group's sign-up (接龙): members say how many they want, per region, before the leader sources.
 
-One entry per phone number: a member who signs up again replaces their entry, so phones are compared in one
-normal form.
+One entry per phone number: a member who signs up again replaces their entry (phones compared in one normal form,
+`domain.phone`).
 """
 
-import re
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
 from flexsupply.contracts.errors import InvalidField
-
-_SEPARATORS = re.compile(r"[\s\-().]")
-_MAINLAND_MOBILE = re.compile(r"1[3-9]\d{9}")
-_INTERNATIONAL = re.compile(r"\+[1-9]\d{7,14}")  # E.164: at most 15 digits
 
 
 class SignupClosed(Exception):
@@ -22,24 +17,6 @@ class SignupClosed(Exception):
 
 class SignupExists(Exception):
     """The package already has a sign-up."""
-
-
-def normalise_phone(raw: str) -> str:
-    """E.164 (`+8613800138000`). A bare 11-digit mainland mobile number gets +86; separators are dropped.
-
-    Raises ValueError for anything else, so that two spellings of one number never make two entries."""
-    digits = _SEPARATORS.sub("", raw)
-    if digits.startswith("00"):
-        digits = "+" + digits[2:]
-    if _MAINLAND_MOBILE.fullmatch(digits):
-        digits = "+86" + digits
-    elif digits.startswith("86") and _MAINLAND_MOBILE.fullmatch(digits[2:]):
-        digits = "+" + digits
-    if not _INTERNATIONAL.fullmatch(digits):
-        raise ValueError("not a phone number: give a mainland mobile number or +<country code><number>")
-    if digits.startswith("+86") and not _MAINLAND_MOBILE.fullmatch(digits[3:]):
-        raise ValueError("a +86 number must be an 11-digit mobile number starting with 13-19")
-    return digits
 
 
 def is_open(*, package_is_draft: bool, closes_at: datetime | None, closed_at: datetime | None, now: datetime) -> bool:
