@@ -1,5 +1,6 @@
 """Providers: the unit of work, the caller (a group leader by their key), and the catalogue's regions."""
 
+import time
 from typing import Any
 from uuid import UUID
 
@@ -8,6 +9,7 @@ from litestar.exceptions import PermissionDeniedException
 from litestar.handlers.base import BaseRouteHandler
 
 from flexsupply.clients.suppliers import SuppliersClient
+from flexsupply.contracts.errors import PeerUnavailable
 from flexsupply.kit.auth import LEADER_KEY_PREFIX, Principal, Role, caller_of
 from flexsupply.kit.db import Database
 from flexsupply.kit.peers import peer_client
@@ -44,9 +46,25 @@ class RegionCatalogue:
     """The delivery regions the suppliers' catalogue knows. Handlers ask before their unit of work touches the
     database, so no transaction is held across the call; a suppliers service that is down is a 503."""
 
-    def __init__(self, settings: KitSettings) -> None:
+    def __init__(self, settings: KitSettings, names_ttl_seconds: float = 300.0) -> None:
         self.settings = settings
+        self.names_ttl_seconds = names_ttl_seconds
+        self._names: dict[str, str] = {}
+        self._names_until = 0.0
 
     async def codes(self) -> frozenset[str]:
         async with peer_client(self.settings, "suppliers") as http:
             return frozenset(await SuppliersClient(http, attempts=2).regions())
+
+    async def names(self) -> dict[str, str]:
+        """Code -> name, for pages: kept a few minutes (a buyer's page must not wait on the catalogue each time),
+        and when the catalogue cannot be reached, the names known last (a page then shows codes it never knew)."""
+        if time.monotonic() < self._names_until:
+            return self._names
+        try:
+            async with peer_client(self.settings, "suppliers") as http:
+                self._names = await SuppliersClient(http, attempts=1).regions()
+            self._names_until = time.monotonic() + self.names_ttl_seconds
+        except PeerUnavailable:
+            self._names_until = time.monotonic() + min(30.0, self.names_ttl_seconds)  # asked again soon
+        return self._names

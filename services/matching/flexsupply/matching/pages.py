@@ -21,12 +21,14 @@ from litestar.static_files import create_static_files_router
 from pydantic import ValidationError
 
 from flexsupply.contracts.errors import InvalidField, NotFound
+from flexsupply.kit import i18n
 from flexsupply.kit.clock import utc_now
+from flexsupply.kit.i18n import N_
 from flexsupply.kit.db import Database
 from flexsupply.kit.idempotency import IdempotencyKeyReused
 from flexsupply.kit.service import Transaction, database_key
 from flexsupply.matching import sales
-from flexsupply.matching.deps import SERVICE
+from flexsupply.matching.deps import SERVICE, RegionCatalogue
 from flexsupply.matching.domain.package import PackageStatus
 from flexsupply.matching.domain.sale import BuyerLimitReached, InvalidOrderMove, OrderStatus, SaleNotOpen, SoldOut
 from flexsupply.matching.schemas import BuyerOrderPublic, OrderCreate, SalePublic, SaleState
@@ -34,14 +36,18 @@ from flexsupply.matching.schemas import BuyerOrderPublic, OrderCreate, SalePubli
 HERE = Path(__file__).resolve().parent
 TEMPLATES = HERE / "templates"
 ASSETS = "/buyer-assets"
-FIELD_NAMES = {
-    "quantity": "Quantity",
-    "region": "Delivery region",
-    "name": "Name",
-    "phone": "Phone",
-    "address": "Delivery address",
+# What to type in each of the order form's fields, told when it was not: never the validator's own words.
+FIELD_HINTS = {
+    "quantity": N_("Quantity: enter a whole number, at least 1."),
+    "region": N_("Delivery region: choose one of the sale's regions."),
+    "name": N_("Name: enter your name (up to 100 characters)."),
+    "phone": N_("Phone: enter a phone number, such as 139 0000 0010."),
+    "address": N_("Delivery address: enter where to deliver (up to 500 characters)."),
 }
-ORDER_FIELDS = tuple(FIELD_NAMES)
+ORDER_FIELDS = tuple(FIELD_HINTS)
+NO_SALE = N_("There is no sale at this address.")
+NO_ORDER = N_("There is no order at this address.")
+NO_MARKET = N_("There is no market at this address.")
 OrderToken = Annotated[str, PathParameter(min_length=1, max_length=64)]
 DELIVERING = frozenset({PackageStatus.AWARDED, PackageStatus.IN_FULFILMENT, PackageStatus.COMPLETED})
 # Public pages: the link is all a buyer has.
@@ -69,6 +75,7 @@ def _countdown(seconds: int) -> str:
 
 def _sale_page(
     sale: SalePublic,
+    region_names: Mapping[str, str],
     *,
     idempotency_key: str | None = None,
     form: Mapping[str, str] | None = None,
@@ -83,9 +90,15 @@ def _sale_page(
         template_name="sale.html",
         context={
             "sale": sale,
+            # The package's display name once the leader gave one (an older package has its title only).
+            "item_name": getattr(sale, "display_name", None) or sale.title,
+            "region_names": region_names,
             "seconds_to_opening": seconds_to_opening,
             "countdown_text": _countdown(seconds_to_opening or 0),
             "orderable": sale.state is SaleState.ON_SALE,
+            # Filled in before the opening, sent the moment it opens: the form is there for an upcoming sale too
+            # (once it has regions to choose from); posted early, it comes back with what was typed.
+            "open_form": sale.state in (SaleState.UPCOMING, SaleState.ON_SALE) and bool(sale.regions),
             "idempotency_key": idempotency_key or secrets.token_urlsafe(18),
             "form": dict(form or {}),
             "message": message,
@@ -94,7 +107,9 @@ def _sale_page(
     )
 
 
-def _order_page(order: BuyerOrderPublic, *, message: str | None = None, status_code: int = 200) -> Template:
+def _order_page(
+    order: BuyerOrderPublic, region_names: Mapping[str, str], *, message: str | None = None, status_code: int = 200
+) -> Template:
     live = order.status in (OrderStatus.PLACED, OrderStatus.PAID)
     cancellable = live and order.package_status is PackageStatus.ON_SALE
     # Fulfilment serves the delivery page on the same host (the stack's one app); it knows the order once the
@@ -104,6 +119,8 @@ def _order_page(order: BuyerOrderPublic, *, message: str | None = None, status_c
         template_name="order.html",
         context={
             "order": order,
+            "item_name": getattr(order, "package_display_name", None) or order.package_title,
+            "region_names": region_names,
             "token": order.token,
             "cancellable": cancellable,
             "delivery_url": f"/delivery/{order.token}" if delivering else None,
@@ -113,41 +130,24 @@ def _order_page(order: BuyerOrderPublic, *, message: str | None = None, status_c
     )
 
 
-def _missing(what: str) -> Template:
-    return Template(template_name="missing.html", context={"message": what}, status_code=404)
+def _missing(t: i18n.Translator, what: str) -> Template:
+    return Template(template_name="missing.html", context={"message": t.gettext(what)}, status_code=404)
 
 
-def _at(moment: datetime) -> str:
-    return f"{moment:%Y-%m-%d %H:%M} UTC"
+def _invalid(t: i18n.Translator, fields: Sequence[str]) -> str:
+    hints = [t.gettext(FIELD_HINTS[field]) for field in dict.fromkeys(fields) if field in FIELD_HINTS]
+    return t.gettext("Please check: %(what)s") % {"what": " ".join(hints or [t.gettext("the form.")])}
 
 
-def _invalid(errors: Sequence[Any]) -> str:
-    lines = []
-    for error in errors:
-        field = str(error["loc"][0]) if error.get("loc") else ""
-        lines.append(f"{FIELD_NAMES.get(field, field)}: {error['msg'].removeprefix('Value error, ')}")
-    return "Please check: " + "; ".join(lines) + "."
-
-
-def _not_open(exc: SaleNotOpen) -> str:
+def _not_open(t: i18n.Translator, locale: str, exc: SaleNotOpen) -> str:
     now = utc_now()
     if now < exc.opens_at:
-        return f"Not open yet: the sale opens at {_at(exc.opens_at)}."
-    if now >= exc.closes_at:
-        return f"The sale closed at {_at(exc.closes_at)}."
-    return f"The sale is not open: {exc}."
-
-
-async def _sale_again(
-    database: Database, package_id: UUID, idempotency_key: str, form: Mapping[str, str], message: str, status_code: int
-) -> Template:
-    """The sale page once more, as it is now, with what the buyer typed and why the order was not taken."""
-    async with database.transaction() as session:
-        try:
-            sale = await sales.sale_view(session, package_id)
-        except NotFound:
-            return _missing("There is no sale at this address.")
-    return _sale_page(sale, idempotency_key=idempotency_key, form=form, message=message, status_code=status_code)
+        at = i18n.format_local_time(exc.opens_at, locale=locale, format="short")
+        return t.gettext("Not open yet: the sale opens at %(time)s. What you typed is kept: press Order then.") % {
+            "time": at
+        }
+    at = i18n.format_local_time(exc.closes_at, locale=locale, format="short")
+    return t.gettext("Too late: the sale closed at %(time)s.") % {"time": at}
 
 
 class BuyerPages(Controller):
@@ -156,70 +156,112 @@ class BuyerPages(Controller):
     opt = PUBLIC
 
     @get("/sale/{package_id:uuid}")
-    async def sale(self, transaction: Transaction, package_id: FromPath[UUID]) -> Template:
+    async def sale(
+        self, request: Request[Any, Any, Any], state: State, regions: RegionCatalogue, package_id: FromPath[UUID]
+    ) -> Template:
         """The item, its price, the time to the opening, what is left per region and the order form."""
-        try:
-            return _sale_page(await sales.sale_view(transaction, package_id))
-        except NotFound:
-            return _missing("There is no sale at this address.")
+        names = await regions.names()  # before the unit of work: no transaction waits on the catalogue
+        async with _database(state).transaction() as session:
+            try:
+                return _sale_page(await sales.sale_view(session, package_id), names)
+            except NotFound:
+                return _missing(_translator(request), NO_SALE)
 
     @post("/sale/{package_id:uuid}", status_code=303)
-    async def order(self, request: Request[Any, Any, Any], state: State, package_id: FromPath[UUID]) -> Response[Any]:
+    async def order(
+        self, request: Request[Any, Any, Any], state: State, regions: RegionCatalogue, package_id: FromPath[UUID]
+    ) -> Response[Any]:
         """Order from the form; the hidden Idempotency-Key makes a resubmitted form give the same order."""
-        database: Database = state[database_key(SERVICE)]
+        locale = i18n.request_locale(request)
+        t = i18n.translator(locale)
+        database = _database(state)
         form = await request.form()
         fields = {name: str(form.get(name, "")) for name in ORDER_FIELDS}
         idempotency_key = str(form.get("idempotency_key", ""))
         if not 8 <= len(idempotency_key) <= 200 or not idempotency_key.isascii() or not idempotency_key.isprintable():
             idempotency_key = secrets.token_urlsafe(18)  # an old or tampered form: a new order, checked as usual
+        names = await regions.names()
+
+        async def again(message: str, status_code: int) -> Template:
+            """The sale page once more, as it is now, with what the buyer typed and why the order was not taken."""
+            async with database.transaction() as session:
+                try:
+                    sale = await sales.sale_view(session, package_id)
+                except NotFound:
+                    return _missing(t, NO_SALE)
+            return _sale_page(
+                sale, names, idempotency_key=idempotency_key, form=fields, message=message, status_code=status_code
+            )
+
         try:
             data = OrderCreate.model_validate(fields)
         except ValidationError as exc:
-            return await _sale_again(database, package_id, idempotency_key, fields, _invalid(exc.errors()), 400)
+            invalid = [str(error["loc"][0]) for error in exc.errors() if error.get("loc")]
+            return await again(_invalid(t, invalid), 400)
         try:
             order, _ = await sales.place_order(database, package_id, idempotency_key, data)
             return Redirect(f"/order/{order.token}", status_code=303)
         except NotFound:
-            return _missing("There is no sale at this address.")
+            return _missing(t, NO_SALE)
         except InvalidField as exc:
-            message, status_code = f"Please check: {FIELD_NAMES.get(exc.field, exc.field)}: {exc.message}.", 400
+            message, status_code = _invalid(t, [exc.field]), 400
         except SoldOut as exc:
-            message, status_code = f"Sold out: {exc.left} left in {exc.region.title()}.", 409
+            region = names.get(exc.region, exc.region)
+            message = t.gettext("Sold out: only %(left)s left in %(region)s.") % {"left": exc.left, "region": region}
+            status_code = 409
         except SaleNotOpen as exc:
-            message, status_code = _not_open(exc), 409
+            message, status_code = _not_open(t, locale, exc), 409
         except BuyerLimitReached as exc:
-            message, status_code = f"One buyer may order at most {exc.limit} of this item.", 409
+            message = t.gettext("One buyer may order at most %(limit)s of this item.") % {"limit": exc.limit}
+            status_code = 409
         except IdempotencyKeyReused:
             # The form already placed an order, with other details: a new key, so that sending it again orders anew.
-            message = "This form already placed an order with other details; send it again for a second order."
+            message = t.gettext("This form already placed an order with other details; send it again for a second order.")
             status_code = 422
             idempotency_key = secrets.token_urlsafe(18)
-        return await _sale_again(database, package_id, idempotency_key, fields, message, status_code)
+        return await again(message, status_code)
 
     @get("/order/{token:str}")
-    async def buyer_order(self, transaction: Transaction, token: OrderToken) -> Template:
+    async def buyer_order(
+        self, request: Request[Any, Any, Any], state: State, regions: RegionCatalogue, token: OrderToken
+    ) -> Template:
         """The order, how to pay it, where it stands; a cancel button while that is allowed."""
-        try:
-            return _order_page(await sales.buyer_order(transaction, token))
-        except NotFound:
-            return _missing("There is no order at this address.")
+        names = await regions.names()
+        async with _database(state).transaction() as session:
+            try:
+                return _order_page(await sales.buyer_order(session, token), names)
+            except NotFound:
+                return _missing(_translator(request), NO_ORDER)
 
     @post("/order/{token:str}/cancel", status_code=303)
-    async def cancel(self, transaction: Transaction, token: OrderToken) -> Response[Any]:
-        try:
-            await sales.cancel_order(transaction, token)
-        except NotFound:
-            return _missing("There is no order at this address.")
-        except (InvalidOrderMove, SaleNotOpen) as exc:
-            message = f"This order can no longer be cancelled: {exc}."
-            return _order_page(await sales.buyer_order(transaction, token), message=message, status_code=409)
+    async def cancel(
+        self, request: Request[Any, Any, Any], state: State, regions: RegionCatalogue, token: OrderToken
+    ) -> Response[Any]:
+        t = _translator(request)
+        names = await regions.names()
+        async with _database(state).transaction() as session:
+            try:
+                await sales.cancel_order(session, token)
+            except NotFound:
+                return _missing(t, NO_ORDER)
+            except (InvalidOrderMove, SaleNotOpen):
+                message = t.gettext("This order can no longer be cancelled: the sale is over or the order has ended.")
+                return _order_page(await sales.buyer_order(session, token), names, message=message, status_code=409)
         return Redirect(f"/order/{token}", status_code=303)
 
     @get("/market/{market_id:uuid}")
-    async def market(self, transaction: Transaction, market_id: FromPath[UUID]) -> Template:
+    async def market(self, request: Request[Any, Any, Any], transaction: Transaction, market_id: FromPath[UUID]) -> Template:
         """A market evening: what is on now, what comes next, and what is over."""
         try:
             market = await sales.market_view(transaction, market_id)
         except NotFound:
-            return _missing("There is no market at this address.")
+            return _missing(_translator(request), NO_MARKET)
         return Template(template_name="market.html", context={"market": market})
+
+
+def _translator(request: Request[Any, Any, Any]) -> i18n.Translator:
+    return i18n.translator(i18n.request_locale(request))
+
+
+def _database(state: State) -> Database:
+    return state[database_key(SERVICE)]

@@ -50,6 +50,7 @@ from flexsupply.matching.domain.sale import (
     pay_by,
     reconcile,
     region_caps,
+    sale_ending,
     shard_units,
 )
 from flexsupply.matching.models import (
@@ -605,6 +606,14 @@ async def sale_view(session: AsyncSession, package_id: UUID) -> SalePublic:
         payment_minutes=package.payment_minutes,
         threshold_units=package.threshold_units,
         outcome=sale.outcome if sale else None,
+        ending=sale_ending(
+            closed_at=sale.closed_at,
+            closes_at=sale.closes_at,
+            went_ahead=sale.went_ahead,
+            counted=sale.sold is not None,
+        )
+        if sale
+        else None,
     )
 
 

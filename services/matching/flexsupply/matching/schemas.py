@@ -15,7 +15,7 @@ from flexsupply.contracts.text import PRINTABLE
 from flexsupply.matching.domain.award import AwardStatus, ReservationStatus
 from flexsupply.matching.domain.package import PackageStatus, PackageStep
 from flexsupply.matching.domain.phone import Phone
-from flexsupply.matching.domain.sale import OrderStatus
+from flexsupply.matching.domain.sale import OrderStatus, SaleEnding
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Spec = Annotated[str, StringConstraints(strip_whitespace=True, max_length=4000)]
@@ -538,6 +538,7 @@ class SalePublic(StockPublic):
     payment_minutes: int
     threshold_units: int
     outcome: str | None = Field(description="How the sale ended, once it has.")
+    ending: SaleEnding | None = Field(default=None, description="How the sale ended, as a code, once it has.")
 
 
 class SaleCloseRequest(SQLModel):

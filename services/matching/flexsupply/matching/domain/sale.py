@@ -93,6 +93,30 @@ ORDER_MOVES: Final[dict[tuple[OrderStatus, OrderStep], OrderStatus]] = {
 }
 
 
+class SaleEnding(StrEnum):
+    """How a sale ended, in the words a buyer needs: did the group-buy happen, and if not, why."""
+
+    WENT_AHEAD = "went_ahead"  # the threshold was reached at the window's end
+    WENT_AHEAD_EARLY = "went_ahead_early"  # the leader closed it early, with the threshold reached
+    THRESHOLD_MISSED = "threshold_missed"  # too few paid units at the window's end
+    CLOSED_EARLY = "closed_early"  # the leader closed it early, short of the threshold
+    CANCELLED = "cancelled"  # the leader (or an operator) cancelled the package
+
+
+def sale_ending(
+    *, closed_at: datetime | None, closes_at: datetime, went_ahead: bool | None, counted: bool
+) -> SaleEnding | None:
+    """`counted`: the close counted the paid units (a cancelled package's sale stops without a count)."""
+    if closed_at is None:
+        return None
+    if not counted:
+        return SaleEnding.CANCELLED
+    early = closed_at < closes_at
+    if went_ahead:
+        return SaleEnding.WENT_AHEAD_EARLY if early else SaleEnding.WENT_AHEAD
+    return SaleEnding.CLOSED_EARLY if early else SaleEnding.THRESHOLD_MISSED
+
+
 def move_order(status: OrderStatus, step: OrderStep) -> OrderStatus:
     if (status, step) not in ORDER_MOVES:
         allowed = sorted(s for (source, s) in ORDER_MOVES if source == status)

@@ -1,5 +1,6 @@
-// The buyer's sale page, made livelier: a countdown to the opening and the live stock counter. Everything works
-// without it (a plain form post; the counter as rendered); no build step, no library.
+// The buyer's sale page, made livelier: a countdown to the opening that opens the order form in place, and the
+// live stock counter. Everything works without it (a plain form post; the counter as rendered); no build step, no
+// library. Words come from the page (data-* attributes), in the page's language.
 (function () {
   "use strict";
 
@@ -18,31 +19,46 @@
     return (hours ? hours + ":" + two(minutes) : minutes) + ":" + two(rest);
   }
 
-  // Local times for <time> elements (rendered in UTC).
-  document.querySelectorAll("time[datetime]").forEach(function (element) {
-    var when = new Date(element.getAttribute("datetime"));
-    if (!isNaN(when.getTime())) {
-      element.textContent = when.toLocaleString([], { dateStyle: "medium", timeStyle: "short" });
+  var live = document.querySelector("[data-stock-events]");
+  var submit = document.querySelector("[data-order-button]");
+  var countdown = document.querySelector("[data-seconds-left]");
+  var soldOut = document.querySelector("[data-sold-out]");
+  var left = null; // units left as the stream last told; null until it has
+
+  // The form is open: the buyer who filled it in early sends it now, with nothing typed lost to a reload.
+  function opened() {
+    if (live) {
+      live.setAttribute("data-state", "on_sale");
     }
-  });
+    if (countdown) {
+      countdown.querySelector("[data-countdown]").parentNode.textContent = countdown.getAttribute("data-open-text");
+      countdown.className = "banner banner-open";
+    }
+    if (submit) {
+      submit.disabled = left === 0;
+    }
+  }
 
   // Seconds left as the server counted them at render, counted down on the monotonic clock: a phone's own clock
-  // may be minutes off. At zero the live counter's stream tells when the sale is open; should it not, the page is
-  // loaded again once, a little later for each phone so that a whole group does not reload at the same instant.
-  var countdown = document.querySelector("[data-seconds-left]");
+  // may be minutes off. Before the opening the button waits; at zero it works. Without a form (nothing to fill in)
+  // the page is loaded again once, a little later for each phone, so that a whole group does not reload at once.
   if (countdown) {
     var text = countdown.querySelector("[data-countdown]");
     var started = performance.now();
     var total = parseFloat(countdown.getAttribute("data-seconds-left"));
+    if (submit && total > 0) {
+      submit.disabled = true;
+    }
     var tick = function () {
-      var left = Math.max(0, Math.ceil(total - (performance.now() - started) / 1000));
-      if (left > 0) {
-        text.textContent = duration(left);
+      var seconds = Math.max(0, Math.ceil(total - (performance.now() - started) / 1000));
+      if (seconds > 0) {
+        text.textContent = duration(seconds);
         window.setTimeout(tick, 250);
         return;
       }
-      text.parentNode.textContent = "Opening now…";
-      if (total > 0) {
+      if (submit) {
+        opened();
+      } else if (total > 0) {
         window.setTimeout(pageAgain, 3000 + Math.random() * 3000);
       }
     };
@@ -50,36 +66,33 @@
   }
 
   // The live counter: the service sends the stock whenever it changes.
-  var live = document.querySelector("[data-stock-events]");
   if (live && window.EventSource) {
     var source = new EventSource(live.getAttribute("data-stock-events"));
-    var soldOut = document.querySelector("[data-sold-out]");
-    var submit = document.querySelector("[data-order-button]");
     source.addEventListener("stock", function (event) {
       var stock = JSON.parse(event.data);
+      left = stock.left;
       if (stock.state !== live.getAttribute("data-state")) {
-        source.close();
-        pageAgain();
-        return;
+        if (stock.state === "on_sale" && submit) {
+          opened();
+        } else {
+          source.close();
+          pageAgain();
+          return;
+        }
       }
       stock.regions.forEach(function (region) {
-        var left = document.querySelector('[data-left="' + region.region + '"]');
-        if (left) {
-          left.textContent = region.left;
-        }
-        var option = document.querySelector('option[value="' + region.region + '"]');
-        if (option) {
-          option.textContent = option.getAttribute("data-name") + " (" + region.left + " left)";
+        var shown = document.querySelector('[data-left="' + region.region + '"]');
+        if (shown) {
+          shown.textContent = region.left;
         }
       });
-      var total = document.querySelector("[data-left-total]");
-      if (total) {
-        total.textContent = stock.left;
-      }
+      document.querySelectorAll("[data-left-total]").forEach(function (shown) {
+        shown.textContent = stock.left;
+      });
       if (soldOut) {
         soldOut.hidden = stock.left > 0 || stock.regions.length === 0;
       }
-      if (submit) {
+      if (submit && live.getAttribute("data-state") === "on_sale") {
         submit.disabled = stock.left <= 0;
       }
     });
