@@ -18,10 +18,16 @@ from flexsupply.fulfilment.domain.states import (
     Resolution,
     next_case_status,
 )
-from flexsupply.fulfilment.models import AfterSalesCase, DeliveryOrder, Piece, ProductionOrder, Shipment
+from flexsupply.fulfilment.models import AfterSalesCase, BuyerNotice, DeliveryOrder, Piece, ProductionOrder, Shipment
 from flexsupply.fulfilment.production import record_move, record_outcome
 from flexsupply.fulfilment.schemas import CasePublic
 from flexsupply.kit.clock import utc_now
+from flexsupply.kit.i18n import N_
+
+RESEND_FAILED_NOTICE = N_(  # stored in English, translated when shown (notices.py)
+    "The new parcel we promised for your report cannot be sent: the supplier making it could not deliver. "
+    "We are looking at your report again and will come back to you."
+)
 
 
 async def open_case(session: AsyncSession, token: str, kind: CaseKind, description: str) -> AfterSalesCase:
@@ -174,6 +180,8 @@ async def reopen_for_failure(session: AsyncSession, case_id: UUID, actor: str) -
     if case is None or case.status is not CaseStatus.RESOLVED:
         return
     note = "its resend was cancelled: the production sending it failed"
+    # The buyer was promised a new parcel: they hear that it is not coming, not just see their report open again.
+    session.add(BuyerNotice(order_id=case.order_id, message=RESEND_FAILED_NOTICE))
     record_move(session, "case", case.id, "reopen", case.status, CaseStatus.OPEN, actor, note)
     case.status, case.resolution, case.resolved_at, case.resolved_by = CaseStatus.OPEN, None, None, None
     case.resolution_note = note

@@ -41,9 +41,11 @@ from flexsupply.fulfilment.schemas import (
     ParcelPublic,
 )
 from flexsupply.kit.db import Database
+from flexsupply.kit.i18n import N_
 
 ATTEMPTS = 5
-MOVED_NOTICE = (
+# Marked for the catalogue: stored in English (the API's words), translated when a page shows it (notices.py).
+MOVED_NOTICE = N_(
     "{units} of your {quantity} units will now come from another supplier, because the one making them could not "
     "deliver. They arrive as a separate parcel; nothing else changes for you."
 )
@@ -264,6 +266,8 @@ async def buyer_view(session: AsyncSession, token: str) -> BuyerDeliveryPublic:
         order_id=order.id,
         package_id=order.package_id,
         sku=awarded.sku,
+        needed_by=awarded.needed_by,
+        currency=awarded.currency,
         region=order.region,
         quantity=order.quantity,
         pickup_point=awarded.pickup_points.get(order.region),

@@ -58,9 +58,10 @@ from flexsupply.fulfilment.schemas import ProductionOrderPublic, SupplierFailure
 from flexsupply.kit import outbox
 from flexsupply.kit.clock import utc_now
 from flexsupply.kit.db import Database
+from flexsupply.kit.i18n import N_
 
 TAKEOVER_SECONDS = 5.0
-WAITING_NOTICE = (
+WAITING_NOTICE = N_(  # stored in English, translated when shown (notices.py)
     "The supplier making {units} of your units cannot deliver them, and no backup could take them over at once. "
     "We are finding another way and will tell you here; if none is found, you are refunded."
 )

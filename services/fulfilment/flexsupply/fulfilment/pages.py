@@ -20,6 +20,7 @@ from uuid import UUID
 from litestar import Controller, Request, Response, Router, get, post
 from litestar.connection import ASGIConnection
 from litestar.datastructures import CacheControlHeader, ResponseHeader, State
+from litestar.di import Provide
 from litestar.handlers.base import BaseRouteHandler
 from litestar.middleware import DefineMiddleware
 from litestar.middleware.session import SessionMiddleware
@@ -30,14 +31,17 @@ from litestar.static_files import create_static_files_router
 from litestar.types import ASGIApp
 
 from flexsupply.contracts.errors import InvalidField, NotFound
-from flexsupply.fulfilment import board, cases, delivery, failures, production, staff
+from flexsupply.fulfilment import board, cases, delivery, failures, notices, production, staff
 from flexsupply.fulfilment.deps import SERVICE
 from flexsupply.fulfilment.domain.manifest import to_csv
 from flexsupply.fulfilment.domain.states import CaseKind, InvalidMove, Resolution
+from flexsupply.fulfilment.names import DisplayNames
 from flexsupply.fulfilment.schemas import BuyerDeliveryPublic
 from flexsupply.fulfilment.settings import FulfilmentSettings
+from flexsupply.kit import i18n
 from flexsupply.kit.clock import utc_now
 from flexsupply.kit.db import Database
+from flexsupply.kit.i18n import N_
 from flexsupply.kit.service import Transaction, database_key
 
 HERE = Path(__file__).resolve().parent
@@ -56,7 +60,17 @@ CONTENT_SECURITY_POLICY = ResponseHeader(
     "base-uri 'none'",
 )
 NO_SNIFFING = ResponseHeader(name="X-Content-Type-Options", value="nosniff")
-BAD_LOGIN = "Wrong email or password."
+BAD_LOGIN = N_("Wrong email or password.")
+NO_PACKAGE = N_("No such package.")
+NO_MANIFEST = N_("No such manifest.")
+# The board's words for what a refusal names (a use case names its field as the API does).
+FIELD_NAMES = {
+    "refund": N_("the refund"),
+    "refund_cents": N_("the refund"),
+    "resolution": N_("the resolution"),
+    "form": N_("the form"),
+}
+RESOLUTIONS = {Resolution.REFUND: N_("refund"), Resolution.RESEND: N_("resend"), Resolution.REJECT: N_("reject")}
 
 
 class LoginRequired(Exception):
@@ -69,6 +83,8 @@ class FormRefused(Exception):
 
 def routes(settings: FulfilmentSettings) -> list[Any]:
     """The board (behind its session), the buyer's delivery page and the pages' stylesheets."""
+    display_names = DisplayNames(settings)
+    names = Provide(lambda: display_names, use_cache=True, sync_to_thread=False)
     sessions = CookieBackendConfig(
         secret=settings.session_key(),
         key="fs_board",
@@ -83,6 +99,7 @@ def routes(settings: FulfilmentSettings) -> list[Any]:
         route_handlers=[BoardLogin, BoardPages, BoardActions],
         middleware=[DefineMiddleware(_session_middleware, config=sessions)],
         exception_handlers={LoginRequired: _to_login, FormRefused: _refused},
+        dependencies={"names": names},
         opt=PUBLIC,
         include_in_schema=False,
         # What staff see is not for shared caches, nor for the browser's back button after a logout.
@@ -100,7 +117,8 @@ def routes(settings: FulfilmentSettings) -> list[Any]:
         opt=PUBLIC,
         cache_control=CacheControlHeader(max_age=600, public=True),
     )
-    return [board_router, DeliveryPages, assets]
+    delivery_router = Router(path="/", route_handlers=[DeliveryPages], dependencies={"names": names})
+    return [board_router, delivery_router, assets]
 
 
 # --- sessions and forms ---
@@ -116,12 +134,15 @@ def _to_login(_: Request[Any, Any, Any], __: LoginRequired) -> Response[Any]:
     return Redirect(LOGIN, status_code=303)
 
 
-def _refused(_: Request[Any, Any, Any], __: FormRefused) -> Response[Any]:
+def _refused(request: Request[Any, Any, Any], __: FormRefused) -> Response[Any]:
+    t = _translator(request)
     return Template(
         template_name="fulfilment/board_message.html",
         context={
-            "title": "Form refused",
-            "message": "This form has expired or did not come from the board. Go back, reload the page and try again.",
+            "title": t.gettext("Form refused"),
+            "message": t.gettext(
+                "This form has expired or did not come from the board. Go back, reload the page and try again."
+            ),
         },
         status_code=403,
     )
@@ -201,9 +222,9 @@ def _cents(text: str) -> int:
         amount = Decimal(text.strip())
         cents = amount * 100
     except DecimalException:  # not a number, or one too large to scale ("1e999999999")
-        raise InvalidField("refund", "is not an amount such as 12.50") from None
+        raise InvalidField("refund", N_("is not an amount such as 12.50")) from None
     if not amount.is_finite() or amount < 0 or cents != cents.to_integral_value() or cents > 10**11:
-        raise InvalidField("refund", "needs a positive amount with at most two decimals, such as 12.50")
+        raise InvalidField("refund", N_("needs a positive amount with at most two decimals, such as 12.50"))
     return int(cents)
 
 
@@ -225,7 +246,8 @@ class BoardLogin(Controller):
         email = form.get("email", "")
         member = await staff.authenticate(transaction, email, form.get("password", ""))
         if member is None:
-            return _login_page(request, email=email, message=BAD_LOGIN, status_code=401)
+            message = _translator(request).gettext(BAD_LOGIN)
+            return _login_page(request, email=email, message=message, status_code=401)
         # A new session, with a new CSRF token: nothing from before the login carries over.
         request.set_session(
             {
@@ -262,22 +284,32 @@ class BoardPages(Controller):
     guards = [staff_only]
 
     @get("/")
-    async def packages(self, request: Request[Any, Any, Any], transaction: Transaction) -> Template:
+    async def packages(self, request: Request[Any, Any, Any], state: State, names: DisplayNames) -> Template:
         """Every awarded package: its progress, open exceptions and late production."""
-        return _board_page(request, "packages.html", {"packages": await board.package_summaries(transaction)})
+        async with _database(state).transaction() as session:
+            summaries = await board.package_summaries(session)
+        # Names are asked for after the unit of work: no transaction waits on another service.
+        items = {summary.package_id: await names.package(summary.package_id) for summary in summaries}
+        return _board_page(request, "packages.html", {"packages": summaries, "item_names": items})
 
     @get("/packages/{package_id:uuid}")
     async def package(
-        self, request: Request[Any, Any, Any], transaction: Transaction, package_id: FromPath[UUID]
+        self, request: Request[Any, Any, Any], state: State, names: DisplayNames, package_id: FromPath[UUID]
     ) -> Template:
         """One package: production, batches, lateness, exceptions, shipments, cases and the jobs in progress."""
         try:
-            shown = await board.package_board(transaction, package_id)
+            async with _database(state).transaction() as session:
+                shown = await board.package_board(session, package_id)
         except NotFound:
-            return _board_page(
-                request, "board_message.html", {"title": "Not found", "message": "No such package."}, 404
-            )
-        return _board_page(request, "package.html", {"package": shown})
+            return _not_found(request, NO_PACKAGE)
+        suppliers = {line.supplier_id for line in shown.production} | {f.supplier_id for f in shown.failures}
+        context = {
+            "package": shown,
+            "item_name": await names.package(package_id) or shown.sku,
+            "supplier_names": await names.suppliers(suppliers),
+            "region_names": await names.regions(),
+        }
+        return _board_page(request, "package.html", context)
 
     @get("/production-orders/{production_order_id:uuid}/manifest.csv")
     async def manifest(
@@ -291,9 +323,7 @@ class BoardPages(Controller):
         try:
             lines = await production.manifest_lines(transaction, production_order_id, batch_id=batch_id)
         except NotFound:
-            return _board_page(
-                request, "board_message.html", {"title": "Not found", "message": "No such manifest."}, 404
-            )
+            return _not_found(request, NO_MANIFEST)
         name = f"manifest-{production_order_id.hex[:8]}" + (f"-batch-{batch_id.hex[:8]}" if batch_id else "")
         return Response(
             content=to_csv(lines),
@@ -310,12 +340,22 @@ def _package_page(package_id: str) -> str:
         return BOARD
 
 
-def _refusal(exc: Exception) -> str:
+def _not_found(request: Request[Any, Any, Any], what: str) -> Template:
+    t = _translator(request)
+    return _board_page(
+        request, "board_message.html", {"title": t.gettext("Not found"), "message": t.gettext(what)}, 404
+    )
+
+
+def _refusal(request: Request[Any, Any, Any], exc: Exception) -> str:
+    t = _translator(request)
     if isinstance(exc, InvalidField):
-        return f"Please check {exc.field.replace('_', ' ')}: {exc.message}."
+        field = t.gettext(FIELD_NAMES[exc.field]) if exc.field in FIELD_NAMES else exc.field
+        return t.gettext("Please check %(field)s: %(why)s.") % {"field": field, "why": t.gettext(exc.message)}
     if isinstance(exc, NotFound):
-        return "Not done: it no longer exists."
-    return f"Not done: {exc}."
+        return t.gettext("Not done: it no longer exists.")
+    # The use case's own words: staff may need its detail, which the catalogue cannot know in advance.
+    return t.gettext("Not done: %(why)s.") % {"why": exc}
 
 
 class BoardActions(Controller):
@@ -332,16 +372,17 @@ class BoardActions(Controller):
         form = await _form(request)
         reason = form.get("reason", "").strip()
         if not reason or form.get("confirm") != "yes":
-            _tell(request, "Not marked failed: give a reason and tick the confirmation.")
+            _tell(request, _translator(request).gettext("Not marked failed: give a reason and tick the confirmation."))
             return Redirect(_package_page(form.get("package_id", "")), status_code=303)
         try:
             async with _database(state).transaction() as session:
                 failure = await failures.mark_failed(
                     session, production_order_id, actor=_member(request).actor, reason=reason[:1000]
                 )
-            _tell(request, f"Marked failed: backups are taking over {failure.units} units.")
+            message = _translator(request).gettext("Marked failed: backups are taking over %(units)s units.")
+            _tell(request, message % {"units": failure.units})
         except (NotFound, InvalidMove, InvalidField) as exc:
-            _tell(request, _refusal(exc))
+            _tell(request, _refusal(request, exc))
         return Redirect(_package_page(form.get("package_id", "")), status_code=303)
 
     @post("/failures/{failure_id:uuid}/retry", status_code=303)
@@ -350,9 +391,9 @@ class BoardActions(Controller):
         try:
             async with _database(state).transaction() as session:
                 await failures.retry(session, failure_id, actor=_member(request).actor)
-            _tell(request, "The take-over is being tried again.")
+            _tell(request, _translator(request).gettext("The take-over is being tried again."))
         except (NotFound, InvalidMove) as exc:
-            _tell(request, _refusal(exc))
+            _tell(request, _refusal(request, exc))
         return Redirect(_package_page(form.get("package_id", "")), status_code=303)
 
     @post("/exceptions/{exception_id:uuid}/handle", status_code=303)
@@ -363,14 +404,15 @@ class BoardActions(Controller):
         try:
             async with _database(state).transaction() as session:
                 await production.handle_exception(session, exception_id, actor=_member(request).actor)
-            _tell(request, "Exception marked handled.")
+            _tell(request, _translator(request).gettext("Exception marked handled."))
         except NotFound as exc:
-            _tell(request, _refusal(exc))
+            _tell(request, _refusal(request, exc))
         return Redirect(_package_page(form.get("package_id", "")), status_code=303)
 
     @post("/cases/{case_id:uuid}/resolve", status_code=303)
     async def resolve(self, request: Request[Any, Any, Any], state: State, case_id: FromPath[UUID]) -> Response[Any]:
         form = await _form(request)
+        t = _translator(request)
         try:
             resolution = Resolution(form.get("resolution", ""))
             refund = form.get("refund", "").strip()
@@ -385,11 +427,17 @@ class BoardActions(Controller):
                     refund_cents=refund_cents,
                     note=note,
                 )
-            _tell(request, f"Case resolved: {resolution}.")
+            _tell(
+                request,
+                t.gettext("Case resolved: %(resolution)s.") % {"resolution": t.gettext(RESOLUTIONS[resolution])},
+            )
         except ValueError as exc:  # InvalidField is one, as is an unknown resolution
-            _tell(request, _refusal(exc) if isinstance(exc, InvalidField) else "Please choose a resolution.")
+            _tell(
+                request,
+                _refusal(request, exc) if isinstance(exc, InvalidField) else t.gettext("Please choose a resolution."),
+            )
         except (NotFound, InvalidMove) as exc:
-            _tell(request, _refusal(exc))
+            _tell(request, _refusal(request, exc))
         return Redirect(_package_page(form.get("package_id", "")), status_code=303)
 
 
@@ -399,14 +447,8 @@ def _database(state: State) -> Database:
 
 # --- the buyer's delivery page ---
 
-CASE_KINDS = {
-    CaseKind.DAMAGED: "Damaged",
-    CaseKind.WRONG: "Wrong item",
-    CaseKind.MISSING: "Missing",
-    CaseKind.LATE: "Late",
-}
 CASE_MESSAGES = {
-    "opened": "Thank you: we have your report and will come back to you.",
+    "opened": N_("Thank you: we have your report and will come back to you."),
 }
 
 
@@ -428,24 +470,37 @@ class DeliveryPages(Controller):
     ]
 
     @get("/{token:str}")
-    async def show(self, transaction: Transaction, token: OrderToken, case: FromQuery[str | None] = None) -> Template:
+    async def show(
+        self,
+        request: Request[Any, Any, Any],
+        state: State,
+        names: DisplayNames,
+        token: OrderToken,
+        case: FromQuery[str | None] = None,
+    ) -> Template:
         """Each parcel of the order with its state and tracking, what the buyer was told, and their cases."""
         try:
-            view = await delivery.buyer_view(transaction, token)
+            async with _database(state).transaction() as session:
+                view = await delivery.buyer_view(session, token)
         except NotFound:
             return _delivery_missing()
-        return _delivery_page(view, token, message=CASE_MESSAGES.get(case or ""))
+        message = CASE_MESSAGES.get(case or "")
+        t = _translator(request)
+        return await _delivery_page(request, names, view, token, message=t.gettext(message) if message else None)
 
     @post("/{token:str}/cases", status_code=303)
-    async def open_case(self, request: Request[Any, Any, Any], state: State, token: OrderToken) -> Response[Any]:
+    async def open_case(
+        self, request: Request[Any, Any, Any], state: State, names: DisplayNames, token: OrderToken
+    ) -> Response[Any]:
         """Report a problem; the same report sent again (a double tap, a resent form) is the same case."""
+        t = _translator(request)
         form = await request.form()
         kind_text, description = str(form.get("kind", "")), str(form.get("description", "")).strip()
         problem = None
         if kind_text not in CaseKind.__members__.values():
-            problem = "Please choose what went wrong."
+            problem = t.gettext("Please choose what went wrong.")
         elif not 1 <= len(description) <= 2000:
-            problem = "Please tell us what happened (up to 2000 characters)."
+            problem = t.gettext("Please tell us what happened (up to 2000 characters).")
         try:
             async with _database(state).transaction() as session:
                 if problem is None:
@@ -454,16 +509,24 @@ class DeliveryPages(Controller):
                 view = await delivery.buyer_view(session, token)
         except NotFound:
             return _delivery_missing()
-        except (InvalidField, InvalidMove) as exc:
+        except (InvalidField, InvalidMove):
             async with _database(state).transaction() as session:
                 view = await delivery.buyer_view(session, token)
-            problem = exc.message if isinstance(exc, InvalidField) else str(exc)
-        return _delivery_page(
-            view, token, message=problem, form={"kind": kind_text, "description": description}, status_code=400
+            problem = t.gettext("Your report could not be taken: please check it and send it again.")
+        return await _delivery_page(
+            request,
+            names,
+            view,
+            token,
+            message=problem,
+            form={"kind": kind_text, "description": description},
+            status_code=400,
         )
 
 
-def _delivery_page(
+async def _delivery_page(
+    request: Request[Any, Any, Any],
+    names: DisplayNames,
     view: BuyerDeliveryPublic,
     token: str,
     *,
@@ -471,15 +534,22 @@ def _delivery_page(
     form: Mapping[str, str] | None = None,
     status_code: int = 200,
 ) -> Template:
+    t = _translator(request)
     return Template(
         template_name="fulfilment/delivery.html",
         context={
             "view": view,
+            "item_name": await names.package(view.package_id) or view.sku,
+            "region_names": await names.regions(),
+            "notices": [{"at": notice.at, "message": notices.translated(notice.message, t)} for notice in view.notices],
             "token": token,
             "message": message,
             "form": dict(form or {}),
-            "kinds": CASE_KINDS,
             "error": status_code >= 400,
         },
         status_code=status_code,
     )
+
+
+def _translator(request: Request[Any, Any, Any]) -> i18n.Translator:
+    return i18n.translator(i18n.request_locale(request))

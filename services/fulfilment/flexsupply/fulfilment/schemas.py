@@ -202,6 +202,7 @@ class BuyerCasePublic(SQLModel):
     kind: CaseKind
     status: CaseStatus
     resolution: Resolution | None
+    refund_cents: int | None = Field(default=None, description="What the buyer gets back, for a refund.")
     opened_at: datetime
 
 
@@ -211,6 +212,8 @@ class BuyerDeliveryPublic(SQLModel):
     order_id: UUID
     package_id: UUID
     sku: str
+    needed_by: datetime = Field(description="When the group was promised delivery by.")
+    currency: str
     region: str
     quantity: int
     pickup_point: PickupPoint | None = Field(description="Where to collect the order, when the group picks up.")

@@ -8,7 +8,6 @@ script adds the countdown and the live counter. Every rule is the JSON API's own
 import math
 import secrets
 from collections.abc import Mapping, Sequence
-from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 from uuid import UUID
@@ -23,8 +22,8 @@ from pydantic import ValidationError
 from flexsupply.contracts.errors import InvalidField, NotFound
 from flexsupply.kit import i18n
 from flexsupply.kit.clock import utc_now
-from flexsupply.kit.i18n import N_
 from flexsupply.kit.db import Database
+from flexsupply.kit.i18n import N_
 from flexsupply.kit.idempotency import IdempotencyKeyReused
 from flexsupply.kit.service import Transaction, database_key
 from flexsupply.matching import sales
@@ -216,7 +215,9 @@ class BuyerPages(Controller):
             status_code = 409
         except IdempotencyKeyReused:
             # The form already placed an order, with other details: a new key, so that sending it again orders anew.
-            message = t.gettext("This form already placed an order with other details; send it again for a second order.")
+            message = t.gettext(
+                "This form already placed an order with other details; send it again for a second order."
+            )
             status_code = 422
             idempotency_key = secrets.token_urlsafe(18)
         return await again(message, status_code)
@@ -250,7 +251,9 @@ class BuyerPages(Controller):
         return Redirect(f"/order/{token}", status_code=303)
 
     @get("/market/{market_id:uuid}")
-    async def market(self, request: Request[Any, Any, Any], transaction: Transaction, market_id: FromPath[UUID]) -> Template:
+    async def market(
+        self, request: Request[Any, Any, Any], transaction: Transaction, market_id: FromPath[UUID]
+    ) -> Template:
         """A market evening: what is on now, what comes next, and what is over."""
         try:
             market = await sales.market_view(transaction, market_id)
