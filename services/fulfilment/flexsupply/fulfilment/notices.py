@@ -22,8 +22,9 @@ def _pattern(template: str) -> re.Pattern[str]:
     )
 
 
-def translated(message: str, t: i18n.Translator) -> str:
+def translated(message: str) -> str:
+    """In the request's language."""
     for template in TEMPLATES:
         if (found := _pattern(template).fullmatch(message)) is not None:
-            return t.gettext(template).format(**found.groupdict())
+            return i18n.gettext(template).format(**found.groupdict())
     return message

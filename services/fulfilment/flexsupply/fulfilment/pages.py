@@ -135,12 +135,11 @@ def _to_login(_: Request[Any, Any, Any], __: LoginRequired) -> Response[Any]:
 
 
 def _refused(request: Request[Any, Any, Any], __: FormRefused) -> Response[Any]:
-    t = _translator(request)
     return Template(
         template_name="fulfilment/board_message.html",
         context={
-            "title": t.gettext("Form refused"),
-            "message": t.gettext(
+            "title": i18n.gettext("Form refused"),
+            "message": i18n.gettext(
                 "This form has expired or did not come from the board. Go back, reload the page and try again."
             ),
         },
@@ -246,7 +245,7 @@ class BoardLogin(Controller):
         email = form.get("email", "")
         member = await staff.authenticate(transaction, email, form.get("password", ""))
         if member is None:
-            message = _translator(request).gettext(BAD_LOGIN)
+            message = i18n.gettext(BAD_LOGIN)
             return _login_page(request, email=email, message=message, status_code=401)
         # A new session, with a new CSRF token: nothing from before the login carries over.
         request.set_session(
@@ -341,21 +340,19 @@ def _package_page(package_id: str) -> str:
 
 
 def _not_found(request: Request[Any, Any, Any], what: str) -> Template:
-    t = _translator(request)
     return _board_page(
-        request, "board_message.html", {"title": t.gettext("Not found"), "message": t.gettext(what)}, 404
+        request, "board_message.html", {"title": i18n.gettext("Not found"), "message": i18n.gettext(what)}, 404
     )
 
 
 def _refusal(request: Request[Any, Any, Any], exc: Exception) -> str:
-    t = _translator(request)
     if isinstance(exc, InvalidField):
-        field = t.gettext(FIELD_NAMES[exc.field]) if exc.field in FIELD_NAMES else exc.field
-        return t.gettext("Please check %(field)s: %(why)s.") % {"field": field, "why": t.gettext(exc.message)}
+        field = i18n.gettext(FIELD_NAMES[exc.field]) if exc.field in FIELD_NAMES else exc.field
+        return i18n.gettext("Please check %(field)s: %(why)s.", field=field, why=i18n.gettext(exc.message))
     if isinstance(exc, NotFound):
-        return t.gettext("Not done: it no longer exists.")
+        return i18n.gettext("Not done: it no longer exists.")
     # The use case's own words: staff may need its detail, which the catalogue cannot know in advance.
-    return t.gettext("Not done: %(why)s.") % {"why": exc}
+    return i18n.gettext("Not done: %(why)s.", why=exc)
 
 
 class BoardActions(Controller):
@@ -372,14 +369,14 @@ class BoardActions(Controller):
         form = await _form(request)
         reason = form.get("reason", "").strip()
         if not reason or form.get("confirm") != "yes":
-            _tell(request, _translator(request).gettext("Not marked failed: give a reason and tick the confirmation."))
+            _tell(request, i18n.gettext("Not marked failed: give a reason and tick the confirmation."))
             return Redirect(_package_page(form.get("package_id", "")), status_code=303)
         try:
             async with _database(state).transaction() as session:
                 failure = await failures.mark_failed(
                     session, production_order_id, actor=_member(request).actor, reason=reason[:1000]
                 )
-            message = _translator(request).gettext("Marked failed: backups are taking over %(units)s units.")
+            message = i18n.gettext("Marked failed: backups are taking over %(units)s units.")
             _tell(request, message % {"units": failure.units})
         except (NotFound, InvalidMove, InvalidField) as exc:
             _tell(request, _refusal(request, exc))
@@ -391,7 +388,7 @@ class BoardActions(Controller):
         try:
             async with _database(state).transaction() as session:
                 await failures.retry(session, failure_id, actor=_member(request).actor)
-            _tell(request, _translator(request).gettext("The take-over is being tried again."))
+            _tell(request, i18n.gettext("The take-over is being tried again."))
         except (NotFound, InvalidMove) as exc:
             _tell(request, _refusal(request, exc))
         return Redirect(_package_page(form.get("package_id", "")), status_code=303)
@@ -404,7 +401,7 @@ class BoardActions(Controller):
         try:
             async with _database(state).transaction() as session:
                 await production.handle_exception(session, exception_id, actor=_member(request).actor)
-            _tell(request, _translator(request).gettext("Exception marked handled."))
+            _tell(request, i18n.gettext("Exception marked handled."))
         except NotFound as exc:
             _tell(request, _refusal(request, exc))
         return Redirect(_package_page(form.get("package_id", "")), status_code=303)
@@ -412,7 +409,6 @@ class BoardActions(Controller):
     @post("/cases/{case_id:uuid}/resolve", status_code=303)
     async def resolve(self, request: Request[Any, Any, Any], state: State, case_id: FromPath[UUID]) -> Response[Any]:
         form = await _form(request)
-        t = _translator(request)
         try:
             resolution = Resolution(form.get("resolution", ""))
             refund = form.get("refund", "").strip()
@@ -429,12 +425,14 @@ class BoardActions(Controller):
                 )
             _tell(
                 request,
-                t.gettext("Case resolved: %(resolution)s.") % {"resolution": t.gettext(RESOLUTIONS[resolution])},
+                i18n.gettext("Case resolved: %(resolution)s.", resolution=i18n.gettext(RESOLUTIONS[resolution])),
             )
         except ValueError as exc:  # InvalidField is one, as is an unknown resolution
             _tell(
                 request,
-                _refusal(request, exc) if isinstance(exc, InvalidField) else t.gettext("Please choose a resolution."),
+                _refusal(request, exc)
+                if isinstance(exc, InvalidField)
+                else i18n.gettext("Please choose a resolution."),
             )
         except (NotFound, InvalidMove) as exc:
             _tell(request, _refusal(request, exc))
@@ -485,22 +483,20 @@ class DeliveryPages(Controller):
         except NotFound:
             return _delivery_missing()
         message = CASE_MESSAGES.get(case or "")
-        t = _translator(request)
-        return await _delivery_page(request, names, view, token, message=t.gettext(message) if message else None)
+        return await _delivery_page(request, names, view, token, message=i18n.gettext(message) if message else None)
 
     @post("/{token:str}/cases", status_code=303)
     async def open_case(
         self, request: Request[Any, Any, Any], state: State, names: DisplayNames, token: OrderToken
     ) -> Response[Any]:
         """Report a problem; the same report sent again (a double tap, a resent form) is the same case."""
-        t = _translator(request)
         form = await request.form()
         kind_text, description = str(form.get("kind", "")), str(form.get("description", "")).strip()
         problem = None
         if kind_text not in CaseKind.__members__.values():
-            problem = t.gettext("Please choose what went wrong.")
+            problem = i18n.gettext("Please choose what went wrong.")
         elif not 1 <= len(description) <= 2000:
-            problem = t.gettext("Please tell us what happened (up to 2000 characters).")
+            problem = i18n.gettext("Please tell us what happened (up to 2000 characters).")
         try:
             async with _database(state).transaction() as session:
                 if problem is None:
@@ -512,7 +508,7 @@ class DeliveryPages(Controller):
         except (InvalidField, InvalidMove):
             async with _database(state).transaction() as session:
                 view = await delivery.buyer_view(session, token)
-            problem = t.gettext("Your report could not be taken: please check it and send it again.")
+            problem = i18n.gettext("Your report could not be taken: please check it and send it again.")
         return await _delivery_page(
             request,
             names,
@@ -534,14 +530,13 @@ async def _delivery_page(
     form: Mapping[str, str] | None = None,
     status_code: int = 200,
 ) -> Template:
-    t = _translator(request)
     return Template(
         template_name="fulfilment/delivery.html",
         context={
             "view": view,
             "item_name": await names.package(view.package_id) or view.sku,
             "region_names": await names.regions(),
-            "notices": [{"at": notice.at, "message": notices.translated(notice.message, t)} for notice in view.notices],
+            "notices": [{"at": notice.at, "message": notices.translated(notice.message)} for notice in view.notices],
             "token": token,
             "message": message,
             "form": dict(form or {}),
@@ -549,7 +544,3 @@ async def _delivery_page(
         },
         status_code=status_code,
     )
-
-
-def _translator(request: Request[Any, Any, Any]) -> i18n.Translator:
-    return i18n.translator(i18n.request_locale(request))

@@ -129,24 +129,25 @@ def _order_page(
     )
 
 
-def _missing(t: i18n.Translator, what: str) -> Template:
-    return Template(template_name="missing.html", context={"message": t.gettext(what)}, status_code=404)
+def _missing(what: str) -> Template:
+    return Template(template_name="missing.html", context={"message": i18n.gettext(what)}, status_code=404)
 
 
-def _invalid(t: i18n.Translator, fields: Sequence[str]) -> str:
-    hints = [t.gettext(FIELD_HINTS[field]) for field in dict.fromkeys(fields) if field in FIELD_HINTS]
-    return t.gettext("Please check: %(what)s") % {"what": " ".join(hints or [t.gettext("the form.")])}
+def _invalid(fields: Sequence[str]) -> str:
+    hints = [i18n.gettext(FIELD_HINTS[field]) for field in dict.fromkeys(fields) if field in FIELD_HINTS]
+    what = " ".join(hints) if hints else i18n.gettext("the form.")
+    return i18n.gettext("Please check: %(what)s", what=what)
 
 
-def _not_open(t: i18n.Translator, locale: str, exc: SaleNotOpen) -> str:
+def _not_open(exc: SaleNotOpen) -> str:
     now = utc_now()
     if now < exc.opens_at:
-        at = i18n.format_local_time(exc.opens_at, locale=locale, format="short")
-        return t.gettext("Not open yet: the sale opens at %(time)s. What you typed is kept: press Order then.") % {
-            "time": at
-        }
-    at = i18n.format_local_time(exc.closes_at, locale=locale, format="short")
-    return t.gettext("Too late: the sale closed at %(time)s.") % {"time": at}
+        at = i18n.format_local_time(exc.opens_at, format="short")
+        return i18n.gettext(
+            "Not open yet: the sale opens at %(time)s. What you typed is kept: press Order then.", time=at
+        )
+    at = i18n.format_local_time(exc.closes_at, format="short")
+    return i18n.gettext("Too late: the sale closed at %(time)s.", time=at)
 
 
 class BuyerPages(Controller):
@@ -164,15 +165,13 @@ class BuyerPages(Controller):
             try:
                 return _sale_page(await sales.sale_view(session, package_id), names)
             except NotFound:
-                return _missing(_translator(request), NO_SALE)
+                return _missing(NO_SALE)
 
     @post("/sale/{package_id:uuid}", status_code=303)
     async def order(
         self, request: Request[Any, Any, Any], state: State, regions: RegionCatalogue, package_id: FromPath[UUID]
     ) -> Response[Any]:
         """Order from the form; the hidden Idempotency-Key makes a resubmitted form give the same order."""
-        locale = i18n.request_locale(request)
-        t = i18n.translator(locale)
         database = _database(state)
         form = await request.form()
         fields = {name: str(form.get(name, "")) for name in ORDER_FIELDS}
@@ -187,7 +186,7 @@ class BuyerPages(Controller):
                 try:
                     sale = await sales.sale_view(session, package_id)
                 except NotFound:
-                    return _missing(t, NO_SALE)
+                    return _missing(NO_SALE)
             return _sale_page(
                 sale, names, idempotency_key=idempotency_key, form=fields, message=message, status_code=status_code
             )
@@ -196,26 +195,26 @@ class BuyerPages(Controller):
             data = OrderCreate.model_validate(fields)
         except ValidationError as exc:
             invalid = [str(error["loc"][0]) for error in exc.errors() if error.get("loc")]
-            return await again(_invalid(t, invalid), 400)
+            return await again(_invalid(invalid), 400)
         try:
             order, _ = await sales.place_order(database, package_id, idempotency_key, data)
             return Redirect(f"/order/{order.token}", status_code=303)
         except NotFound:
-            return _missing(t, NO_SALE)
+            return _missing(NO_SALE)
         except InvalidField as exc:
-            message, status_code = _invalid(t, [exc.field]), 400
+            message, status_code = _invalid([exc.field]), 400
         except SoldOut as exc:
             region = names.get(exc.region, exc.region)
-            message = t.gettext("Sold out: only %(left)s left in %(region)s.") % {"left": exc.left, "region": region}
+            message = i18n.gettext("Sold out: only %(left)s left in %(region)s.", left=exc.left, region=region)
             status_code = 409
         except SaleNotOpen as exc:
-            message, status_code = _not_open(t, locale, exc), 409
+            message, status_code = _not_open(exc), 409
         except BuyerLimitReached as exc:
-            message = t.gettext("One buyer may order at most %(limit)s of this item.") % {"limit": exc.limit}
+            message = i18n.gettext("One buyer may order at most %(limit)s of this item.", limit=exc.limit)
             status_code = 409
         except IdempotencyKeyReused:
             # The form already placed an order, with other details: a new key, so that sending it again orders anew.
-            message = t.gettext(
+            message = i18n.gettext(
                 "This form already placed an order with other details; send it again for a second order."
             )
             status_code = 422
@@ -232,21 +231,22 @@ class BuyerPages(Controller):
             try:
                 return _order_page(await sales.buyer_order(session, token), names)
             except NotFound:
-                return _missing(_translator(request), NO_ORDER)
+                return _missing(NO_ORDER)
 
     @post("/order/{token:str}/cancel", status_code=303)
     async def cancel(
         self, request: Request[Any, Any, Any], state: State, regions: RegionCatalogue, token: OrderToken
     ) -> Response[Any]:
-        t = _translator(request)
         names = await regions.names()
         async with _database(state).transaction() as session:
             try:
                 await sales.cancel_order(session, token)
             except NotFound:
-                return _missing(t, NO_ORDER)
+                return _missing(NO_ORDER)
             except (InvalidOrderMove, SaleNotOpen):
-                message = t.gettext("This order can no longer be cancelled: the sale is over or the order has ended.")
+                message = i18n.gettext(
+                    "This order can no longer be cancelled: the sale is over or the order has ended."
+                )
                 return _order_page(await sales.buyer_order(session, token), names, message=message, status_code=409)
         return Redirect(f"/order/{token}", status_code=303)
 
@@ -258,12 +258,8 @@ class BuyerPages(Controller):
         try:
             market = await sales.market_view(transaction, market_id)
         except NotFound:
-            return _missing(_translator(request), NO_MARKET)
+            return _missing(NO_MARKET)
         return Template(template_name="market.html", context={"market": market})
-
-
-def _translator(request: Request[Any, Any, Any]) -> i18n.Translator:
-    return i18n.translator(i18n.request_locale(request))
 
 
 def _database(state: State) -> Database:
