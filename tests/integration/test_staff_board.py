@@ -73,7 +73,7 @@ async def test_staff_log_in_see_the_board_and_log_out(browser: httpx.AsyncClient
 
     board = await browser.get("/board")
     assert board.status_code == 200
-    assert "Awarded packages" in board.text
+    assert "已定标的团购包" in board.text and 'lang="zh-CN"' in board.text
     assert "Li Na" in board.text
     assert board.headers["cache-control"] == "no-store"
     assert "script-src" not in board.headers["content-security-policy"]  # no script runs at all
@@ -108,7 +108,7 @@ async def test_a_wrong_password_and_an_unknown_email_get_the_same_answer(
     refused = await log_in(browser, email, password)
 
     assert refused.status_code == 401
-    assert "Wrong email or password." in refused.text
+    assert "邮箱或密码错误。" in refused.text
     assert "Traceback" not in refused.text
     assert (await browser.get("/board")).status_code == 303
 
@@ -146,14 +146,14 @@ async def test_an_unknown_package_is_a_friendly_404(browser: httpx.AsyncClient, 
     await log_in(browser, staff_email, PASSWORD)
     missing = await browser.get(f"/board/packages/{uuid4()}")
     assert missing.status_code == 404
-    assert "No such package." in missing.text
+    assert "没有这个团购包。" in missing.text
 
 
 async def test_the_delivery_page_of_an_unknown_token_is_a_friendly_404(anonymous: httpx.AsyncClient):
     missing = await anonymous.get("/delivery/no-such-token")
     assert missing.status_code == 404
     assert missing.headers["content-type"].startswith("text/html")
-    assert "We cannot find this order" in missing.text
+    assert "找不到这个订单" in missing.text
 
 
 async def logged_in(client: httpx.AsyncClient, email: str) -> str:
@@ -186,21 +186,21 @@ async def test_staff_mark_a_failure_handle_its_exception_and_download_manifests_
     form = {"csrf_token": token, "package_id": setup.package_id, "reason": "the oven broke"}
     unconfirmed = await browser.post(fail_path, data=form)
     assert (unconfirmed.status_code, unconfirmed.headers["location"]) == (303, package_page)
-    assert "tick the confirmation" in (await browser.get(package_page)).text
+    assert "勾选确认" in (await browser.get(package_page)).text
     assert (await production_orders(operator, setup.package_id))[0]["status"] == "in_production"
 
     assert (await browser.post(fail_path, data=form | {"confirm": "yes"})).status_code == 303
-    assert "backups are taking over 20 units" in (await browser.get(package_page)).text
+    assert "备选供应商正在接手 20 件" in (await browser.get(package_page)).text
     again = await browser.post(fail_path, data=form | {"confirm": "yes"})
     assert again.status_code == 303
-    assert "Not done: a failed production order cannot fail." in (await browser.get(package_page)).text
+    assert "未完成：a failed production order cannot fail。" in (await browser.get(package_page)).text
 
     async def taken_over() -> str | None:
         text = (await browser.get(package_page)).text
-        return text if 'status-done">done' in text and 'http-equiv="refresh"' not in text else None
+        return text if 'status-done">已完成' in text and 'http-equiv="refresh"' not in text else None
 
     board_page = await eventually(taken_over, 30)
-    assert ">backup</span>" in board_page
+    assert ">备选</span>" in board_page
     exceptions = ok(await operator.get("/api/v1/exceptions", params={"package_id": setup.package_id}))
     (supplier_failed,) = [e for e in exceptions if e["kind"] == "supplier_failed"]
     assert f'id="exception-{supplier_failed["id"]}"' in board_page
@@ -296,29 +296,29 @@ async def test_a_buyer_sees_the_parcel_and_a_report_sent_twice_opens_one_case_th
     token, package_id = delivered_order
     page = await anonymous.get(f"/delivery/{token}")
     assert page.status_code == 200
-    assert "SF1234567890" in page.text and "Shipped" in page.text
+    assert "SF1234567890" in page.text and "运输中" in page.text
     assert page.headers["referrer-policy"] == "no-referrer"
 
     empty = await anonymous.post(f"/delivery/{token}/cases", data={"kind": "damaged", "description": " "})
     assert empty.status_code == 400
-    assert "Please tell us what happened" in empty.text
+    assert "请描述发生了什么" in empty.text
     report = {"kind": "damaged", "description": "One loaf arrived crushed."}
     for _ in range(2):  # a double tap, or the form sent again from the browser's history
         sent = await anonymous.post(f"/delivery/{token}/cases", data=report)
         assert (sent.status_code, sent.headers["location"]) == (303, f"/delivery/{token}?case=opened")
     (case,) = await open_cases(database_urls, package_id)
     shown = await anonymous.get(f"/delivery/{token}?case=opened")
-    assert "we have your report" in shown.text and "we are looking into it" in shown.text
+    assert "已收到您的反馈" in shown.text and "我们正在处理" in shown.text
 
     csrf = await logged_in(browser, staff_email)
     resolve = f"/board/cases/{case.id}/resolve"
     form = {"csrf_token": csrf, "package_id": str(package_id), "resolution": "refund"}
     assert (await browser.post(resolve, data=form | {"refund": "12.505"})).status_code == 303
-    assert "at most two decimals" in (await browser.get(f"/board/packages/{package_id}")).text
+    assert "最多两位小数" in (await browser.get(f"/board/packages/{package_id}")).text
     assert (await browser.post(resolve, data=form | {"refund": "12.50", "note": "sorry"})).status_code == 303
     (resolved,) = await open_cases(database_urls, package_id)
     assert (resolved.status, resolved.refund_cents, resolved.resolution_note) == ("resolved", 1250, "sorry")
-    assert "resolved (refund)" in (await anonymous.get(f"/delivery/{token}")).text
+    assert "将退还您 ¥12.50" in (await anonymous.get(f"/delivery/{token}")).text  # the amount, in yuan
 
 
 async def test_a_take_over_that_found_no_backup_is_tried_again_from_the_board(
@@ -341,7 +341,7 @@ async def test_a_take_over_that_found_no_backup_is_tried_again_from_the_board(
 
     async def no_backup() -> str | None:
         text = (await browser.get(package_page)).text
-        return text if "Try the take-over again" in text else None
+        return text if "重新尝试接手" in text else None
 
     page = await eventually(no_backup, timeout_seconds=30)
     failure_id = re.search(r'action="/board/failures/([0-9a-f-]+)/retry"', page)
@@ -350,4 +350,4 @@ async def test_a_take_over_that_found_no_backup_is_tried_again_from_the_board(
         f"/board/failures/{failure_id.group(1)}/retry", data={"csrf_token": token, "package_id": str(setup.package_id)}
     )
     assert retry.status_code == 303
-    assert "being tried again" in (await browser.get(package_page)).text
+    assert "正在重新尝试" in (await browser.get(package_page)).text

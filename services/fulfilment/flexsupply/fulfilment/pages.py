@@ -20,7 +20,7 @@ from uuid import UUID
 from litestar import Controller, Request, Response, Router, get, post
 from litestar.connection import ASGIConnection
 from litestar.datastructures import CacheControlHeader, ResponseHeader, State
-from litestar.di import Provide
+from litestar.di import NamedDependency, Provide
 from litestar.handlers.base import BaseRouteHandler
 from litestar.middleware import DefineMiddleware
 from litestar.middleware.session import SessionMiddleware
@@ -52,6 +52,7 @@ LOGIN = f"{BOARD}/login"
 CSRF_FIELD = "csrf_token"
 # Pages carry no bearer token: the board is guarded by its session, the delivery page by its unguessable link.
 PUBLIC = {"exclude_from_auth": True}
+Names = NamedDependency[DisplayNames]
 OrderToken = Annotated[str, PathParameter(min_length=1, max_length=64)]
 # No script, no frames, no third party: the pages need nothing but their own stylesheet.
 CONTENT_SECURITY_POLICY = ResponseHeader(
@@ -283,7 +284,7 @@ class BoardPages(Controller):
     guards = [staff_only]
 
     @get("/")
-    async def packages(self, request: Request[Any, Any, Any], state: State, names: DisplayNames) -> Template:
+    async def packages(self, request: Request[Any, Any, Any], state: State, names: Names) -> Template:
         """Every awarded package: its progress, open exceptions and late production."""
         async with _database(state).transaction() as session:
             summaries = await board.package_summaries(session)
@@ -293,7 +294,7 @@ class BoardPages(Controller):
 
     @get("/packages/{package_id:uuid}")
     async def package(
-        self, request: Request[Any, Any, Any], state: State, names: DisplayNames, package_id: FromPath[UUID]
+        self, request: Request[Any, Any, Any], state: State, names: Names, package_id: FromPath[UUID]
     ) -> Template:
         """One package: production, batches, lateness, exceptions, shipments, cases and the jobs in progress."""
         try:
@@ -472,7 +473,7 @@ class DeliveryPages(Controller):
         self,
         request: Request[Any, Any, Any],
         state: State,
-        names: DisplayNames,
+        names: Names,
         token: OrderToken,
         case: FromQuery[str | None] = None,
     ) -> Template:
@@ -487,7 +488,7 @@ class DeliveryPages(Controller):
 
     @post("/{token:str}/cases", status_code=303)
     async def open_case(
-        self, request: Request[Any, Any, Any], state: State, names: DisplayNames, token: OrderToken
+        self, request: Request[Any, Any, Any], state: State, names: Names, token: OrderToken
     ) -> Response[Any]:
         """Report a problem; the same report sent again (a double tap, a resent form) is the same case."""
         form = await request.form()
@@ -522,7 +523,7 @@ class DeliveryPages(Controller):
 
 async def _delivery_page(
     request: Request[Any, Any, Any],
-    names: DisplayNames,
+    names: Names,
     view: BuyerDeliveryPublic,
     token: str,
     *,

@@ -14,6 +14,7 @@ from uuid import UUID
 
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import CacheControlHeader, State
+from litestar.di import NamedDependency
 from litestar.params import FromPath, PathParameter
 from litestar.response import Redirect, Template
 from litestar.static_files import create_static_files_router
@@ -47,6 +48,7 @@ ORDER_FIELDS = tuple(FIELD_HINTS)
 NO_SALE = N_("There is no sale at this address.")
 NO_ORDER = N_("There is no order at this address.")
 NO_MARKET = N_("There is no market at this address.")
+Regions = NamedDependency[RegionCatalogue]
 OrderToken = Annotated[str, PathParameter(min_length=1, max_length=64)]
 DELIVERING = frozenset({PackageStatus.AWARDED, PackageStatus.IN_FULFILMENT, PackageStatus.COMPLETED})
 # Public pages: the link is all a buyer has.
@@ -157,7 +159,7 @@ class BuyerPages(Controller):
 
     @get("/sale/{package_id:uuid}")
     async def sale(
-        self, request: Request[Any, Any, Any], state: State, regions: RegionCatalogue, package_id: FromPath[UUID]
+        self, request: Request[Any, Any, Any], state: State, regions: Regions, package_id: FromPath[UUID]
     ) -> Template:
         """The item, its price, the time to the opening, what is left per region and the order form."""
         names = await regions.names()  # before the unit of work: no transaction waits on the catalogue
@@ -169,7 +171,7 @@ class BuyerPages(Controller):
 
     @post("/sale/{package_id:uuid}", status_code=303)
     async def order(
-        self, request: Request[Any, Any, Any], state: State, regions: RegionCatalogue, package_id: FromPath[UUID]
+        self, request: Request[Any, Any, Any], state: State, regions: Regions, package_id: FromPath[UUID]
     ) -> Response[Any]:
         """Order from the form; the hidden Idempotency-Key makes a resubmitted form give the same order."""
         database = _database(state)
@@ -223,7 +225,7 @@ class BuyerPages(Controller):
 
     @get("/order/{token:str}")
     async def buyer_order(
-        self, request: Request[Any, Any, Any], state: State, regions: RegionCatalogue, token: OrderToken
+        self, request: Request[Any, Any, Any], state: State, regions: Regions, token: OrderToken
     ) -> Template:
         """The order, how to pay it, where it stands; a cancel button while that is allowed."""
         names = await regions.names()
@@ -235,7 +237,7 @@ class BuyerPages(Controller):
 
     @post("/order/{token:str}/cancel", status_code=303)
     async def cancel(
-        self, request: Request[Any, Any, Any], state: State, regions: RegionCatalogue, token: OrderToken
+        self, request: Request[Any, Any, Any], state: State, regions: Regions, token: OrderToken
     ) -> Response[Any]:
         names = await regions.names()
         async with _database(state).transaction() as session:
