@@ -159,7 +159,7 @@ async def test_the_awarded_event_carries_the_confirmed_orders_and_the_package_s_
     assert_rematch_problem(event, planned_)
 
     page = (await anonymous.get(f"/order/{first}")).text
-    assert f'href="/delivery/{first}"' in page and "Follow your delivery" in page
+    assert f'href="/delivery/{first}"' in page and "查看配送进度" in page
     released = next(order_ for order_ in placed if not order_["paid"])
     assert "/delivery/" not in (await anonymous.get(f"/order/{released['token']}")).text
 

@@ -17,6 +17,7 @@ from flexsupply.matching import awards, runs, sales, services
 from flexsupply.matching.deps import RegionCatalogue, community_scope, leaders_and_operators
 from flexsupply.matching.domain.award import AwardStatus
 from flexsupply.matching.domain.package import PackageStatus
+from flexsupply.matching.problems import TranslatedProblems
 from flexsupply.matching.runs import NothingToMatch
 from flexsupply.matching.schemas import (
     AwardDecline,
@@ -232,6 +233,7 @@ class SignupController(Controller):
     @post(
         "/{token:str}/entries",
         exclude_from_auth=True,
+        middleware=[TranslatedProblems],  # a member's phone shows the refusal as it is
         responses={200: ResponseSpec(SignupEntryPublic, description="The entry with this phone, replaced.")},
     )
     async def sign_up(

@@ -1,7 +1,8 @@
 """Providers: the unit of work, the caller (a group leader by their key), and the catalogue's regions."""
 
 import time
-from typing import Any
+from collections.abc import Iterable
+from typing import Any, Final
 from uuid import UUID
 
 from litestar.connection import ASGIConnection
@@ -19,6 +20,7 @@ from flexsupply.matching import services
 
 SERVICE = "matching"
 provide_transaction = transaction_provider(SERVICE)
+MISSING_NAME_SECONDS: Final = 5.0
 
 
 async def resolve_leader(connection: ASGIConnection[Any, Any, Any, Any], token: str) -> Principal | None:
@@ -46,25 +48,30 @@ class RegionCatalogue:
     """The delivery regions the suppliers' catalogue knows. Handlers ask before their unit of work touches the
     database, so no transaction is held across the call; a suppliers service that is down is a 503."""
 
-    def __init__(self, settings: KitSettings, names_ttl_seconds: float = 300.0) -> None:
+    def __init__(self, settings: KitSettings, names_ttl_seconds: float = 60.0) -> None:
         self.settings = settings
         self.names_ttl_seconds = names_ttl_seconds
         self._names: dict[str, str] = {}
         self._names_until = 0.0
+        self._asked_at = 0.0
 
     async def codes(self) -> frozenset[str]:
         async with peer_client(self.settings, "suppliers") as http:
             return frozenset(await SuppliersClient(http, attempts=2).regions())
 
-    async def names(self) -> dict[str, str]:
+    async def names(self, codes: Iterable[str] = ()) -> dict[str, str]:
         """Code -> name, for pages: kept a few minutes (a buyer's page must not wait on the catalogue each time),
-        and when the catalogue cannot be reached, the names known last (a page then shows codes it never knew)."""
-        if time.monotonic() < self._names_until:
+        asked again within seconds for a code not known yet (a region just declared), and when the catalogue cannot
+        be reached, the names known last (a page then shows the codes it never knew)."""
+        now = time.monotonic()
+        missing = any(code not in self._names for code in codes)
+        if now < self._names_until and not (missing and now >= self._asked_at + MISSING_NAME_SECONDS):
             return self._names
+        self._asked_at = now
         try:
             async with peer_client(self.settings, "suppliers") as http:
                 self._names = await SuppliersClient(http, attempts=1).regions()
-            self._names_until = time.monotonic() + self.names_ttl_seconds
+            self._names_until = now + self.names_ttl_seconds
         except PeerUnavailable:
-            self._names_until = time.monotonic() + min(30.0, self.names_ttl_seconds)  # asked again soon
+            self._names_until = now + min(30.0, self.names_ttl_seconds)  # asked again soon
         return self._names

@@ -7,7 +7,7 @@ script adds the countdown and the live counter. Every rule is the JSON API's own
 
 import math
 import secrets
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any
 from uuid import UUID
@@ -31,19 +31,12 @@ from flexsupply.matching import sales
 from flexsupply.matching.deps import SERVICE, RegionCatalogue
 from flexsupply.matching.domain.package import PackageStatus
 from flexsupply.matching.domain.sale import BuyerLimitReached, InvalidOrderMove, OrderStatus, SaleNotOpen, SoldOut
+from flexsupply.matching.problems import FIELD_HINTS, field_hints
 from flexsupply.matching.schemas import BuyerOrderPublic, OrderCreate, SalePublic, SaleState
 
 HERE = Path(__file__).resolve().parent
 TEMPLATES = HERE / "templates"
 ASSETS = "/buyer-assets"
-# What to type in each of the order form's fields, told when it was not: never the validator's own words.
-FIELD_HINTS = {
-    "quantity": N_("Quantity: enter a whole number, at least 1."),
-    "region": N_("Delivery region: choose one of the sale's regions."),
-    "name": N_("Name: enter your name (up to 100 characters)."),
-    "phone": N_("Phone: enter a phone number, such as 139 0000 0010."),
-    "address": N_("Delivery address: enter where to deliver (up to 500 characters)."),
-}
 ORDER_FIELDS = tuple(FIELD_HINTS)
 NO_SALE = N_("There is no sale at this address.")
 NO_ORDER = N_("There is no order at this address.")
@@ -135,12 +128,6 @@ def _missing(what: str) -> Template:
     return Template(template_name="missing.html", context={"message": i18n.gettext(what)}, status_code=404)
 
 
-def _invalid(fields: Sequence[str]) -> str:
-    hints = [i18n.gettext(FIELD_HINTS[field]) for field in dict.fromkeys(fields) if field in FIELD_HINTS]
-    what = " ".join(hints) if hints else i18n.gettext("the form.")
-    return i18n.gettext("Please check: %(what)s", what=what)
-
-
 def _not_open(exc: SaleNotOpen) -> str:
     now = utc_now()
     if now < exc.opens_at:
@@ -162,12 +149,13 @@ class BuyerPages(Controller):
         self, request: Request[Any, Any, Any], state: State, regions: Regions, package_id: FromPath[UUID]
     ) -> Template:
         """The item, its price, the time to the opening, what is left per region and the order form."""
-        names = await regions.names()  # before the unit of work: no transaction waits on the catalogue
-        async with _database(state).transaction() as session:
-            try:
-                return _sale_page(await sales.sale_view(session, package_id), names)
-            except NotFound:
-                return _missing(NO_SALE)
+        try:
+            async with _database(state).transaction() as session:
+                sale = await sales.sale_view(session, package_id)
+        except NotFound:
+            return _missing(NO_SALE)
+        # After the unit of work: no transaction waits on the catalogue.
+        return _sale_page(sale, await regions.names(region.region for region in sale.regions))
 
     @post("/sale/{package_id:uuid}", status_code=303)
     async def order(
@@ -180,7 +168,7 @@ class BuyerPages(Controller):
         idempotency_key = str(form.get("idempotency_key", ""))
         if not 8 <= len(idempotency_key) <= 200 or not idempotency_key.isascii() or not idempotency_key.isprintable():
             idempotency_key = secrets.token_urlsafe(18)  # an old or tampered form: a new order, checked as usual
-        names = await regions.names()
+        names = await regions.names([fields["region"]])
 
         async def again(message: str, status_code: int) -> Template:
             """The sale page once more, as it is now, with what the buyer typed and why the order was not taken."""
@@ -197,14 +185,14 @@ class BuyerPages(Controller):
             data = OrderCreate.model_validate(fields)
         except ValidationError as exc:
             invalid = [str(error["loc"][0]) for error in exc.errors() if error.get("loc")]
-            return await again(_invalid(invalid), 400)
+            return await again(field_hints(invalid), 400)
         try:
             order, _ = await sales.place_order(database, package_id, idempotency_key, data)
             return Redirect(f"/order/{order.token}", status_code=303)
         except NotFound:
             return _missing(NO_SALE)
         except InvalidField as exc:
-            message, status_code = _invalid([exc.field]), 400
+            message, status_code = field_hints([exc.field]), 400
         except SoldOut as exc:
             region = names.get(exc.region, exc.region)
             message = i18n.gettext("Sold out: only %(left)s left in %(region)s.", left=exc.left, region=region)
@@ -228,12 +216,12 @@ class BuyerPages(Controller):
         self, request: Request[Any, Any, Any], state: State, regions: Regions, token: OrderToken
     ) -> Template:
         """The order, how to pay it, where it stands; a cancel button while that is allowed."""
-        names = await regions.names()
-        async with _database(state).transaction() as session:
-            try:
-                return _order_page(await sales.buyer_order(session, token), names)
-            except NotFound:
-                return _missing(NO_ORDER)
+        try:
+            async with _database(state).transaction() as session:
+                order = await sales.buyer_order(session, token)
+        except NotFound:
+            return _missing(NO_ORDER)
+        return _order_page(order, await regions.names([order.region]))
 
     @post("/order/{token:str}/cancel", status_code=303)
     async def cancel(

@@ -22,6 +22,7 @@ from flexsupply.matching import sales
 from flexsupply.matching.deps import SERVICE, community_scope, leaders_and_operators
 from flexsupply.matching.domain.sale import SaleNotOnSale
 from flexsupply.matching.payments import providers
+from flexsupply.matching.problems import TranslatedProblems
 from flexsupply.matching.schemas import (
     BuyerOrderPublic,
     LeaderOrderPublic,
@@ -102,6 +103,7 @@ class SaleController(Controller):
     @post(
         "/{package_id:uuid}/orders",
         exclude_from_auth=True,
+        middleware=[TranslatedProblems],  # a buyer's page or script shows the refusal as it is
         responses={200: ResponseSpec(OrderPlaced, description="The same key's first order, replayed.")},
     )
     async def place_order(
