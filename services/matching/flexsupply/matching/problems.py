@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
-from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from litestar.types import ASGIApp, HTTPResponseBodyEvent, HTTPResponseStartEvent, Message, Receive, Scope, Send
 
 from flexsupply.kit import i18n
 from flexsupply.kit.errors import PROBLEM_MEDIA_TYPE, PROBLEM_TYPE_BASE
@@ -103,24 +103,26 @@ class TranslatedProblems:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        start: Message | None = None
+        held: HTTPResponseStartEvent | None = None  # a problem's start, held until its body is whole
         body = bytearray()
 
         async def send_translated(message: Message) -> None:
-            nonlocal start
+            nonlocal held
             if message["type"] == "http.response.start":
-                headers = dict(message.get("headers", []))
-                if headers.get(b"content-type", b"").startswith(PROBLEM_MEDIA_TYPE.encode()):
-                    start = message  # held until the body is whole
+                headers = list(message.get("headers", []))
+                if dict(headers).get(b"content-type", b"").startswith(PROBLEM_MEDIA_TYPE.encode()):
+                    held = {"type": "http.response.start", "status": message["status"], "headers": headers}
                     return
-            elif message["type"] == "http.response.body" and start is not None:
+            elif message["type"] == "http.response.body" and held is not None:
                 body.extend(message.get("body", b""))
                 if message.get("more_body"):
                     return
                 content = json.dumps(translated(json.loads(body)), ensure_ascii=False).encode()
-                headers = [(key, value) for key, value in start.get("headers", []) if key != b"content-length"]
-                await send({**start, "headers": [*headers, (b"content-length", str(len(content)).encode())]})
-                await send({"type": "http.response.body", "body": content})
+                headers = [(key, value) for key, value in held["headers"] if key != b"content-length"]
+                held["headers"] = [*headers, (b"content-length", str(len(content)).encode())]
+                finished: HTTPResponseBodyEvent = {"type": "http.response.body", "body": content, "more_body": False}
+                await send(held)
+                await send(finished)
                 return
             await send(message)
 
