@@ -7,14 +7,15 @@ it (.ci/run).
 
 import asyncio
 import os
+import re
 import shutil
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
 import httpx
 import pytest
-from playwright.async_api import Browser, async_playwright, expect
+from playwright.async_api import Browser, Page, async_playwright, expect
 
 from tests.support import sales
 from tests.support.processes import free_port, processes, wait_until_healthy
@@ -34,6 +35,10 @@ OPERATOR_TOKEN = "browser-tests-operator-token"
 WAIT_SECONDS = 60
 T = TypeVar("T")
 expect.set_options(timeout=WAIT_SECONDS * 1000)
+# A phone set to Chinese, as the groups' phones are (it sends Accept-Language: zh-CN).
+PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True, "locale": "zh-CN"}
+# Artefacts of the run: each page as a phone shows it (CI keeps the folder).
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "build" / "screenshots"
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -88,6 +93,26 @@ async def browser(chromium: str) -> AsyncIterator[Browser]:
             yield launched
         finally:
             await launched.close()
+
+
+async def screenshot(page: Page, name: str) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    await page.screenshot(path=SCREENSHOTS / f"{name}.png", full_page=True)
+
+
+async def assert_chinese_page(page: Page, former_english: Iterable[str]) -> None:
+    """The page is the zh-CN one: its lang, Chinese text, and none of the English labels it used to show."""
+    await expect(page.locator("html")).to_have_attribute("lang", "zh-CN")
+    text = await page.locator("body").inner_text()
+    assert re.search(r"[\u4e00-\u9fff]", text), text
+    left = [label for label in former_english if re.search(rf"\b{re.escape(label)}\b", text)]
+    assert left == [], f"English left on a zh-CN page: {left}"
+
+
+async def above_the_fold(page: Page, selector: str, height: int = 844) -> None:
+    """The element's bottom is within the phone's first screen, unscrolled."""
+    box = await page.locator(selector).bounding_box()
+    assert box is not None and box["y"] + box["height"] <= height, box
 
 
 async def eventually(check: Callable[[], Awaitable[T | None]], what: str, timeout_seconds: float = WAIT_SECONDS) -> T:
