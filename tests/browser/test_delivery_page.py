@@ -16,13 +16,16 @@ import pytest
 from playwright.async_api import Browser, Page, expect
 
 from flexsupply.kit.settings import KitSettings
-from tests.browser.conftest import eventually
+from tests.browser.conftest import PHONE as CHINESE_PHONE
+from tests.browser.conftest import assert_chinese_page, eventually, screenshot
 from tests.support.awarded import announce, awarded_package, json_of
 from tests.support.fulfilment import KeyClient
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True, "device_scale_factor": 3}
+PHONE = CHINESE_PHONE | {"device_scale_factor": 3}
+# What the page said in English before it was Chinese.
+FORMER_ENGLISH = ["Your delivery", "Parcels", "Parcel", "Carrier", "Tracking", "Delivered", "Shipped", "UTC", "units"]
 CARRIER = "JD Logistics"
 
 
@@ -113,9 +116,9 @@ async def assert_fits_the_screen(page: Page) -> None:
 
 
 async def report(page: Page, kind: str, description: str) -> None:
-    await page.get_by_label("What went wrong").select_option(label=kind)
-    await page.get_by_label("What happened").fill(description)
-    await page.get_by_role("button", name="Send report").click()
+    await page.get_by_label("遇到了什么问题").select_option(label=kind)
+    await page.get_by_label("具体情况").fill(description)
+    await page.get_by_role("button", name="提交反馈").click()
 
 
 async def test_a_buyer_on_a_phone_sees_the_parcel_and_reports_a_problem_once_however_often_it_is_sent(
@@ -130,27 +133,31 @@ async def test_a_buyer_on_a_phone_sees_the_parcel_and_reports_a_problem_once_how
         page = await context.new_page()
         response = await page.goto(delivery_url)
         assert response is not None and response.status == 200
-        await expect(page.get_by_role("heading", name="Your delivery")).to_be_visible()
+        await expect(page.get_by_role("heading", name="我的配送")).to_be_visible()
         shown = page.locator(f"#parcel-{parcel['id']}")
-        await expect(shown.locator(".state")).to_have_text("Delivered")
+        await expect(shown.locator(".state")).to_have_text("已送达")
         await expect(shown.locator(".tracking")).to_have_text(parcel["tracking_number"])
         await expect(shown).to_contain_text(CARRIER)
+        await expect(page.locator("#expected")).to_contain_text("预计")
         await assert_fits_the_screen(page)
+        await assert_chinese_page(page, FORMER_ENGLISH)
+        await screenshot(page, "delivery")
 
         description = "The box arrived crushed and two loaves are broken."
-        await report(page, "Damaged", description)
+        await report(page, "商品损坏", description)
         await expect(page).to_have_url(f"{delivery_url}?case=opened")
-        await expect(page.get_by_role("status")).to_contain_text("we have your report")
+        await expect(page.get_by_role("status")).to_contain_text("已收到您的反馈")
         listed = page.locator("ul.cases > li")
         await expect(listed).to_have_count(1)
-        await expect(listed).to_contain_text("Damaged")
-        await expect(listed).to_contain_text("we are looking into it")
+        await expect(listed).to_contain_text("商品损坏")
+        await expect(listed).to_contain_text("我们正在处理")
         await assert_fits_the_screen(page)
+        await screenshot(page, "delivery-reported")
 
         # The buyer goes back and sends the same report again: still the one case.
         await page.go_back()
         await expect(page).to_have_url(delivery_url)
-        await report(page, "Damaged", description)
+        await report(page, "商品损坏", description)
         await expect(page).to_have_url(f"{delivery_url}?case=opened")
         await expect(page.locator("ul.cases > li")).to_have_count(1)
         await page.reload()
@@ -176,17 +183,17 @@ async def test_without_javascript_the_report_form_opens_one_case_and_a_refused_r
         page = await context.new_page()
         await page.goto(delivery_url)
         shown = page.locator(f"#parcel-{parcel['id']}")
-        await expect(shown.locator(".state")).to_have_text("Shipped")
+        await expect(shown.locator(".state")).to_have_text("运输中")
         await expect(shown.locator(".tracking")).to_have_text(parcel["tracking_number"])
         await assert_fits_the_screen(page)
 
         description = "Still not here a week after it shipped."
-        await report(page, "Late", description)
+        await report(page, "迟迟未到", description)
         await expect(page).to_have_url(f"{delivery_url}?case=opened")
         listed = page.locator("ul.cases > li")
         await expect(listed).to_have_count(1)
-        await expect(listed).to_contain_text("Late")
-        await expect(listed).to_contain_text("we are looking into it")
+        await expect(listed).to_contain_text("迟迟未到")
+        await expect(listed).to_contain_text("我们正在处理")
 
         # The same form sent again (a retry after a dropped connection) goes to the same page and the same case.
         again = await context.request.post(
@@ -200,7 +207,7 @@ async def test_without_javascript_the_report_form_opens_one_case_and_a_refused_r
         # A report without its kind is refused with the reason, and opens nothing.
         refused = await context.request.post(f"{delivery_url}/cases", form={"kind": "", "description": "help"})
         assert refused.status == 400
-        assert "Please choose what went wrong." in await refused.text()
+        assert "请选择遇到了什么问题。" in await refused.text()
     finally:
         await context.close()
 
@@ -214,8 +221,10 @@ async def test_an_unknown_delivery_link_is_a_friendly_not_found_page(stack: str,
         page = await context.new_page()
         response = await page.goto(f"{stack}/delivery/no-such-token-{uuid4().hex}")
         assert response is not None and response.status == 404
-        await expect(page.get_by_role("heading", name="We cannot find this order")).to_be_visible()
-        await expect(page.get_by_text("whole link you were sent")).to_be_visible()
+        await expect(page.get_by_role("heading", name="找不到这个订单")).to_be_visible()
+        await expect(page.get_by_text("完整链接", exact=False)).to_be_visible()
         await assert_fits_the_screen(page)
+        await assert_chinese_page(page, ["We cannot find", "whole link"])
+        await screenshot(page, "delivery-not-found")
     finally:
         await context.close()

@@ -1,6 +1,7 @@
-"""The staff's board in headless Chromium, at a desk: a member of staff made with `flexsupply staff add` logs in,
-finds a package in production, sees its batch, marks its maker failed on the page, and watches the backup take
-the units over (the take-over job finishing, a backup production order on the board); then logs out."""
+"""The staff's board in headless Chromium, on a phone in Chinese: a member of staff made with `flexsupply staff
+add` logs in, finds a package in production, sees its batch, marks its maker failed on the page, and watches the
+backup take the units over (the take-over job finishing, a backup production order on the board, suppliers by
+name); then logs out."""
 
 import os
 import subprocess
@@ -12,12 +13,14 @@ import httpx
 import pytest
 from playwright.async_api import Browser, expect
 
-from tests.browser.conftest import OPERATOR_TOKEN
+from tests.browser.conftest import OPERATOR_TOKEN, PHONE, assert_chinese_page, screenshot
 from tests.support.fulfilment import KeyClient, in_production, production_orders
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 PASSWORD = "staff board passphrase"
+# What the board said in English before it was Chinese.
+FORMER_ENGLISH = ["Awarded packages", "Needed by", "Units", "Supplier", "Region", "Status", "Batches", "Log out", "UTC"]
 
 
 @pytest.fixture
@@ -61,48 +64,56 @@ async def test_staff_log_in_see_the_batches_and_a_failure_marked_on_the_board_ac
     setup = await in_production(operator, as_key, units=20, batch_units=8)
     order = setup.production_order
 
-    context = await browser.new_context(viewport={"width": 1440, "height": 900})  # a desk
+    maker_name = (await operator.get(f"/api/v1/suppliers/{setup.maker_id}")).json()["name"]
+    backup_name = (await operator.get(f"/api/v1/suppliers/{setup.backup_id}")).json()["name"]
+    context = await browser.new_context(**PHONE)  # on the go: the board works on a phone too
     try:
         page = await context.new_page()
         await page.goto(f"{stack}/board")
-        await expect(page.get_by_role("heading", name="Staff log in")).to_be_visible()
-        await page.get_by_label("Email").fill(email)
-        await page.get_by_label("Password").fill("not the passphrase")
-        await page.get_by_role("button", name="Log in").click()
-        await expect(page.locator("#message")).to_have_text("Wrong email or password.")
-        await page.get_by_label("Password").fill(PASSWORD)
-        await page.get_by_role("button", name="Log in").click()
-        await expect(page.get_by_role("heading", name="Awarded packages")).to_be_visible()
+        await expect(page.get_by_role("heading", name="员工登录")).to_be_visible()
+        await page.get_by_label("邮箱").fill(email)
+        await page.get_by_label("密码").fill("not the passphrase")
+        await page.get_by_role("button", name="登录").click()
+        await expect(page.locator("#message")).to_have_text("邮箱或密码错误。")
+        await page.get_by_label("密码").fill(PASSWORD)
+        await page.get_by_role("button", name="登录").click()
+        await expect(page.get_by_role("heading", name="已定标的团购包")).to_be_visible()
+        await assert_chinese_page(page, FORMER_ENGLISH)
+        await screenshot(page, "board-packages")
 
         await page.get_by_role("link", name=setup.sku).click()
         await expect(page.get_by_role("heading", name=setup.sku, exact=True)).to_be_visible()
         batches = page.locator("#batches")
         await expect(batches).to_contain_text(setup.batch["lot_number"])
-        await expect(batches).to_contain_text("passed")
+        await expect(batches).to_contain_text("通过")
         row = page.locator(f"#po-{order['id']}")
-        await expect(row).to_contain_text("in production")
-        await expect(row).to_contain_text(setup.maker_id[:8])
+        await expect(row).to_contain_text("生产中")
+        await expect(row).to_contain_text(maker_name)  # by name, not a hex id
+        await expect(page.locator("#time-zone")).to_contain_text("GMT+08:00")
+        await assert_chinese_page(page, FORMER_ENGLISH)
+        await screenshot(page, "board-package")
 
         await row.locator("summary").click()
-        await row.get_by_label("Reason").fill("the oven broke down")
+        await row.get_by_label("原因").fill("the oven broke down")
         await row.get_by_role("checkbox").check()
         await row.locator("button[type=submit]").click()
 
-        await expect(page.locator("#flash")).to_contain_text("Marked failed: backups are taking over 20 units.")
-        await expect(page.locator(f"#po-{order['id']}")).to_contain_text("failed")
+        await expect(page.locator("#flash")).to_contain_text("已标记为失败：备选供应商正在接手 20 件。")
+        await expect(page.locator(f"#po-{order['id']}")).to_contain_text("失败")
         # The page reloads itself while the take-over runs, until the job is done.
         failures = page.locator("#failures")
         await expect(failures).to_contain_text("the oven broke down")
-        await expect(failures).to_contain_text("done")
-        backup_row = page.locator("#production-orders tbody tr", has_text="backup")
-        await expect(backup_row).to_contain_text(setup.backup_id[:8])
+        await expect(failures).to_contain_text("已完成")
+        backup_row = page.locator("#production-orders tbody tr", has_text="备选")
+        await expect(backup_row).to_contain_text(backup_name)
         await expect(backup_row).to_contain_text("20")
         await expect(page.locator("#exceptions")).to_contain_text("the oven broke down")
 
-        await page.get_by_role("button", name="Log out").click()
-        await expect(page.get_by_role("heading", name="Staff log in")).to_be_visible()
+        await screenshot(page, "board-taken-over")
+        await page.get_by_role("button", name="退出登录").click()
+        await expect(page.get_by_role("heading", name="员工登录")).to_be_visible()
         await page.goto(f"{stack}/board/packages/{setup.package_id}")
-        await expect(page.get_by_role("heading", name="Staff log in")).to_be_visible()
+        await expect(page.get_by_role("heading", name="员工登录")).to_be_visible()
     finally:
         await context.close()
 
