@@ -16,14 +16,19 @@ import pytest
 from playwright.async_api import Browser, Page, expect
 
 from flexsupply.kit.settings import KitSettings
-from tests.browser.conftest import PHONE as CHINESE_PHONE
 from tests.browser.conftest import assert_chinese_page, eventually, screenshot
 from tests.support.awarded import announce, awarded_package, json_of
 from tests.support.fulfilment import KeyClient
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-PHONE = CHINESE_PHONE | {"device_scale_factor": 3}
+PHONE = {
+    "viewport": {"width": 390, "height": 844},
+    "is_mobile": True,
+    "has_touch": True,
+    "locale": "zh-CN",
+    "device_scale_factor": 3,
+}
 # What the page said in English before it was Chinese.
 FORMER_ENGLISH = ["Your delivery", "Parcels", "Parcel", "Carrier", "Tracking", "Delivered", "Shipped", "UTC", "units"]
 CARRIER = "JD Logistics"
