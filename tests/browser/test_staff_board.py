@@ -64,6 +64,8 @@ async def test_staff_log_in_see_the_batches_and_a_failure_marked_on_the_board_ac
     setup = await in_production(operator, as_key, units=20, batch_units=8)
     order = setup.production_order
 
+    sale = await operator.get(f"/api/v1/sales/{setup.package_id}")
+    item_name = sale.json()["title"] if sale.status_code == 200 else setup.sku
     maker_name = (await operator.get(f"/api/v1/suppliers/{setup.maker_id}")).json()["name"]
     backup_name = (await operator.get(f"/api/v1/suppliers/{setup.backup_id}")).json()["name"]
     context = await browser.new_context(**PHONE)  # on the go: the board works on a phone too
@@ -81,8 +83,10 @@ async def test_staff_log_in_see_the_batches_and_a_failure_marked_on_the_board_ac
         await assert_chinese_page(page, FORMER_ENGLISH)
         await screenshot(page, "board-packages")
 
-        await page.get_by_role("link", name=setup.sku).click()
-        await expect(page.get_by_role("heading", name=setup.sku, exact=True)).to_be_visible()
+        # The package is named as its buyers know it (matching's title), its sku beside it.
+        await page.locator(f'a[href="/board/packages/{setup.package_id}"]').click()
+        await expect(page.get_by_role("heading", name=item_name, exact=True)).to_be_visible()
+        await expect(page.locator(".facts")).to_contain_text(setup.sku)
         batches = page.locator("#batches")
         await expect(batches).to_contain_text(setup.batch["lot_number"])
         await expect(batches).to_contain_text("通过")
