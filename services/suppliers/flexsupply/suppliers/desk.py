@@ -32,7 +32,7 @@ from limits.aio.strategies import MovingWindowRateLimiter
 from litestar import Controller, Request, Response, Router, get, post
 from litestar.connection import ASGIConnection
 from litestar.datastructures import CacheControlHeader, ResponseHeader, State
-from litestar.di import Provide
+from litestar.di import NamedDependency, Provide
 from litestar.handlers.base import BaseRouteHandler
 from litestar.middleware import DefineMiddleware
 from litestar.middleware.session import SessionMiddleware
@@ -42,12 +42,14 @@ from litestar.response import Redirect, Template
 from litestar.static_files import create_static_files_router
 from litestar.types import ASGIApp
 from pydantic import ValidationError
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from flexsupply.clients.fulfilment import FulfilmentClient, ParcelShipped
 from flexsupply.clients.matching import MatchingClient
 from flexsupply.contracts.errors import InvalidField, NotFound, PeerUnavailable
+from flexsupply.contracts.offers import OfferTerms
 from flexsupply.kit.db import Database
-from flexsupply.kit.i18n import N_, ngettext
+from flexsupply.kit.i18n import N_, current_time_zone, ngettext
 from flexsupply.kit.i18n import gettext as _
 from flexsupply.kit.peers import peer_client
 from flexsupply.kit.service import Transaction, database_key
@@ -55,7 +57,7 @@ from flexsupply.suppliers import services
 from flexsupply.suppliers.deps import SERVICE
 from flexsupply.suppliers.domain.rfq import ReplyDeadlinePassed, is_open
 from flexsupply.suppliers.models import DeliveryStatus
-from flexsupply.suppliers.schemas import QuoteCreate, RfqDecline
+from flexsupply.suppliers.schemas import OfferPublic, QuoteCreate, RfqDecline
 from flexsupply.suppliers.settings import SuppliersSettings
 
 HERE = Path(__file__).resolve().parent
@@ -65,8 +67,6 @@ ASSETS = "/supply-assets"
 DESK = "/supply"
 LOGIN = f"{DESK}/login"
 CSRF_FIELD = "csrf_token"
-# The community's day: a quote "valid until" a date holds to that date's end there.
-COMMUNITY_TIME_ZONE = ZoneInfo("Asia/Shanghai")
 PUBLIC = {"exclude_from_auth": True}  # the desk is guarded by its session, not a bearer token
 CONTENT_SECURITY_POLICY = ResponseHeader(
     name="Content-Security-Policy",
@@ -155,6 +155,9 @@ class FailedLogins:
 
     async def failed(self, address: str) -> None:
         await self.window.hit(self.limit, "supply-login", address)
+
+
+DeskPeers = NamedDependency[Peers]
 
 
 def routes(settings: SuppliersSettings) -> list[Any]:
@@ -288,10 +291,15 @@ async def _page(
     context: Mapping[str, Any],
     *,
     section: str,
+    session: AsyncSession | None = None,
     status_code: int = 200,
 ) -> Template:
-    async with _database(request.app.state).transaction() as session:
-        regions = {region.code: region.name for region in await services.list_regions(session)}
+    """A desk page; `session` is the handler's open transaction, if it has one (SQLite takes one writer at once)."""
+    if session is None:
+        async with _database(request.app.state).transaction() as own:
+            regions = await _region_names(own)
+    else:
+        regions = await _region_names(session)
     return Template(
         template_name=f"supply/{name}",
         context={
@@ -304,6 +312,11 @@ async def _page(
         },
         status_code=status_code,
     )
+
+
+async def _region_names(session: AsyncSession) -> dict[str, str]:
+    """Region codes as people name them (Chinese allowed)."""
+    return {region.code: region.name for region in await services.list_regions(session)}
 
 
 def _field_label(field: str) -> str:
@@ -372,8 +385,10 @@ def _money(fields: Mapping[str, str], name: str, field: str, errors: list[str]) 
 
 
 def end_of_local_day(day: date) -> datetime:
-    """The last moment of a day in the community's time zone, in UTC."""
-    return datetime.combine(day + timedelta(days=1), time(), COMMUNITY_TIME_ZONE).astimezone(UTC) - timedelta(seconds=1)
+    """The last moment of a day in the community's time zone, in UTC: a quote "valid until" a day holds all of it."""
+    return datetime.combine(day + timedelta(days=1), time(), ZoneInfo(current_time_zone())).astimezone(UTC) - timedelta(
+        seconds=1
+    )
 
 
 def quote_from_form(fields: Mapping[str, str]) -> tuple[QuoteCreate | None, list[str]]:
@@ -436,7 +451,7 @@ class DeskLogin(Controller):
 
     @post("/login", status_code=303)
     async def login(
-        self, request: Request[Any, Any, Any], transaction: Transaction, failed_logins: FailedLogins
+        self, request: Request[Any, Any, Any], transaction: Transaction, failed_logins: NamedDependency[FailedLogins]
     ) -> Response[Any]:
         form = await _form(request)
         address = request.client.host if request.client else "unknown"
@@ -495,7 +510,7 @@ class RfqPages(Controller):
     @get("/")
     async def inbox(self, request: Request[Any, Any, Any], transaction: Transaction) -> Template:
         rfqs = await services.list_rfqs(transaction, _user(request).supplier_id, None, 100, 0)
-        return await _page(request, "inbox.html", {"rfqs": rfqs}, section="rfqs")
+        return await _page(request, "inbox.html", {"rfqs": rfqs}, section="rfqs", session=transaction)
 
     @get("/rfqs/{rfq_id:uuid}")
     async def rfq(self, request: Request[Any, Any, Any], rfq_id: FromPath[UUID]) -> Template:
@@ -550,7 +565,7 @@ async def _rfq_page(
     skus = list(dict.fromkeys(item.sku for item in rfq.items))
     # Each form starts from the supplier's current quote for the sku, else its standing offer, else blank.
     current = {quote.sku: quote for quote in reversed(rfq.quotes) if quote.status == "current"}
-    standing = {offer.sku: offer for offer in offers}
+    standing = {offer.sku: OfferPublic.model_validate(offer) for offer in offers}
     forms = {sku: _quote_defaults(current.get(sku) or standing.get(sku), supplier.regions) for sku in skus}
     if sent is not None and sent.get("sku") in forms:
         forms[sent["sku"]] = dict(sent)
@@ -576,9 +591,9 @@ def _yuan(cents: int) -> str:
     return f"{cents // 100}.{cents % 100:02d}"
 
 
-def _quote_defaults(terms: Any, regions: list[str]) -> dict[str, str]:
+def _quote_defaults(terms: OfferTerms | None, regions: list[str]) -> dict[str, str]:
     """The quote form's fields, filled from an offer's or a quote's terms (in yuan), or blank."""
-    valid_until = (datetime.now(COMMUNITY_TIME_ZONE) + timedelta(days=7)).date().isoformat()
+    valid_until = (datetime.now(ZoneInfo(current_time_zone())) + timedelta(days=7)).date().isoformat()
     if terms is None:
         return {"valid_until": valid_until}
     fields = {
@@ -607,7 +622,7 @@ class AwardPages(Controller):
     guards = [desk_only]
 
     @get("/")
-    async def awards(self, request: Request[Any, Any, Any], transaction: Transaction, peers: Peers) -> Template:
+    async def awards(self, request: Request[Any, Any, Any], peers: DeskPeers) -> Template:
         user = _user(request)
         try:
             async with peers.matching(user) as matching:
@@ -616,16 +631,20 @@ class AwardPages(Controller):
             return _message(_("Awards"), _refusal(exc), 503)
         offer_ids = {line.offer_id for award in awards for line in award.lines}
         offer_ids |= {line.offer_id for reservation in reservations for line in reservation.lines}
-        skus = await services.offer_skus(transaction, user.supplier_id, offer_ids)
-        return await _page(
-            request,
-            "awards.html",
-            {"awards": awards, "reservations": reservations, "skus": skus, "now": datetime.now(UTC)},
-            section="awards",
-        )
+        async with _database(request.app.state).transaction() as session:
+            skus = await services.offer_skus(session, user.supplier_id, offer_ids)
+            return await _page(
+                request,
+                "awards.html",
+                {"awards": awards, "reservations": reservations, "skus": skus, "now": datetime.now(UTC)},
+                section="awards",
+                session=session,
+            )
 
     @post("/{award_id:uuid}/accept", status_code=303)
-    async def accept(self, request: Request[Any, Any, Any], peers: Peers, award_id: FromPath[UUID]) -> Response[Any]:
+    async def accept(
+        self, request: Request[Any, Any, Any], peers: DeskPeers, award_id: FromPath[UUID]
+    ) -> Response[Any]:
         await _form(request)
         try:
             async with peers.matching(_user(request)) as matching:
@@ -636,7 +655,9 @@ class AwardPages(Controller):
         return Redirect(f"{DESK}/awards", status_code=303)
 
     @post("/{award_id:uuid}/decline", status_code=303)
-    async def decline(self, request: Request[Any, Any, Any], peers: Peers, award_id: FromPath[UUID]) -> Response[Any]:
+    async def decline(
+        self, request: Request[Any, Any, Any], peers: DeskPeers, award_id: FromPath[UUID]
+    ) -> Response[Any]:
         fields = await _form(request)
         reason = fields.get("reason", "")[:500]
         if not reason:
@@ -659,7 +680,7 @@ class ProductionPages(Controller):
     guards = [desk_only]
 
     @get("/")
-    async def production_orders(self, request: Request[Any, Any, Any], peers: Peers) -> Template:
+    async def production_orders(self, request: Request[Any, Any, Any], peers: DeskPeers) -> Template:
         try:
             async with peers.fulfilment(_user(request)) as fulfilment:
                 orders = await fulfilment.production_orders()
@@ -669,7 +690,7 @@ class ProductionPages(Controller):
 
     @get("/{production_order_id:uuid}")
     async def production_order(
-        self, request: Request[Any, Any, Any], peers: Peers, production_order_id: FromPath[UUID]
+        self, request: Request[Any, Any, Any], peers: DeskPeers, production_order_id: FromPath[UUID]
     ) -> Template:
         try:
             async with peers.fulfilment(_user(request)) as fulfilment:
@@ -697,7 +718,7 @@ class ProductionPages(Controller):
 
     @post("/{production_order_id:uuid}/moves", status_code=303)
     async def move(
-        self, request: Request[Any, Any, Any], peers: Peers, production_order_id: FromPath[UUID]
+        self, request: Request[Any, Any, Any], peers: DeskPeers, production_order_id: FromPath[UUID]
     ) -> Response[Any]:
         fields = await _form(request)
         step = fields.get("step", "")
@@ -712,7 +733,7 @@ class ProductionPages(Controller):
 
     @post("/{production_order_id:uuid}/batches", status_code=303)
     async def report_batch(
-        self, request: Request[Any, Any, Any], peers: Peers, production_order_id: FromPath[UUID]
+        self, request: Request[Any, Any, Any], peers: DeskPeers, production_order_id: FromPath[UUID]
     ) -> Response[Any]:
         fields = await _form(request)
         errors: list[str] = []
@@ -747,7 +768,7 @@ class ProductionPages(Controller):
 
     @post("/{production_order_id:uuid}/ship", status_code=303)
     async def ship(
-        self, request: Request[Any, Any, Any], peers: Peers, production_order_id: FromPath[UUID]
+        self, request: Request[Any, Any, Any], peers: DeskPeers, production_order_id: FromPath[UUID]
     ) -> Response[Any]:
         """Hand the parcels given a tracking number to the carrier, all in one request (all or none)."""
         fields = await _form(request)
@@ -780,7 +801,7 @@ class ProductionPages(Controller):
     async def manifest_csv(
         self,
         request: Request[Any, Any, Any],
-        peers: Peers,
+        peers: DeskPeers,
         production_order_id: FromPath[UUID],
         batch_id: FromQuery[UUID | None] = None,
     ) -> Response[Any]:
@@ -802,7 +823,7 @@ class ProductionPages(Controller):
     async def manifest_json(
         self,
         request: Request[Any, Any, Any],
-        peers: Peers,
+        peers: DeskPeers,
         production_order_id: FromPath[UUID],
         batch_id: FromQuery[UUID | None] = None,
     ) -> Response[Any]:
@@ -843,4 +864,5 @@ class ScorecardPage(Controller):
             "scorecard.html",
             {"card": card, "failed_deliveries": failed, "webhook_url": supplier.webhook_url},
             section="scorecard",
+            session=transaction,
         )
