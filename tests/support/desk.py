@@ -31,10 +31,17 @@ class AskedSupplier:
 
 
 async def asked_supplier(
-    operator: httpx.AsyncClient, as_key: KeyClient, *, units: int = 6, region: str = "ningbo", backup: bool = True
+    operator: httpx.AsyncClient,
+    as_key: KeyClient,
+    *,
+    units: int = 6,
+    region: str = "ningbo",
+    backup: bool = True,
+    **package_terms: Any,
 ) -> AskedSupplier:
     """A maker (and, with `backup`, a dearer supplier whose reserve backs it) asked to quote for `units` of a
-    package's new sku in `region`; the maker's RFQ is in its inbox."""
+    package's new sku in `region` (with `package_terms`, such as its sale window); the maker's RFQ is in its
+    inbox."""
     sku = f"desk-{uuid4().hex[:8]}"
     roles = {"maker": {"price_tiers": [{"min_quantity": 0, "unit_cents": 3000}]}}
     if backup:
@@ -56,6 +63,7 @@ async def asked_supplier(
         backups=1 if backup else 0,
         threshold_units=1,
         cap_units=units,
+        **package_terms,
     )
     sourcing = await start_round(leader, package["id"])
     key, supplier, maker = made["maker"]

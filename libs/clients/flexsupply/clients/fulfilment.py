@@ -129,7 +129,7 @@ class FulfilmentClient:
         )
         return Batch.model_validate_json(response.content)
 
-    async def shipments(self, production_order_id: UUID, *, limit: int = 1000) -> list[Shipment]:
+    async def shipments(self, production_order_id: UUID, *, limit: int = 500) -> list[Shipment]:
         """The production order's parcels, in manifest order."""
         response = await self._send(
             "GET", f"/api/v1/production-orders/{production_order_id}/shipments", params={"limit": limit}
