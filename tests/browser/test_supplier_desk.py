@@ -13,7 +13,7 @@ from uuid import uuid4
 
 import httpx
 import pytest
-from playwright.async_api import Browser, Page, expect
+from playwright.async_api import Browser, Page, ViewportSize, expect
 
 from flexsupply.matching.payments import sign_test_payment
 from tests.browser.conftest import OPERATOR_TOKEN
@@ -24,7 +24,7 @@ from tests.support.sales import order
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "build" / "screenshots"
-PHONE = {"width": 390, "height": 844}
+PHONE: ViewportSize = {"width": 390, "height": 844}
 SALE_PRICE_CENTS = 5900
 
 

@@ -72,6 +72,8 @@ async def test_a_supplier_logs_in_with_its_key_and_out(app: Any, browser: httpx.
     assert "询价单" in inbox.text and "回复截止" in inbox.text
     assert inbox.headers["cache-control"] == "no-store"
     assert "script-src" not in inbox.headers["content-security-policy"]
+    english = await browser.get("/supply?lang=en")
+    assert '<html lang="en">' in english.text and "Requests for quotation" in english.text
 
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app), base_url="http://flexsupply.test", cookies=browser.cookies
@@ -83,9 +85,7 @@ async def test_a_supplier_logs_in_with_its_key_and_out(app: Any, browser: httpx.
         assert (await copied.get("/supply")).status_code == 303
 
 
-async def test_a_wrong_key_is_refused_and_many_are_throttled(
-    operator: httpx.AsyncClient, browser: httpx.AsyncClient
-):
+async def test_a_wrong_key_is_refused_and_many_are_throttled(operator: httpx.AsyncClient, browser: httpx.AsyncClient):
     created = await create_supplier(operator)
     key = created["api_key"]["api_key"]
 
@@ -178,9 +178,7 @@ async def test_a_bad_quote_is_shown_back_in_chinese_and_nothing_is_sent(
     assert refused.status_code == 400
     assert "阶梯价：每一行都要填写数量和单价（元）" in refused.text
     assert 'value="28.505"' in refused.text  # what was typed stays in the form
-    fixed = await browser.post(
-        f"/supply/rfqs/{asked.rfq_id}/quotes", data=quote_form(page, asked.sku, capacity="1")
-    )
+    fixed = await browser.post(f"/supply/rfqs/{asked.rfq_id}/quotes", data=quote_form(page, asked.sku, capacity="1"))
     assert fixed.status_code == 400
     assert "产能：不能低于起订量" in fixed.text
     assert ok(await asked.maker.get(f"/api/v1/rfqs/{asked.rfq_id}"))["quotes"] == []

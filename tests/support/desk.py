@@ -43,7 +43,7 @@ async def asked_supplier(
     package's new sku in `region` (with `package_terms`, such as its sale window); the maker's RFQ is in its
     inbox."""
     sku = f"desk-{uuid4().hex[:8]}"
-    roles = {"maker": {"price_tiers": [{"min_quantity": 0, "unit_cents": 3000}]}}
+    roles: dict[str, dict[str, Any]] = {"maker": {"price_tiers": [{"min_quantity": 0, "unit_cents": 3000}]}}
     if backup:
         roles["backup"] = {"price_tiers": [{"min_quantity": 0, "unit_cents": 9000}], "reserve_cents": 50}
     made: dict[str, tuple[str, dict[str, Any], httpx.AsyncClient]] = {}
