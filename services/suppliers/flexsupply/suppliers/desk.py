@@ -62,7 +62,6 @@ from flexsupply.suppliers.settings import SuppliersSettings
 
 HERE = Path(__file__).resolve().parent
 TEMPLATES = HERE / "templates"  # ours sit in templates/supply/: one app may hold other services' templates too
-LOCALES = HERE / "locale"
 ASSETS = "/supply-assets"
 DESK = "/supply"
 LOGIN = f"{DESK}/login"
@@ -237,12 +236,10 @@ async def desk_only(connection: ASGIConnection[Any, Any, Any, Any], handler: Bas
     session = connection.session
     if {"supplier_id", "key", "since"} <= session.keys():
         supplier_id = UUID(session["supplier_id"])
+        since = datetime.fromisoformat(session["since"])
         async with _database(connection.app.state).transaction() as db:
-            current = await services.supplier_for_api_key(
-                db, session["key"]
-            ) == supplier_id and await services.desk_session_is_current(
-                db, supplier_id, datetime.fromisoformat(session["since"])
-            )
+            key_holder = await services.supplier_for_api_key(db, session["key"])
+            current = key_holder == supplier_id and await services.desk_session_is_current(db, supplier_id, since)
     if not current:
         connection.clear_session()
         raise LoginRequired
@@ -360,7 +357,7 @@ def _refusal(exc: Exception) -> str:
 def _whole(fields: Mapping[str, str], name: str, errors: list[str]) -> int | None:
     text = fields.get(name, "")
     if not re.fullmatch(r"\d{1,12}", text):
-        errors.append(_("%(field)s: please give a whole number", field=_field_label(name.removesuffix("_yuan"))))
+        errors.append(_("%(field)s: please give a whole number", field=_field_label(name)))
         return None
     return int(text)
 
@@ -406,7 +403,7 @@ def quote_from_form(fields: Mapping[str, str]) -> tuple[QuoteCreate | None, list
         if not minimum and not price:
             continue
         unit_cents = cents_of(price)
-        if not minimum.isdigit() or unit_cents is None:
+        if not re.fullmatch(r"\d{1,12}", minimum) or unit_cents is None:
             errors.append(_("Price tiers: each row needs a quantity and a unit price in yuan"))
             continue
         tiers.append({"min_quantity": int(minimum), "unit_cents": unit_cents})
