@@ -12,7 +12,7 @@ import pytest
 
 from tests.support.catalogue import create_supplier
 from tests.support.desk import AskedSupplier, KeyClient, asked_supplier, csrf_token
-from tests.support.fulfilment import ok
+from tests.support.fulfilment import in_production, ok
 
 
 @pytest.fixture
@@ -182,3 +182,32 @@ async def test_a_bad_quote_is_shown_back_in_chinese_and_nothing_is_sent(
     assert fixed.status_code == 400
     assert "产能：不能低于起订量" in fixed.text
     assert ok(await asked.maker.get(f"/api/v1/rfqs/{asked.rfq_id}"))["quotes"] == []
+
+
+async def test_production_on_the_desk_is_fulfilment_s_answer_to_the_supplier_s_own_key(
+    operator: httpx.AsyncClient, as_key: KeyClient, browser: httpx.AsyncClient
+):
+    setup = await in_production(operator, as_key, units=10, batch_units=4)
+    order_id, lot = setup.production_order["id"], setup.batch["lot_number"]
+    intruder = (await create_supplier(operator))["api_key"]["api_key"]
+    await log_in(browser, intruder)
+    assert order_id not in (await browser.get("/supply/production")).text
+    assert (await browser.get(f"/supply/production/{order_id}")).status_code == 404
+    assert (await browser.get(f"/supply/production/{order_id}/manifest.csv")).status_code == 404
+    await browser.post("/supply/logout", data={"csrf_token": csrf_token(await browser.get("/supply"))})
+
+    await log_in(browser, setup.maker.headers["authorization"].removeprefix("Bearer "))
+    listed = await browser.get("/supply/production")
+    assert f"/supply/production/{order_id}" in listed.text and "生产中" in listed.text
+    page = await browser.get(f"/supply/production/{order_id}")
+    assert page.status_code == 200 and f"批号 {lot}" in page.text
+    manifest = await browser.get(f"/supply/production/{order_id}/manifest.csv", params={"batch_id": setup.batch["id"]})
+    assert manifest.status_code == 200
+    assert manifest.content.startswith("\ufeff".encode())  # Excel reads it as UTF-8
+    api = (
+        await setup.maker.get(
+            f"/api/v1/production-orders/{order_id}/manifest.csv", params={"batch_id": setup.batch["id"]}
+        )
+    ).text
+    assert manifest.content.decode("utf-8-sig") == api.removeprefix("\ufeff")
+    assert "attachment" in manifest.headers["content-disposition"]
