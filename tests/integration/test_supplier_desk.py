@@ -178,6 +178,7 @@ async def test_a_bad_quote_is_shown_back_in_chinese_and_nothing_is_sent(
     assert refused.status_code == 400
     assert "阶梯价：每一行都要填写数量和单价（元）" in refused.text
     assert 'value="28.505"' in refused.text  # what was typed stays in the form
+    assert f'href="/supply/rfqs/{asked.rfq_id}?lang=en"' in refused.text  # the switch leads to a page, not the post
     fixed = await browser.post(f"/supply/rfqs/{asked.rfq_id}/quotes", data=quote_form(page, asked.sku, capacity="1"))
     assert fixed.status_code == 400
     assert "产能：不能低于起订量" in fixed.text

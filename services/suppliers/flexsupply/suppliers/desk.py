@@ -571,6 +571,7 @@ async def _rfq_page(
         "rfq.html",
         {
             "rfq": rfq,
+            "page_path": f"{DESK}/rfqs/{rfq_id}",  # where the language switch goes back to, after a refused post
             "accepting": is_open(rfq.reply_by, datetime.now(UTC)),
             "skus": skus,
             "forms": forms,
