@@ -10,7 +10,7 @@ from uuid import UUID
 
 import httpx
 
-from flexsupply.clients.matching import MatchingClient
+from flexsupply.clients.matching import package_name
 from flexsupply.clients.suppliers import SuppliersClient
 from flexsupply.contracts.errors import PeerUnavailable
 from flexsupply.kit.peers import peer_client
@@ -46,7 +46,7 @@ class DisplayNames:
 
         async def ask(key: UUID) -> str:
             async with peer_client(self.settings, "matching") as http:
-                return await MatchingClient(http, attempts=1).package_name(key)
+                return await package_name(http, key)
 
         return await self._cached(self._packages, package_id, ask)
 
