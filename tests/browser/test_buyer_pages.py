@@ -127,6 +127,18 @@ async def test_the_form_is_filled_before_the_opening_sent_as_it_opens_and_the_pa
         await assert_chinese_page(buyer, FORMER_ENGLISH)
         await above_the_fold(buyer, "[data-order-button]")
         await screenshot(buyer, "sale-before-opening")
+        # With the item's photo on top (as a package with a photo has it), the button is still on the first screen.
+        await buyer.evaluate(
+            """() => {
+                const photo = document.createElement("img");
+                photo.className = "photo";
+                photo.width = 390;
+                photo.height = 180;
+                document.querySelector("main").prepend(photo);
+            }"""
+        )
+        await above_the_fold(buyer, "[data-order-button]")
+        await buyer.evaluate('() => document.querySelector("img.photo").remove()')
 
         order_button = buyer.get_by_role("button", name="下单")
         await fill_order(buyer, quantity=2, region="ningbo", phone="+86 138 0000 0001")
