@@ -1,8 +1,11 @@
+# ruff: noqa: RUF001 -- the wallets write full-width punctuation, and so must a faithful export
 """WeChat Pay's and Alipay's bill exports, in their real layouts: account lines, a dashed title, then the table.
 Each entry: (收/支, amount as the wallet writes it, status, memo)."""
 
 WECHAT_HEADER = "交易时间,交易类型,交易对方,商品,收/支,金额(元),支付方式,当前状态,交易单号,商户单号,备注"
-ALIPAY_HEADER = "交易时间,交易分类,交易对方,对方账号,商品说明,收/支,金额,收/付款方式,交易状态,交易订单号,商家订单号,备注,"
+ALIPAY_HEADER = (
+    "交易时间,交易分类,交易对方,对方账号,商品说明,收/支,金额,收/付款方式,交易状态,交易订单号,商家订单号,备注,"
+)
 
 
 def wechat_bill(entries: list[tuple[str, str, str, str]]) -> str:

@@ -45,3 +45,8 @@ def test_a_bank_csv_still_reads() -> None:
 def test_a_bill_without_its_amount_column_names_what_it_needs() -> None:
     with pytest.raises(InvalidField, match="金额"):
         parse_any_statement("交易时间,交易类型,交易对方,收/支,当前状态,交易单号\n")
+
+
+def test_an_older_bill_header_with_full_width_parentheses_reads() -> None:
+    text = wechat_bill([("收入", "¥59.00", "已存入零钱", "FS-ABCD1234")]).replace("金额(元)", "金额\uff08元\uff09")
+    assert [line.amount_cents for line in parse_any_statement(text).lines] == [5900]

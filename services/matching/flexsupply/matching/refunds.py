@@ -247,10 +247,11 @@ async def package_refunds(
     return [leader_view(refund, order) for refund, order in await _with_orders(session, query)]
 
 
-async def refund_view(session: AsyncSession, refund_id: UUID) -> LeaderRefundPublic:
+async def refund_view(session: AsyncSession, refund_id: UUID, community_id: UUID | None) -> LeaderRefundPublic:
     refund = await session.get(Refund, refund_id)
     if refund is None:
         raise NotFound(f"no refund {refund_id}")
+    await services.get_package(session, refund.package_id, community_id)  # 404 outside the leader's community
     order = await session.get(SaleOrder, refund.order_id)
     assert order is not None
     return leader_view(refund, order)

@@ -27,8 +27,12 @@ class MatchingSettings(KitSettings):
 
     # WeChat Pay API v3 (Native orders and refunds): configured when the merchant number is set.
     wechatpay_mchid: str | None = Field(default=None, description="The merchant number (商户号); unset: no WeChat Pay.")
-    wechatpay_appid: str | None = Field(default=None, description="The app id (公众号/小程序 AppID) the merchant is bound to.")
-    wechatpay_serial_no: str | None = Field(default=None, description="The serial number of the merchant's API certificate.")
+    wechatpay_appid: str | None = Field(
+        default=None, description="The app id (公众号/小程序 AppID) the merchant is bound to."
+    )
+    wechatpay_serial_no: str | None = Field(
+        default=None, description="The serial number of the merchant's API certificate."
+    )
     wechatpay_private_key_path: Path | None = Field(
         default=None, description="The merchant's API private key (apiclient_key.pem)."
     )

@@ -7,6 +7,7 @@ decoded (the service detects GBK or UTF-8); line numbers are the file's, so a le
 """
 
 import csv
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -25,7 +26,7 @@ class StatementFormat(StrEnum):
 @dataclass(frozen=True)
 class BillLayout:
     format: StatementFormat
-    amount: tuple[str, ...]  # the amount column's names, in the versions the wallet has used
+    amount: tuple[str, ...]  # the amount column's names (NFKC: a full-width parenthesis is a plain one)
     direction: str  # 收/支: 收入 (received), 支出 (spent), or neither (a transfer between own accounts)
     status: tuple[str, ...]
     memo: tuple[str, ...]  # where a payer's note (and so the order reference) can be
@@ -33,14 +34,14 @@ class BillLayout:
 
 WECHAT: Final = BillLayout(
     StatementFormat.WECHAT,
-    amount=("金额(元)", "金额（元）"),
+    amount=("金额(元)",),
     direction="收/支",
     status=("当前状态",),
     memo=("备注", "商品", "商户单号", "交易对方"),
 )
 ALIPAY: Final = BillLayout(
     StatementFormat.ALIPAY,
-    amount=("金额", "金额(元)", "金额（元）"),
+    amount=("金额", "金额(元)"),
     direction="收/支",
     status=("交易状态", "资金状态"),
     memo=("备注", "商品说明", "商品名称", "商家订单号", "商户订单号", "交易对方"),
@@ -60,7 +61,7 @@ def parse_any_statement(text: str) -> ParsedStatement:
     """A statement in whichever of the known layouts it is."""
     rows = text.lstrip("\ufeff").splitlines()
     for number, row in enumerate(rows):
-        cells = _cells(row)
+        cells = [unicodedata.normalize("NFKC", cell) for cell in _cells(row)]
         if "交易时间" in cells or "交易创建时间" in cells:
             layout = WECHAT if any(name in cells for name in ("交易单号", "当前状态")) else ALIPAY
             return ParsedStatement(layout.format, _parse_bill(layout, cells, rows, number))
