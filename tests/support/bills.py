@@ -2,6 +2,8 @@
 """WeChat Pay's and Alipay's bill exports, in their real layouts: account lines, a dashed title, then the table.
 Each entry: (收/支, amount as the wallet writes it, status, memo)."""
 
+YUAN_GBK = "\uffe5"  # the full-width yuan sign: GBK has no "¥", so a GBK export writes this one
+
 WECHAT_HEADER = "交易时间,交易类型,交易对方,商品,收/支,金额(元),支付方式,当前状态,交易单号,商户单号,备注"
 ALIPAY_HEADER = (
     "交易时间,交易分类,交易对方,对方账号,商品说明,收/支,金额,收/付款方式,交易状态,交易订单号,商家订单号,备注,"

@@ -4,7 +4,8 @@ import pytest
 
 from flexsupply.contracts.errors import InvalidField
 from flexsupply.matching.domain.statements import StatementFormat, parse_any_statement
-from tests.support.bills import alipay_bill, wechat_bill
+from flexsupply.matching.payments import decode_statement
+from tests.support.bills import YUAN_GBK, alipay_bill, wechat_bill
 
 
 def test_a_wechat_bill_yields_its_received_lines_with_references() -> None:
@@ -50,3 +51,9 @@ def test_a_bill_without_its_amount_column_names_what_it_needs() -> None:
 def test_an_older_bill_header_with_full_width_parentheses_reads() -> None:
     text = wechat_bill([("收入", "¥59.00", "已存入零钱", "FS-ABCD1234")]).replace("金额(元)", "金额\uff08元\uff09")
     assert [line.amount_cents for line in parse_any_statement(text).lines] == [5900]
+
+
+def test_a_gbk_bill_decodes_as_gbk_and_a_utf8_one_as_utf8() -> None:
+    text = wechat_bill([("收入", f"{YUAN_GBK}59.00", "已存入零钱", "FS-ABCD1234")])
+    assert decode_statement(text.encode("gbk")) == text
+    assert decode_statement(b"\xef\xbb\xbf" + text.encode()) == text

@@ -129,16 +129,14 @@ class RefundCall:
 
 
 async def refund_call(session: AsyncSession, refund_id: UUID, now: datetime) -> RefundCall | None:
-    """The call a WeChat Pay refund needs now: a request when owed (or failed and due again), marked requested
-    first, so that a worker dying mid-call leaves a refund the sweeper queries; a query when already requested;
-    None when settled, not due, or not WeChat Pay's."""
+    """The call a WeChat Pay refund needs now: a request when owed or failed (the sweeper sends a failed one's
+    message once its backoff is over), marked requested first, so that a worker dying mid-call leaves a refund the
+    sweeper queries; a query when already requested; None when settled or not WeChat Pay's."""
     refund = await session.get(Refund, refund_id, with_for_update=True)
     if refund is None or refund.method is not RefundMethod.WECHATPAY:
         return None
     order = await session.get(SaleOrder, refund.order_id)
     assert order is not None  # a refund's order is never deleted
-    if refund.status is RefundStatus.FAILED and refund.next_attempt_at is not None and refund.next_attempt_at > now:
-        return None
     if refund.status in (RefundStatus.OWED, RefundStatus.FAILED):
         refund.status = move_refund(refund.status, RefundStep.REQUEST)
         refund.attempts += 1
@@ -281,14 +279,13 @@ async def all_refunds(
 
 async def sweep_refunds(session: AsyncSession, overdue_before: datetime) -> int:
     """WeChat Pay refunds whose message was lost (owed), whose answer never came (requested) or whose backoff is
-    over (failed) get their message again."""
-    now = utc_now()
+    over (failed; like any owed work, once overdue by the sweep's grace) get their message again."""
     query = select(Refund.id).where(
         col(Refund.method) == RefundMethod.WECHATPAY,
         or_(
             (col(Refund.status) == RefundStatus.OWED) & (col(Refund.created_at) <= overdue_before),
             (col(Refund.status) == RefundStatus.REQUESTED) & (col(Refund.requested_at) <= overdue_before),
-            (col(Refund.status) == RefundStatus.FAILED) & (col(Refund.next_attempt_at) <= now),
+            (col(Refund.status) == RefundStatus.FAILED) & (col(Refund.next_attempt_at) <= overdue_before),
         ),
     )
     # Sent again each sweep until handled: a second message finds the refund requested and only queries it.
