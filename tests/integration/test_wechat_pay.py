@@ -113,6 +113,7 @@ async def test_a_wechat_paid_buyer_of_a_package_missing_its_threshold_is_refunde
     paid = (await anonymous.get(f"/api/v1/orders/{token}")).json()
     assert paid["status"] == "paid" and paid["payment"] is None
     assert await asyncio.to_thread(wechat.pay, reference) == 204  # WeChat Pay's retry changes nothing
+    assert (await anonymous.post(f"/api/v1/orders/{token}/wechat-pay")).status_code == 409  # nothing left to pay
 
     closed = await setup.leader.post(f"/api/v1/packages/{setup.id}/sale/close", json={"reason": "slow night"})
     assert closed.json()["went_ahead"] is False

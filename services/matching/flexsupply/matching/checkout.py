@@ -14,16 +14,11 @@ from flexsupply.contracts.errors import NotFound
 from flexsupply.contracts.events import WechatPaymentCheckDue, WechatPaymentDue
 from flexsupply.kit import outbox
 from flexsupply.kit.clock import utc_now
-from flexsupply.matching.domain.sale import OrderStatus, move_order
-from flexsupply.matching.domain.sale import OrderStep as Step
+from flexsupply.matching.domain.sale import InvalidOrderMove, OrderStatus
 from flexsupply.matching.models import Community, DemandPackage, OutboxMessage, SaleOrder, WechatPayment
 from flexsupply.matching.schemas import PayeePublic, PayeeSettings, PaymentInstructions, TransferPayee, WechatPayAction
 
 LATE_NOTICE = timedelta(hours=2)
-
-
-def wechat_action_url(token: str) -> str:
-    return f"/api/v1/orders/{token}/wechat-pay"
 
 
 def _wechat_action(order: SaleOrder, payment: WechatPayment | None) -> WechatPayAction:
@@ -33,7 +28,7 @@ def _wechat_action(order: SaleOrder, payment: WechatPayment | None) -> WechatPay
     code_url = payment.code_url if payment else None
     return WechatPayAction(
         status=status,
-        action_url=wechat_action_url(order.token),
+        action_url=f"/api/v1/orders/{order.token}/wechat-pay",
         code_url=code_url,
         qr_svg_data_uri=segno.make(code_url, error="m").svg_data_uri(scale=6) if code_url else None,
         error=payment.error if payment else None,
@@ -96,8 +91,7 @@ async def ask_wechat_payment(session: AsyncSession, token: str) -> None:
     if order is None:
         raise NotFound("no order with this token")
     if order.status is not OrderStatus.PLACED:
-        move_order(order.status, Step.PAY)  # raises, naming the status, when it cannot be paid
-        return  # paid late, an order owes a refund: WeChat Pay is not offered for it
+        raise InvalidOrderMove(f"a {order.status} order does not wait for a payment")
     payment = await session.get(WechatPayment, order.id, with_for_update=True)
     if payment is not None and payment.error is None:
         return

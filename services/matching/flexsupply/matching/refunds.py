@@ -103,14 +103,17 @@ async def owe_fulfilment_refund(session: AsyncSession, event: BuyerRefundOwed) -
         # Not retried: no delivery of this event can ever find the order paid; staff see it in the log.
         log.error("refund %s owed on order %s, which was never paid here: dropped", event.refund_key, event.order_id)
         return
-    await owe_refund(
-        session,
-        order,
-        RefundCause(event.cause),
-        event.reason,
-        source_key=f"{CASE_SOURCE}{event.refund_key}",
-        amount_cents=event.amount_cents,
-    )
+    try:
+        await owe_refund(
+            session,
+            order,
+            RefundCause(event.cause),
+            event.reason,
+            source_key=f"{CASE_SOURCE}{event.refund_key}",
+            amount_cents=event.amount_cents,
+        )
+    except InvalidField as error:  # more than the order paid: no retry makes it right
+        log.error("refund %s on order %s refused: %s", event.refund_key, event.order_id, error)
 
 
 # --- through WeChat Pay ----------------------------------------------------------------------------------------------
