@@ -12,6 +12,7 @@ from litestar.params import FromPath, JSONBody, PathParameter, QueryParameter
 from flexsupply.contracts.errors import NotFound
 from flexsupply.kit.auth import operators_only
 from flexsupply.kit.clock import utc_now
+from flexsupply.kit.openapi import problem_responses
 from flexsupply.kit.pagination import DEFAULT_LIMIT, Limit, Offset
 from flexsupply.kit.service import Caller, Transaction
 from flexsupply.matching import checkout, refunds, sales, wechatpay
@@ -50,7 +51,8 @@ class WechatPayNotificationController(Controller):
     path = "/api/v1/payments/wechatpay"
     tags = ["payments"]
 
-    @post("/notifications", exclude_from_auth=True, status_code=204)
+    # 401: the platform's signature does not verify; 404: WeChat Pay is not configured (nor is the endpoint, then).
+    @post("/notifications", exclude_from_auth=True, status_code=204, responses=problem_responses(400, 401, 404))
     async def notification(self, request: Request, transaction: Transaction, settings: Settings) -> None:
         """WeChat Pay's payment and refund notifications, signed by its platform certificate and encrypted under
         the API v3 key (401 when they do not verify; WeChat Pay then sends again). Repeated, nothing changes."""
