@@ -158,7 +158,7 @@ async def test_a_lost_payment_notification_is_found_by_the_sweepers_query(
     assert any(path.startswith("/v3/pay/transactions/out-trade-no/") for _, path, _ in wechat.requests)
 
 
-async def test_a_refused_refund_fails_and_is_requested_again_after_its_backoff(
+async def test_a_refused_refund_is_requested_again_after_its_backoff_and_settled_by_a_query(
     served: None,
     wechat: FakeWechatPay,
     operator: httpx.AsyncClient,
@@ -182,8 +182,11 @@ async def test_a_refused_refund_fails_and_is_requested_again_after_its_backoff(
     again = await refund_of(setup.leader, setup.id, "requested")
     assert again["attempts"] == 2
     await eventually(lambda: asyncio.sleep(0, wechat.refunds.get(UUID(again["id"]).hex)))
-    await asyncio.to_thread(wechat.settle_refund, UUID(again["id"]).hex)
+    # Its notification lost: the sweeper asks WeChat Pay what became of the refund.
+    await asyncio.to_thread(wechat.settle_refund, UUID(again["id"]).hex, notify=False)
+    await sweep(database_urls["matching"])
     await refund_of(setup.leader, setup.id, "succeeded")
+    assert ("GET", f"/v3/refund/domestic/refunds/{UUID(again['id']).hex}", 200) in wechat.requests
 
 
 async def test_a_forged_notification_is_refused(served: None, wechat: FakeWechatPay, anonymous: httpx.AsyncClient):
