@@ -77,7 +77,10 @@ async def wechat_code(anonymous: httpx.AsyncClient, token: str) -> dict[str, Any
     asked = await anonymous.post(f"/api/v1/orders/{token}/wechat-pay")
     assert asked.status_code == 202, asked.text
     assert asked.json()["payment"]["wechatpay"]["status"] in {"preparing", "ready"}
+    return await code_ready(anonymous, token)
 
+
+async def code_ready(anonymous: httpx.AsyncClient, token: str) -> dict[str, Any]:
     async def ready() -> dict[str, Any] | None:
         action = (await anonymous.get(f"/api/v1/orders/{token}")).json()["payment"]["wechatpay"]
         return action if action["status"] == "ready" else None
@@ -145,7 +148,9 @@ async def test_a_lost_payment_notification_is_found_by_the_sweepers_query(
 ):
     setup = await on_sale(operator, as_key, sale_price_cents=1200)
     placed = (await order(anonymous, setup.id, quantity=2)).json()
-    await wechat_code(anonymous, placed["token"])
+    button = await anonymous.post(f"/order/{placed['token']}/wechat-pay")  # the order page's form, no JavaScript
+    assert button.status_code == 303 and button.headers["location"] == f"/order/{placed['token']}"
+    await code_ready(anonymous, placed["token"])
     await asyncio.to_thread(wechat.pay, placed["payment_reference"], notify=False)
     assert (await anonymous.get(f"/api/v1/orders/{placed['token']}")).json()["status"] == "placed"
 

@@ -51,6 +51,7 @@ def create_router(settings: MatchingSettings) -> Router:
             sale_controllers.MarketController,
             sale_controllers.PaymentCallbackController,
             payment_controllers.WechatPayOrderController,
+            payment_controllers.WechatPayOrderForm,
             payment_controllers.WechatPayNotificationController,
             payment_controllers.RefundController,
             payment_controllers.PayeeController,

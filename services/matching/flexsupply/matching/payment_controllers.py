@@ -1,6 +1,7 @@
 """HTTP layer of payments and refunds: the buyer's WeChat Pay action, WeChat Pay's notifications, refunds as buyers'
 leaders and staff see them (and the leader's record of a refund paid by transfer), and the community's payee."""
 
+import contextlib
 import time
 from typing import Annotated
 from uuid import UUID
@@ -8,6 +9,7 @@ from uuid import UUID
 from litestar import Controller, Request, get, post, put
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, PathParameter, QueryParameter
+from litestar.response import Redirect
 
 from flexsupply.contracts.errors import NotFound
 from flexsupply.kit.auth import operators_only
@@ -18,6 +20,7 @@ from flexsupply.kit.service import Caller, Transaction
 from flexsupply.matching import checkout, refunds, sales, wechatpay
 from flexsupply.matching.deps import community_scope, leaders_and_operators
 from flexsupply.matching.domain.refund import RefundStatus
+from flexsupply.matching.domain.sale import InvalidOrderMove
 from flexsupply.matching.schemas import (
     BuyerOrderPublic,
     LeaderRefundPublic,
@@ -45,6 +48,23 @@ class WechatPayOrderController(Controller):
             raise wechatpay.WechatPayNotConfigured("this service does not take WeChat Pay: pay by transfer")
         await checkout.ask_wechat_payment(transaction, order_token)
         return await sales.buyer_order(transaction, order_token, wechatpay=True)
+
+
+class WechatPayOrderForm(Controller):
+    """The order page's WeChat Pay button (templates/_payment.html): a plain form, so it works without JavaScript."""
+
+    path = "/order"
+    include_in_schema = False
+    opt = {"exclude_from_auth": True}
+
+    @post("/{token:str}/wechat-pay", status_code=303)
+    async def ask_wechat_payment(self, transaction: Transaction, settings: Settings, token: OrderToken) -> Redirect:
+        """Ask for the payment, then show the order again: its QR code appears there once WeChat Pay answers.
+        An order that no longer waits for a payment is simply shown (its page says why)."""
+        if wechatpay.configured(settings):
+            with contextlib.suppress(InvalidOrderMove, NotFound):
+                await checkout.ask_wechat_payment(transaction, token)
+        return Redirect(f"/order/{token}", status_code=303)
 
 
 class WechatPayNotificationController(Controller):
