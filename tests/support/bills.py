@@ -1,4 +1,3 @@
-# ruff: noqa: RUF001 -- the wallets write full-width punctuation, and so must a faithful export
 """WeChat Pay's and Alipay's bill exports, in their real layouts: account lines, a dashed title, then the table.
 Each entry: (收/支, amount as the wallet writes it, status, memo)."""
 
