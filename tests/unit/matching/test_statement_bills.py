@@ -57,3 +57,21 @@ def test_a_gbk_bill_decodes_as_gbk_and_a_utf8_one_as_utf8() -> None:
     text = wechat_bill([("收入", f"{YUAN_GBK}59.00", "已存入零钱", "FS-ABCD1234")])
     assert decode_statement(text.encode("gbk")) == text
     assert decode_statement(b"\xef\xbb\xbf" + text.encode()) == text
+
+
+def test_an_older_alipay_trade_record_reads_its_padded_cells() -> None:
+    text = (
+        "支付宝交易记录明细查询\n"
+        "账号:[wang***@example.com]\n"
+        "起始日期:[2026-12-01 00:00:00]    终止日期:[2026-12-08 00:00:00]\n"
+        "---------------------------------交易记录明细列表------------------------------------\n"
+        "交易号,商户订单号,交易创建时间,付款时间,最近修改时间,交易来源地,类型,交易对方,商品名称,金额（元）,收/支,"
+        "交易状态,服务费（元）,成功退款（元）,备注,资金状态,\n"
+        "2026120722001  ,  ,2026-12-07 20:01:02,2026-12-07 20:01:05,2026-12-07 20:01:05,其他,即时到账交易,李四  ,"
+        "转账                ,59.00   ,收入    ,交易成功    ,0.00    ,0.00    ,FS-ABCD1234 ,已收入   ,\n"
+        "------------------------------------------------------------------------------------\n"
+        "共1笔记录\n"
+    )
+    parsed = parse_any_statement(text)
+    assert parsed.format is StatementFormat.ALIPAY
+    assert [(line.line, line.reference, line.amount_cents) for line in parsed.lines] == [(6, "FS-ABCD1234", 5900)]
