@@ -42,7 +42,7 @@ def _sign(key: rsa.RSAPrivateKey, message: str) -> str:
     return base64.b64encode(key.sign(message.encode(), padding.PKCS1v15(), hashes.SHA256())).decode()
 
 
-def _certificate(key: rsa.RSAPrivateKey, common_name: str) -> x509.Certificate:
+def certificate(key: rsa.RSAPrivateKey, common_name: str) -> x509.Certificate:
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
     now = datetime.now(UTC)
     return (
@@ -323,7 +323,7 @@ def fake_wechatpay_server() -> Iterator[FakeWechatPay]:
         merchant_key=merchant_key,
         merchant_serial=format(x509.random_serial_number(), "X"),
         platform_key=platform_key,
-        platform_certificate=_certificate(platform_key, "Tenpay.com Root CA (fake)"),
+        platform_certificate=certificate(platform_key, "Tenpay.com Root CA (fake)"),
         apiv3_key=secrets.token_hex(16),
     )
     thread = threading.Thread(target=server.serve_forever, daemon=True)
