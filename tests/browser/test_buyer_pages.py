@@ -161,7 +161,7 @@ async def test_the_form_is_filled_before_the_opening_sent_as_it_opens_and_the_pa
         await expect(reference).to_have_text(order["payment_reference"])
         await expect(buyer.locator("#amount")).to_have_text(yuan(order["amount_cents"]))
         await expect(buyer.locator("#status")).to_have_text("等待付款")
-        await expect(buyer.locator("#payment-instructions")).to_contain_text(order["payment_reference"])
+        await expect(buyer.locator("#payment")).to_contain_text(order["payment_reference"])
         await expect(buyer.get_by_role("button", name="取消这个订单")).to_be_visible()
         await assert_chinese_page(buyer, FORMER_ENGLISH)
         await screenshot(buyer, "order")

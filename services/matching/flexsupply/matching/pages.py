@@ -27,12 +27,13 @@ from flexsupply.kit.db import Database
 from flexsupply.kit.i18n import N_
 from flexsupply.kit.idempotency import IdempotencyKeyReused
 from flexsupply.kit.service import Transaction, database_key
-from flexsupply.matching import sales
+from flexsupply.matching import sales, wechatpay
 from flexsupply.matching.deps import SERVICE, RegionCatalogue
 from flexsupply.matching.domain.package import PackageStatus
 from flexsupply.matching.domain.sale import BuyerLimitReached, InvalidOrderMove, OrderStatus, SaleNotOpen, SoldOut
 from flexsupply.matching.problems import FIELD_HINTS, field_hints
 from flexsupply.matching.schemas import BuyerOrderPublic, OrderCreate, SalePublic, SaleState
+from flexsupply.matching.settings import MatchingSettings
 
 HERE = Path(__file__).resolve().parent
 TEMPLATES = HERE / "templates"
@@ -42,6 +43,7 @@ NO_SALE = N_("There is no sale at this address.")
 NO_ORDER = N_("There is no order at this address.")
 NO_MARKET = N_("There is no market at this address.")
 Regions = NamedDependency[RegionCatalogue]
+Settings = NamedDependency[MatchingSettings]
 OrderToken = Annotated[str, PathParameter(min_length=1, max_length=64)]
 DELIVERING = frozenset({PackageStatus.AWARDED, PackageStatus.IN_FULFILMENT, PackageStatus.COMPLETED})
 # Public pages: the link is all a buyer has.
@@ -213,19 +215,19 @@ class BuyerPages(Controller):
 
     @get("/order/{token:str}")
     async def buyer_order(
-        self, request: Request[Any, Any, Any], state: State, regions: Regions, token: OrderToken
+        self, request: Request[Any, Any, Any], state: State, regions: Regions, settings: Settings, token: OrderToken
     ) -> Template:
         """The order, how to pay it, where it stands; a cancel button while that is allowed."""
         try:
             async with _database(state).transaction() as session:
-                order = await sales.buyer_order(session, token)
+                order = await sales.buyer_order(session, token, wechatpay=wechatpay.configured(settings))
         except NotFound:
             return _missing(NO_ORDER)
         return _order_page(order, await regions.names([order.region]))
 
     @post("/order/{token:str}/cancel", status_code=303)
     async def cancel(
-        self, request: Request[Any, Any, Any], state: State, regions: Regions, token: OrderToken
+        self, request: Request[Any, Any, Any], state: State, regions: Regions, settings: Settings, token: OrderToken
     ) -> Response[Any]:
         names = await regions.names()
         async with _database(state).transaction() as session:
@@ -237,7 +239,8 @@ class BuyerPages(Controller):
                 message = i18n.gettext(
                     "This order can no longer be cancelled: the sale is over or the order has ended."
                 )
-                return _order_page(await sales.buyer_order(session, token), names, message=message, status_code=409)
+                shown = await sales.buyer_order(session, token, wechatpay=wechatpay.configured(settings))
+                return _order_page(shown, names, message=message, status_code=409)
         return Redirect(f"/order/{token}", status_code=303)
 
     @get("/market/{market_id:uuid}")
