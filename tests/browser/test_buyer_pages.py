@@ -308,7 +308,7 @@ async def test_an_unknown_sale_or_order_is_a_plain_not_found_page_and_english_is
         page = await context.new_page()
         response = await page.goto(f"{stack}/sale/{uuid4()}")
         assert response is not None and response.status == 404
-        await expect(page.get_by_role("heading", name="找不到页面")).to_be_visible()
+        await expect(page.get_by_role("heading", name="找不到", exact=True)).to_be_visible()
         await assert_chinese_page(page, ["Not found", "There is no sale"])
         await screenshot(page, "not-found")
         await page.get_by_role("link", name="English").click()

@@ -114,7 +114,7 @@ async def test_staff_log_in_see_the_batches_and_a_failure_marked_on_the_board_ac
         await expect(page.locator("#exceptions")).to_contain_text("the oven broke down")
 
         await screenshot(page, "board-taken-over")
-        await page.get_by_role("button", name="退出登录").click()
+        await page.get_by_role("button", name="退出").click()
         await expect(page.get_by_role("heading", name="员工登录")).to_be_visible()
         await page.goto(f"{stack}/board/packages/{setup.package_id}")
         await expect(page.get_by_role("heading", name="员工登录")).to_be_visible()
