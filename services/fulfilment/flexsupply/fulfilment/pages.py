@@ -135,7 +135,7 @@ def _to_login(_: Request[Any, Any, Any], __: LoginRequired) -> Response[Any]:
     return Redirect(LOGIN, status_code=303)
 
 
-def _refused(request: Request[Any, Any, Any], __: FormRefused) -> Response[Any]:
+def _refused(_: Request[Any, Any, Any], __: FormRefused) -> Response[Any]:
     return Template(
         template_name="fulfilment/board_message.html",
         context={
@@ -346,7 +346,7 @@ def _not_found(request: Request[Any, Any, Any], what: str) -> Template:
     )
 
 
-def _refusal(request: Request[Any, Any, Any], exc: Exception) -> str:
+def _refusal(exc: Exception) -> str:
     if isinstance(exc, InvalidField):
         field = i18n.gettext(FIELD_NAMES[exc.field]) if exc.field in FIELD_NAMES else exc.field
         return i18n.gettext("Please check %(field)s: %(why)s.", field=field, why=i18n.gettext(exc.message))
@@ -380,7 +380,7 @@ class BoardActions(Controller):
             message = i18n.gettext("Marked failed: backups are taking over %(units)s units.")
             _tell(request, message % {"units": failure.units})
         except (NotFound, InvalidMove, InvalidField) as exc:
-            _tell(request, _refusal(request, exc))
+            _tell(request, _refusal(exc))
         return Redirect(_package_page(form.get("package_id", "")), status_code=303)
 
     @post("/failures/{failure_id:uuid}/retry", status_code=303)
@@ -391,7 +391,7 @@ class BoardActions(Controller):
                 await failures.retry(session, failure_id, actor=_member(request).actor)
             _tell(request, i18n.gettext("The take-over is being tried again."))
         except (NotFound, InvalidMove) as exc:
-            _tell(request, _refusal(request, exc))
+            _tell(request, _refusal(exc))
         return Redirect(_package_page(form.get("package_id", "")), status_code=303)
 
     @post("/exceptions/{exception_id:uuid}/handle", status_code=303)
@@ -404,7 +404,7 @@ class BoardActions(Controller):
                 await production.handle_exception(session, exception_id, actor=_member(request).actor)
             _tell(request, i18n.gettext("Exception marked handled."))
         except NotFound as exc:
-            _tell(request, _refusal(request, exc))
+            _tell(request, _refusal(exc))
         return Redirect(_package_page(form.get("package_id", "")), status_code=303)
 
     @post("/cases/{case_id:uuid}/resolve", status_code=303)
@@ -431,12 +431,10 @@ class BoardActions(Controller):
         except ValueError as exc:  # InvalidField is one, as is an unknown resolution
             _tell(
                 request,
-                _refusal(request, exc)
-                if isinstance(exc, InvalidField)
-                else i18n.gettext("Please choose a resolution."),
+                _refusal(exc) if isinstance(exc, InvalidField) else i18n.gettext("Please choose a resolution."),
             )
         except (NotFound, InvalidMove) as exc:
-            _tell(request, _refusal(request, exc))
+            _tell(request, _refusal(exc))
         return Redirect(_package_page(form.get("package_id", "")), status_code=303)
 
 
@@ -471,7 +469,6 @@ class DeliveryPages(Controller):
     @get("/{token:str}")
     async def show(
         self,
-        request: Request[Any, Any, Any],
         state: State,
         names: Names,
         token: OrderToken,
@@ -484,7 +481,7 @@ class DeliveryPages(Controller):
         except NotFound:
             return _delivery_missing()
         message = CASE_MESSAGES.get(case or "")
-        return await _delivery_page(request, names, view, token, message=i18n.gettext(message) if message else None)
+        return await _delivery_page(names, view, token, message=i18n.gettext(message) if message else None)
 
     @post("/{token:str}/cases", status_code=303)
     async def open_case(
@@ -511,7 +508,6 @@ class DeliveryPages(Controller):
                 view = await delivery.buyer_view(session, token)
             problem = i18n.gettext("Your report could not be taken: please check it and send it again.")
         return await _delivery_page(
-            request,
             names,
             view,
             token,
@@ -522,7 +518,6 @@ class DeliveryPages(Controller):
 
 
 async def _delivery_page(
-    request: Request[Any, Any, Any],
     names: Names,
     view: BuyerDeliveryPublic,
     token: str,

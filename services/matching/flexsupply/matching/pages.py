@@ -147,9 +147,7 @@ class BuyerPages(Controller):
     opt = PUBLIC
 
     @get("/sale/{package_id:uuid}")
-    async def sale(
-        self, request: Request[Any, Any, Any], state: State, regions: Regions, package_id: FromPath[UUID]
-    ) -> Template:
+    async def sale(self, state: State, regions: Regions, package_id: FromPath[UUID]) -> Template:
         """The item, its price, the time to the opening, what is left per region and the order form."""
         try:
             async with _database(state).transaction() as session:
@@ -214,9 +212,7 @@ class BuyerPages(Controller):
         return await again(message, status_code)
 
     @get("/order/{token:str}")
-    async def buyer_order(
-        self, request: Request[Any, Any, Any], state: State, regions: Regions, settings: Settings, token: OrderToken
-    ) -> Template:
+    async def buyer_order(self, state: State, regions: Regions, settings: Settings, token: OrderToken) -> Template:
         """The order, how to pay it, where it stands; a cancel button while that is allowed."""
         try:
             async with _database(state).transaction() as session:
@@ -226,9 +222,7 @@ class BuyerPages(Controller):
         return _order_page(order, await regions.names([order.region]))
 
     @post("/order/{token:str}/cancel", status_code=303)
-    async def cancel(
-        self, request: Request[Any, Any, Any], state: State, regions: Regions, settings: Settings, token: OrderToken
-    ) -> Response[Any]:
+    async def cancel(self, state: State, regions: Regions, settings: Settings, token: OrderToken) -> Response[Any]:
         names = await regions.names()
         async with _database(state).transaction() as session:
             try:
@@ -244,9 +238,7 @@ class BuyerPages(Controller):
         return Redirect(f"/order/{token}", status_code=303)
 
     @get("/market/{market_id:uuid}")
-    async def market(
-        self, request: Request[Any, Any, Any], transaction: Transaction, market_id: FromPath[UUID]
-    ) -> Template:
+    async def market(self, transaction: Transaction, market_id: FromPath[UUID]) -> Template:
         """A market evening: what is on now, what comes next, and what is over."""
         try:
             market = await sales.market_view(transaction, market_id)
