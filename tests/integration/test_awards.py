@@ -161,6 +161,29 @@ async def test_firm_quantities_stay_within_the_plan_and_close_a_planned_package(
     assert (await set_firm_quantities(leader, package_id, ningbo=10)).status_code == 409
 
 
+async def test_firm_quantities_of_a_sale_held_elsewhere_keep_to_the_leaders_cap_as_the_flash_sale_does(
+    operator: httpx.AsyncClient, as_key: KeyClient
+):
+    # A plan of 80 + 60 under a cap of 100: the flash sale would sell 57 + 43, so a sale held outside may not
+    # report more.
+    with fake_supplier_server() as fake:
+        planned_ = await planned(
+            operator, as_key, fake, SPLIT, quantities={"ningbo": 80, "shanghai": 60}, backups=1, cap_units=100
+        )
+    package_id, leader = planned_.package["id"], planned_.leader
+    plan = (await leader.get(f"/api/v1/packages/{package_id}/plan")).json()
+    stock = (await leader.get(f"/api/v1/sales/{package_id}/stock")).json()
+    assert plan["sale_caps"] == {"ningbo": 57, "shanghai": 43}
+    assert {region["region"]: region["cap"] for region in stock["regions"]} == plan["sale_caps"]
+
+    response = await set_firm_quantities(leader, package_id, ningbo=80, shanghai=60)
+    assert response.status_code == 400, response.text
+    assert [error["field"] for error in response.json()["errors"]] == ["quantities.ningbo"]
+    response = await set_firm_quantities(leader, package_id, ningbo=57, shanghai=43)
+    assert response.status_code == 200, response.text
+    assert response.json()["sale_caps"] == {"ningbo": 57, "shanghai": 43}
+
+
 async def test_every_award_accepted_awards_the_package_to_fulfilment(operator: httpx.AsyncClient, as_key: KeyClient):
     with fake_supplier_server() as fake:
         planned_ = await planned(operator, as_key, fake, SPLIT, quantities={"ningbo": 100, "shanghai": 60}, backups=1)

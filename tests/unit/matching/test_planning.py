@@ -33,7 +33,6 @@ from flexsupply.matching.domain.planning import (
     federation_saving_cents,
     firm_problem,
     package_awards,
-    sale_caps,
     standalone_problems,
 )
 
@@ -405,17 +404,7 @@ def test_shares_in_proportion_add_up_and_stay_within_a_cent_of_exact() -> None:
     assert share_in_proportion(2, {"b": 1, "a": 1, "c": 1}) == {"a": 1, "b": 1, "c": 0}
 
 
-# What the sale may promise, and the firm problem
-
-
-def test_sale_caps_are_the_least_of_the_leaders_cap_and_the_planned_units() -> None:
-    problem = build([package(P1, {"north": 120, "south": 80})], standing=[terms(1, S1)]).problem
-    plan = solved(problem)
-
-    assert sale_caps(plan, P1, cap_units=500) == {"north": 120, "south": 80}
-    assert sale_caps(plan, P1, cap_units=100) == {"north": 100, "south": 80}
-    with pytest.raises(InvalidRound, match=str(P2)):
-        sale_caps(plan, P2, cap_units=100)
+# The firm problem
 
 
 def test_the_firm_problem_replaces_lines_and_drops_what_was_not_sold(federated: Problem) -> None:

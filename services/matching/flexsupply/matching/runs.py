@@ -39,9 +39,9 @@ from flexsupply.matching.domain.planning import (
     days_left,
     federation_saving_cents,
     firm_problem,
-    sale_caps,
     standalone_problems,
 )
+from flexsupply.matching.domain.sale import sale_caps
 from flexsupply.matching.models import (
     FINISHED_RUNS,
     DemandPackage,
@@ -355,7 +355,7 @@ async def record_result(session: AsyncSession, run_id: UUID, result: RunResult) 
     for package in packages:
         if package is None or package.id not in shares:
             continue
-        caps = sale_caps(plan, package.id, package.cap_units)
+        caps = sale_caps(shares[package.id].region_units, package.cap_units)
         package_plans[str(package.id)] = shares[package.id].model_dump(mode="json") | {"sale_caps": caps}
         package.plan_run_id = run.id
         if run.kind is RunKind.SOURCING and package.status is PackageStatus.SOURCING:

@@ -308,7 +308,9 @@ class PackagePlanPublic(SQLModel):
     cost: CostBreakdownPublic
     units: int
     landed_unit_cents: int = Field(description="The package's cost share per unit, rounded half up.")
-    sale_caps: dict[str, int] = Field(description="Per region: the least of the leader's cap and the plan's units.")
+    sale_caps: dict[str, int] = Field(
+        description="Per region, what any sale may sell: the plan's units, scaled down to the leader's cap in all."
+    )
 
 
 class MatchRunPublic(SQLModel):

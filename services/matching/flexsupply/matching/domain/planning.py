@@ -1,6 +1,6 @@
-"""The matching service's planning rules: a sourcing round's problem, what the sale may promise, the firm problem,
-standalone problems for the federation saving, the awards a plan makes, and an awarded package's problem for
-fulfilment's re-match. How a plan's cost is shared among the round's packages is in `cost_sharing`.
+"""The matching service's planning rules: a sourcing round's problem, the firm problem, standalone problems for
+the federation saving, the awards a plan makes, and an awarded package's problem for fulfilment's re-match. How a
+plan's cost is shared among the round's packages is in `cost_sharing`; what a sale may sell, in `sale.sale_caps`.
 
 Problems use the UUIDs' strings as ids; everything returned to the service uses UUIDs again.
 """
@@ -223,20 +223,6 @@ def federation_saving_cents(federated: Plan, standalone: Iterable[Plan]) -> int 
     if federated.total_cents is None or any(total is None for total in totals):
         return None
     return sum(total for total in totals if total is not None) - federated.total_cents
-
-
-def sale_caps(plan: Plan, package_id: UUID, cap_units: int) -> dict[str, int]:
-    """What the sale may promise per region: the least of the leader's cap (the most the package may sell in all)
-    and the units the plan allocates in the region."""
-    if cap_units < 0:
-        raise InvalidRound(f"package {package_id}: the cap {cap_units} is negative")
-    planned: dict[str, int] = defaultdict(int)
-    for allocation in plan.allocations:
-        if allocation.package == str(package_id):
-            planned[allocation.region] += allocation.quantity
-    if not planned:
-        raise InvalidRound(f"the plan allocates nothing to package {package_id}")
-    return {region: min(cap_units, units) for region, units in planned.items()}
 
 
 def firm_problem(
