@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
 import pytest
+from pydantic import ValidationError
 
 from flexsupply.allocation import (
     Allocation,
@@ -21,6 +22,7 @@ from flexsupply.allocation import (
 )
 from flexsupply.allocation.check import share_in_proportion
 from flexsupply.contracts.offers import EligibleOffer, SupplierCapacity
+from flexsupply.contracts.rules import MAX_BACKUPS
 from flexsupply.matching.domain.cost_sharing import NoPlan, split_plan
 from flexsupply.matching.domain.planning import (
     AwardChangeKind,
@@ -93,6 +95,12 @@ def package(
         min_quality=80,
         backups=backups,
     )
+
+
+def test_more_backups_than_the_contract_holds_are_refused_past_the_api_too() -> None:
+    assert package(P1, {"north": 10}, backups=MAX_BACKUPS).backups == MAX_BACKUPS
+    with pytest.raises(ValidationError, match="backups"):
+        package(P1, {"north": 10}, backups=MAX_BACKUPS + 1)
 
 
 def build(

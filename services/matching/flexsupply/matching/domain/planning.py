@@ -7,7 +7,7 @@ Problems use the UUIDs' strings as ids; everything returned to the service uses 
 
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Mapping, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from enum import StrEnum
 from uuid import UUID
 
@@ -16,7 +16,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from flexsupply.allocation import Offer, Package, PackageLine, Plan, PriceTier, Problem, Supplier, offer_shares
 from flexsupply.allocation.problem import is_eligible
 from flexsupply.contracts.offers import EligibleOffer, SupplierCapacity
-from flexsupply.contracts.rules import Units
+from flexsupply.contracts.rules import Backups, Units, whole_days_until
 from flexsupply.matching.domain.cost_sharing import NoPlan
 
 
@@ -37,7 +37,7 @@ class RoundPackage(_Frozen):
     quantities: dict[str, Units] = Field(description="Units per delivery region; regions with 0 are left out.")
     needed_by: AwareDatetime
     min_quality: int = Field(default=0, ge=0, le=100)
-    backups: int = Field(default=0, ge=0, description="N of 1+N: backup suppliers to hold.")
+    backups: Backups = Field(default=0, description="N of 1+N: backup suppliers to hold.")
 
 
 class LeaveOutReason(StrEnum):
@@ -75,7 +75,7 @@ def days_left(package_id: UUID, needed_by: datetime, now: datetime) -> int:
     _require_aware(now)
     if needed_by < now:
         raise InvalidRound(f"package {package_id} was needed by {_when(needed_by)}, which has passed")
-    return (needed_by - now) // timedelta(days=1)
+    return whole_days_until(needed_by, now)
 
 
 def build_round_problem(
