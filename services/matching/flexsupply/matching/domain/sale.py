@@ -18,6 +18,7 @@ from enum import StrEnum
 from typing import Final
 
 from flexsupply.allocation.check import share_in_proportion
+from flexsupply.contracts import moves
 from flexsupply.contracts.errors import InvalidField
 
 
@@ -95,11 +96,7 @@ ORDER_MOVES: Final[dict[tuple[OrderStatus, OrderStep], OrderStatus]] = {
 
 
 def move_order(status: OrderStatus, step: OrderStep) -> OrderStatus:
-    if (status, step) not in ORDER_MOVES:
-        allowed = sorted(s for (source, s) in ORDER_MOVES if source == status)
-        choices = f"allowed: {', '.join(allowed)}" if allowed else "nothing more can happen to it"
-        raise InvalidOrderMove(f"a {status} order cannot {step}; {choices}")
-    return ORDER_MOVES[status, step]
+    return moves.next_status(ORDER_MOVES, status, step, subject="order", refuse=InvalidOrderMove)
 
 
 # --- stock ----------------------------------------------------------------------------------------------------------
