@@ -13,11 +13,11 @@ import httpx
 from standardwebhooks.webhooks import Webhook
 
 from flexsupply.kit.db import Database
-from tests.integration.conftest import eventually
 from tests.integration.test_match_runs import finished_run, request_run
 from tests.support.catalogue import create_supplier, offer_body
 from tests.support.fake_supplier import FakeSupplier, ReceivedRequest, fake_supplier_server
 from tests.support.matching import create_package, register_community, request_award, set_firm_quantities, start_round
+from tests.support.waiting import eventually
 
 KeyClient = Callable[[str], httpx.AsyncClient]
 

@@ -12,9 +12,10 @@ from uuid import uuid4
 import httpx
 
 from flexsupply.matching.payments import sign_test_payment
-from tests.integration.conftest import OPERATOR_TOKEN, eventually
+from tests.integration.conftest import OPERATOR_TOKEN
 from tests.integration.test_match_runs import finished_run
 from tests.support.sales import SaleSetup, order, planned_sale
+from tests.support.waiting import eventually
 
 KeyClient = Callable[[str], httpx.AsyncClient]
 

@@ -13,9 +13,9 @@ from sqlmodel import col, select
 
 from flexsupply.kit.auth import LEADER_KEY_PREFIX, hash_secret, parse_api_key
 from flexsupply.kit.db import Database
-from tests.integration.conftest import eventually
 from tests.support.catalogue import create_supplier
 from tests.support.matching import create_package, package_body, register_community, round_body, start_round
+from tests.support.waiting import eventually
 
 KeyClient = Callable[[str], httpx.AsyncClient]
 SOME_ID = "00000000-0000-0000-0000-000000000001"
