@@ -20,7 +20,6 @@ The arithmetic of goods, shipping and fixed is allocation.check's (`offer_shares
 `share_in_proportion`, and `landed_unit_cents`); this module adds the reserves and gathers each package's parts.
 """
 
-from collections import defaultdict
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict
@@ -70,13 +69,6 @@ class PackagePlan(_Frozen):
     cost: CostBreakdown
     units: int
     landed_unit_cents: int
-
-    @property
-    def region_units(self) -> dict[str, int]:
-        units: dict[str, int] = defaultdict(int)
-        for allocation in self.allocations:
-            units[allocation.region] += allocation.quantity
-        return dict(units)
 
 
 def split_plan(problem: Problem, plan: Plan) -> dict[UUID, PackagePlan]:
