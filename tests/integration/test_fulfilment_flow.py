@@ -4,16 +4,15 @@ manifests, a supplier failing and the backup taking over with no unit lost or do
 import asyncio
 import csv
 import io
-from collections import defaultdict
 from typing import Any
 from uuid import UUID
 
 import httpx
-from sqlmodel import col, select
+from sqlmodel import select
 
-from bench.fulfilment.invariants import assert_every_unit_assigned_once
+from bench.fulfilment.invariants import assert_every_unit_assigned_once, assert_every_unit_assigned_once_or_waiting
 from flexsupply.contracts.events import PickupPoint
-from flexsupply.fulfilment.models import DeliveryOrder, OutboxMessage, Piece, ProductionOrder
+from flexsupply.fulfilment.models import OutboxMessage
 from flexsupply.kit.db import Database
 from tests.support.awarded import AwardedSetUp, announce, awarded_package, json_of
 from tests.support.waiting import eventually
@@ -282,39 +281,6 @@ async def test_failures_one_after_another_use_the_reserve_until_it_is_gone(
     await eventually(failed_again, timeout_seconds=30)
     assert sum(p["quantity"] for p in await _production(backup, setup.package_id)) == done["units"]
     assert (await operator.post(f"/api/v1/failures/{done['id']}/retry")).status_code == 409
-
-
-async def assert_every_unit_assigned_once_or_waiting(fulfilment_url: str, package_id: UUID) -> None:
-    """No order has more units assigned than it ordered, and no production order more than it makes."""
-    database = Database(fulfilment_url, pooled=False)
-    try:
-        async with database.transaction() as session:
-            orders = {
-                o.id: o.quantity
-                for o in (await session.exec(select(DeliveryOrder).where(DeliveryOrder.package_id == package_id)))
-            }
-            productions = {
-                p.id: p.quantity - p.failed_units
-                for p in (
-                    await session.exec(select(ProductionOrder).where(ProductionOrder.package_id == package_id))
-                ).all()
-            }
-            pieces = (
-                await session.exec(
-                    select(Piece).where(col(Piece.order_id).in_(list(orders)), col(Piece.moved_at).is_(None))
-                )
-            ).all()
-    finally:
-        await database.dispose()
-    per_order: dict[UUID, int] = defaultdict(int)
-    per_production: dict[UUID, int] = defaultdict(int)
-    for piece in pieces:
-        per_order[piece.order_id] += piece.quantity
-        per_production[piece.production_order_id] += piece.quantity
-    assert all(units <= orders[order_id] for order_id, units in per_order.items())
-    assert all(units <= productions[production_id] for production_id, units in per_production.items())
-    # Every unit some production makes is some buyer's: none is made twice.
-    assert sum(per_order.values()) == sum(per_production.values())
 
 
 async def test_a_resend_waiting_when_its_supplier_fails_reopens_its_case(
