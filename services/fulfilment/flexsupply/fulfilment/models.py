@@ -180,6 +180,7 @@ class ExceptionKind(StrEnum):
     NO_BACKUP = "no_backup"  # backups could not take a failure's units over: staff must find another way
     DELIVERY = "delivery"  # a shipment reported lost, refused or damaged in transit
     ASSIGNMENT = "assignment"  # buyers' orders could not be assigned to production
+    RESERVE_SHORT = "reserve_short"  # after take-overs, the reserves left no longer cover 1+N (matching says so)
 
 
 class FulfilmentException(FulfilmentTable, table=True):
@@ -214,6 +215,18 @@ class SupplierFailure(FulfilmentTable, table=True):
     job_due_at: datetime | None = Field(default=None, sa_type=UtcDateTime)  # type: ignore[call-overload]
     created_at: datetime = Field(default_factory=utc_now, sa_type=UtcDateTime)  # type: ignore[call-overload]
     finished_at: datetime | None = Field(default=None, sa_type=UtcDateTime)  # type: ignore[call-overload]
+
+
+class PackageMilestone(FulfilmentTable, table=True):
+    """When a package's production started, and when it was completed: each reached once, told to matching once.
+
+    No foreign key to the awarded package: writing one would wait for that row's lock, which failures take first."""
+
+    __tablename__ = "package_milestone"  # type: ignore[assignment]
+
+    package_id: UUID = Field(primary_key=True)
+    kind: str = Field(max_length=20, primary_key=True)  # started | completed
+    at: datetime = Field(default_factory=utc_now, sa_type=UtcDateTime)  # type: ignore[call-overload]
 
 
 class BuyerNotice(FulfilmentTable, table=True):

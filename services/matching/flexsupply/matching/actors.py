@@ -5,7 +5,10 @@ from uuid import UUID
 from flexsupply.clients.suppliers import SuppliersClient
 from flexsupply.contracts.events import (
     AwardAnswerDue,
+    FulfilmentCompleted,
+    FulfilmentStarted,
     MatchRunRequested,
+    ReserveUsed,
     RfqRoundAcknowledged,
     SaleClosingDue,
     SaleOpeningDue,
@@ -66,6 +69,27 @@ async def close_sale(event: SaleClosingDue, event_id: UUID) -> None:
     terms = sales.AwardTerms(settings.match_time_limit_seconds, settings.award_answer_hours)
     async with database_for_current_loop(settings.database_url).transaction() as session:
         await sales.close_sale(session, event.package_id, sales.SALE_CLOCK, utc_now(), terms)
+
+
+@event_queue.on(ReserveUsed)
+async def record_reserve_use(event: ReserveUsed, event_id: UUID) -> None:
+    settings = MatchingSettings()
+    async with database_for_current_loop(settings.database_url).transaction() as session:
+        await awards.record_reserve_use(session, event)
+
+
+@event_queue.on(FulfilmentStarted)
+async def start_fulfilment(event: FulfilmentStarted, event_id: UUID) -> None:
+    settings = MatchingSettings()
+    async with database_for_current_loop(settings.database_url).transaction() as session:
+        await awards.follow_fulfilment(session, event.package_id, completed=False)
+
+
+@event_queue.on(FulfilmentCompleted)
+async def complete_fulfilment(event: FulfilmentCompleted, event_id: UUID) -> None:
+    settings = MatchingSettings()
+    async with database_for_current_loop(settings.database_url).transaction() as session:
+        await awards.follow_fulfilment(session, event.package_id, completed=True)
 
 
 @solve_queue.on(MatchRunRequested)

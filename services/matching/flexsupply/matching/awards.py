@@ -27,6 +27,8 @@ from flexsupply.contracts.events import (
     AwardedReserve,
     ConfirmedOrder,
     PackageAwarded,
+    ReservesShort,
+    ReserveUsed,
     SupplierNotice,
 )
 from flexsupply.kit import outbox
@@ -51,6 +53,7 @@ from flexsupply.matching.domain.award import (
 )
 from flexsupply.matching.domain.package import InvalidTransition, PackageStatus, PackageStep
 from flexsupply.matching.domain.planning import OfferAward, package_awards, rematch_problem
+from flexsupply.matching.domain.reserve import Cover, Use, cover
 from flexsupply.matching.domain.sale import OrderStatus
 from flexsupply.matching.models import (
     Award,
@@ -58,6 +61,7 @@ from flexsupply.matching.models import (
     MatchRun,
     OutboxMessage,
     Reservation,
+    ReserveUse,
     RunKind,
     RunStatus,
     Sale,
@@ -69,6 +73,7 @@ from flexsupply.matching.schemas import (
     FirmQuantitiesPublic,
     PackageAwardsPublic,
     ReservationPublic,
+    ReserveCoverPublic,
 )
 from flexsupply.matching.settings import MatchingSettings
 
@@ -282,13 +287,7 @@ async def _issue_package(
         for reservation in holding:
             if reservation is not kept_reservation:
                 reservation.status = ReservationStatus.RELEASED
-                _tell(
-                    session,
-                    supplier_id,
-                    RESERVATION_RELEASED,
-                    reservation.id,
-                    ReservationPublic.model_validate(reservation),
-                )
+                _tell(session, supplier_id, RESERVATION_RELEASED, reservation.id, reservation_public(reservation, []))
         if reserve_lines and kept_reservation is None:
             reservation = Reservation(
                 package_id=package.id,
@@ -298,7 +297,7 @@ async def _issue_package(
                 total_cents=sum(line["total_cents"] for line in reserve_lines),
             )
             session.add(reservation)
-            _tell(session, supplier_id, RESERVATION_HELD, reservation.id, ReservationPublic.model_validate(reservation))
+            _tell(session, supplier_id, RESERVATION_HELD, reservation.id, reservation_public(reservation, []))
     await session.flush()
     await _award_if_all_accepted(session, package, actor)
 
@@ -506,7 +505,9 @@ async def supplier_reservations(
         Reservation.supplier_id == supplier_id, Reservation.status == ReservationStatus.HELD
     )
     query = query.order_by(col(Reservation.created_at).desc(), col(Reservation.id)).limit(limit).offset(offset)
-    return [ReservationPublic.model_validate(reservation) for reservation in (await session.exec(query)).all()]
+    reservations = (await session.exec(query)).all()
+    uses = await _uses_of(session, {reservation.package_id for reservation in reservations})
+    return [reservation_public(reservation, uses) for reservation in reservations]
 
 
 async def package_awards_view(
@@ -523,6 +524,8 @@ async def package_awards_view(
             .order_by(col(Reservation.created_at).desc(), col(Reservation.id))
         )
     ).all()
+    uses = await _uses_of(session, {package.id})
+    reserve_cover = await _cover(session, package, uses)
     award_runs = []
     if package.round_id is not None:
         query = (
@@ -536,7 +539,8 @@ async def package_awards_view(
         status=package.status,
         firm_quantities=package.firm_quantities,
         awards=[award_public(award) for award in awards],
-        reservations=[ReservationPublic.model_validate(reservation) for reservation in reservations],
+        reservations=[reservation_public(reservation, uses) for reservation in reservations],
+        reserve_cover=_cover_public(package, reserve_cover),
         runs=[AwardRunPublic.model_validate(run) for run in award_runs],
     )
 
@@ -555,3 +559,122 @@ async def _held_reservations(session: AsyncSession, package_id: UUID) -> Sequenc
 
 def _lines(award: Award) -> list[OfferAward]:
     return [OfferAward.model_validate(line) for line in award.lines]
+
+
+# --- reserves used by take-overs -------------------------------------------------------------------------------
+
+
+async def record_reserve_use(session: AsyncSession, event: ReserveUsed) -> bool:
+    """A backup took over a failed supplier's units out of its reserve (fulfilment's ReserveUsed): counted once
+    per take-over. When what the reserves leave stops covering 1+N, staff hear of it (ReservesShort). Returns
+    whether it was new."""
+    package = await session.get(DemandPackage, event.package_id, with_for_update=True)
+    if package is None or await session.get(ReserveUse, event.takeover_id) is not None:
+        return False
+    before = await _cover(session, package, await _uses_of(session, {package.id}))
+    session.add(
+        ReserveUse(
+            takeover_id=event.takeover_id,
+            package_id=event.package_id,
+            supplier_id=event.supplier_id,
+            offer_id=event.offer_id,
+            units=event.units,
+            failed_supplier_id=event.failed_supplier_id,
+        )
+    )
+    await session.flush()
+    after = await _cover(session, package, await _uses_of(session, {package.id}))
+    if after.short_units > 0 and before.short_units == 0:
+        message = _short_message(package, after)
+        outbox.publish(
+            session,
+            OutboxMessage,
+            ReservesShort(package_id=package.id, short_units=after.short_units, message=message),
+        )
+    return True
+
+
+def reservation_public(reservation: Reservation, uses: Sequence[ReserveUse]) -> ReservationPublic:
+    """A reservation with what take-overs used of it: the uses of its supplier's offers in it, while it is held."""
+    held = sum(int(line["quantity"]) for line in reservation.lines)
+    offers = {str(line["offer_id"]) for line in reservation.lines}
+    used = 0
+    if reservation.status is ReservationStatus.HELD:
+        used = sum(
+            use.units
+            for use in uses
+            if use.package_id == reservation.package_id
+            and use.supplier_id == reservation.supplier_id
+            and use.offer_id in offers
+        )
+    used = min(used, held)
+    return ReservationPublic.model_validate(
+        reservation, update={"held_units": held, "used_units": used, "left_units": held - used}
+    )
+
+
+async def _uses_of(session: AsyncSession, package_ids: set[UUID]) -> Sequence[ReserveUse]:
+    if not package_ids:
+        return []
+    query = select(ReserveUse).where(col(ReserveUse.package_id).in_(package_ids))
+    return (await session.exec(query.order_by(col(ReserveUse.recorded_at), col(ReserveUse.takeover_id)))).all()
+
+
+async def _cover(session: AsyncSession, package: DemandPackage, uses: Sequence[ReserveUse]) -> Cover:
+    held: dict[UUID, int] = defaultdict(int)
+    for reservation in await _held_reservations(session, package.id):
+        held[reservation.supplier_id] += sum(int(line["quantity"]) for line in reservation.lines)
+    accepted: dict[UUID, int] = defaultdict(int)
+    for award in await _awards_of(session, package.id):
+        if award.status is AwardStatus.ACCEPTED:
+            accepted[award.supplier_id] += sum(sum(line.quantities.values()) for line in _lines(award))
+    found = [Use(use.supplier_id, use.failed_supplier_id, use.units) for use in uses]
+    return cover(held, accepted, found, package.backups)
+
+
+def _short_message(package: DemandPackage, found: Cover) -> str:
+    return (
+        f"package {package.id}: the reserves left ({found.left_units} units) no longer cover 1+{package.backups}; "
+        f"a failure of supplier {found.at_risk_supplier_id} would leave {found.short_units} units without backup"
+    )
+
+
+def _cover_public(package: DemandPackage, found: Cover) -> ReserveCoverPublic:
+    next_step = None
+    if found.short_units > 0:
+        next_step = (
+            f"{_short_message(package, found)}: arrange more reserve with a backup supplier; a take-over that finds "
+            "no backup can then be tried again (POST /api/v1/failures/{id}/retry)"
+        )
+    return ReserveCoverPublic(
+        backups=package.backups,
+        held_units=found.held_units,
+        used_units=found.used_units,
+        left_units=found.left_units,
+        short_units=found.short_units,
+        next_step=next_step,
+    )
+
+
+# --- the package follows its fulfilment ------------------------------------------------------------------------
+
+FULFILMENT = "fulfilment"
+
+
+async def follow_fulfilment(session: AsyncSession, package_id: UUID, *, completed: bool) -> PackageStatus | None:
+    """Fulfilment started production (FulfilmentStarted) or closed every parcel (FulfilmentCompleted): the package
+    moves on to in fulfilment, or to completed (through in fulfilment when the start's event is late). A
+    redelivered or late event finds the package there already and changes nothing."""
+    package = await session.get(DemandPackage, package_id, with_for_update=True)
+    if package is None:
+        return None
+    if package.status is PackageStatus.AWARDED:
+        await services.move_package(
+            session, package, PackageStep.START_FULFILMENT, FULFILMENT, reason="production started"
+        )
+    if completed and package.status is PackageStatus.IN_FULFILMENT:
+        await services.move_package(
+            session, package, PackageStep.COMPLETE, FULFILMENT, reason="every parcel delivered or closed"
+        )
+    await session.flush()
+    return package.status

@@ -246,6 +246,20 @@ class Reservation(MatchingTable, table=True):
     created_at: datetime = Field(default_factory=utc_now, sa_type=UtcDateTime)  # type: ignore[call-overload]
 
 
+class ReserveUse(MatchingTable, table=True):
+    """Units of a reservation a backup now makes, after a producing supplier failed (as fulfilment reported it)."""
+
+    __tablename__ = "reserve_use"  # type: ignore[assignment]
+
+    takeover_id: UUID = Field(primary_key=True)  # fulfilment's production order for the backup: counted once
+    package_id: UUID = Field(foreign_key="demand_package.id", index=True)
+    supplier_id: UUID
+    offer_id: str = Field(max_length=100)
+    units: int
+    failed_supplier_id: UUID
+    recorded_at: datetime = Field(default_factory=utc_now, sa_type=UtcDateTime)  # type: ignore[call-overload]
+
+
 class Sale(MatchingTable, table=True):
     """A package's flash sale, from its opening: the terms as they were fixed then, and how it ended."""
 

@@ -417,7 +417,24 @@ class ReservationPublic(SQLModel):
     lines: list[ReservationLinePublic]
     total_cents: int
     status: ReservationStatus
+    held_units: int = Field(description="Units of backup capacity reserved.")
+    used_units: int = Field(description="Of those, units the supplier now makes after a producing supplier failed.")
+    left_units: int = Field(description="Backup capacity still held for a further failure.")
     created_at: datetime
+
+
+class ReserveCoverPublic(SQLModel):
+    """What the package's held reserves still cover (1+N) after take-overs."""
+
+    backups: int = Field(description="N of 1+N, as the package asks.")
+    held_units: int
+    used_units: int
+    left_units: int
+    short_units: int = Field(
+        description="Units the worst single failure among the suppliers still making would leave without backup "
+        "(with N-1 backups failing too); 0 when the reserves left cover 1+N."
+    )
+    next_step: str | None = Field(description="What to do when the reserves left fall short.")
 
 
 class AwardRunPublic(SQLModel):
@@ -441,6 +458,7 @@ class PackageAwardsPublic(SQLModel):
     firm_quantities: dict[str, int] | None
     awards: list[AwardPublic] = Field(description="Every award made for the package, newest first.")
     reservations: list[ReservationPublic] = Field(description="Every reservation, newest first.")
+    reserve_cover: ReserveCoverPublic
     runs: list[AwardRunPublic] = Field(description="The award and re-match runs, newest first.")
 
 

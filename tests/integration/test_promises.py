@@ -1,0 +1,158 @@
+"""The promises a leader made hold to the end, on the real services: a package sold, awarded and delivered follows
+its fulfilment to completed, and a take-over shows what it used of the reserve and what backup is left."""
+
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from uuid import uuid4
+
+import httpx
+
+from flexsupply.matching.payments import sign_test_payment
+from tests.integration.conftest import OPERATOR_TOKEN, eventually
+from tests.integration.test_award_carries_orders import accept_all
+from tests.integration.test_awards import Planned, awards_view, planned, price
+from tests.integration.test_match_runs import finished_run
+from tests.support.fake_supplier import fake_supplier_server
+from tests.support.sales import order
+
+KeyClient = Callable[[str], httpx.AsyncClient]
+SALE_PRICE_CENTS = 5900
+# maker makes ningbo; backup holds the package's reserve (backups=1).
+OFFERS = {
+    "maker": {"shipping_cents": {"ningbo": 300}, "price_tiers": price(3000), "moq": 1},
+    "backup": {"shipping_cents": {"ningbo": 300}, "price_tiers": price(9000), "moq": 1, "reserve_cents": 50},
+}
+
+
+def ok(response: httpx.Response, status: int = 200) -> Any:
+    assert response.status_code == status, f"{response.request.method} {response.request.url}: {response.text}"
+    return response.json()
+
+
+async def sold_and_awarded(
+    operator: httpx.AsyncClient, anonymous: httpx.AsyncClient, as_key: KeyClient, orders: list[int]
+) -> Planned:
+    """A package for ningbo sold through flexsupply (paid orders of `orders` units each), awarded and accepted."""
+    opens_at = datetime.now(UTC) + timedelta(seconds=1)
+    units = sum(orders)
+    sale = {
+        "sale_opens_at": opens_at.isoformat(),
+        "sale_closes_at": (opens_at + timedelta(hours=1)).isoformat(),
+        "threshold_units": 1,
+        "cap_units": units,
+        "per_buyer_limit": units,
+        "sale_price_cents": SALE_PRICE_CENTS,
+    }
+    with fake_supplier_server() as fake:
+        planned_ = await planned(operator, as_key, fake, OFFERS, quantities={"ningbo": units}, backups=1, **sale)
+    package_id = planned_.package["id"]
+
+    async def on_sale() -> bool:
+        return (await planned_.leader.get(f"/api/v1/packages/{package_id}")).json()["status"] == "on_sale"
+
+    await eventually(on_sale, 30)
+    for index, quantity in enumerate(orders):
+        buyer = {"quantity": quantity, "name": f"Buyer {index}", "phone": f"139{uuid4().int % 10**8:08d}"}
+        placed = ok(await order(anonymous, package_id, **buyer), 201)
+        body, signature = sign_test_payment(OPERATOR_TOKEN, placed["payment_reference"], quantity * SALE_PRICE_CENTS)
+        ok(await anonymous.post("/api/v1/payments/test/callbacks", content=body, headers=signature))
+    closed = ok(await planned_.leader.post(f"/api/v1/packages/{package_id}/sale/close", json={"reason": "sold"}))
+    assert closed["went_ahead"] is True
+    await finished_run(planned_.leader, (await awards_view(planned_))["runs"][0]["id"])
+    await accept_all(planned_)
+    return planned_
+
+
+async def production_of(client: httpx.AsyncClient, package_id: str) -> dict[str, Any]:
+    async def issued() -> dict[str, Any] | None:
+        found = ok(await client.get("/api/v1/production-orders", params={"package_id": package_id}))
+        return next((production for production in found if production["status"] == "issued"), None)
+
+    return await eventually(issued, 30)
+
+
+async def make_and_deliver(client: httpx.AsyncClient, production: dict[str, Any], units: int) -> None:
+    """The supplier makes `units` in one batch and ships and delivers every parcel planned for it."""
+    base = f"/api/v1/production-orders/{production['id']}"
+    if production["status"] == "issued":
+        for step in ("accept", "start"):
+            ok(await client.post(f"{base}/moves", json={"step": step}))
+    batch = ok(
+        await client.post(
+            f"{base}/batches",
+            json={"quantity": units, "lot_number": f"L{uuid4().hex[:6]}", "quality_passed": True},
+            headers={"Idempotency-Key": uuid4().hex},
+        ),
+        201,
+    )
+    parcels = ok(await client.get(f"{base}/shipments", params={"batch_id": batch["id"], "status": "planned"}))
+    assert sum(parcel["quantity"] for parcel in parcels) == units
+    for step in ({"step": "ship", "carrier": "SF Express", "tracking_number": "SF1"}, {"step": "deliver"}):
+        moves = [{"shipment_id": parcel["id"]} | step for parcel in parcels]
+        ok(await client.post("/api/v1/shipments/moves", json={"moves": moves}))
+
+
+async def package_of(planned_: Planned) -> dict[str, Any]:
+    return ok(await planned_.leader.get(f"/api/v1/packages/{planned_.package['id']}"))
+
+
+async def test_a_package_follows_its_fulfilment_and_shows_what_backup_is_left(
+    operator: httpx.AsyncClient, anonymous: httpx.AsyncClient, as_key: KeyClient
+):
+    planned_ = await sold_and_awarded(operator, anonymous, as_key, [2, 2, 2])
+    package_id = planned_.package["id"]
+    maker, backup = planned_.client("maker"), planned_.client("backup")
+    assert (await package_of(planned_))["next_steps"] == ["start_fulfilment"]
+    (reservation,) = ok(await backup.get("/api/v1/reservations"))
+    assert (reservation["held_units"], reservation["used_units"], reservation["left_units"]) == (6, 0, 6)
+    cover = (await awards_view(planned_))["reserve_cover"]
+    assert (cover["backups"], cover["left_units"], cover["short_units"], cover["next_step"]) == (1, 6, 0, None)
+
+    # The maker starts: the package is in fulfilment. It delivers the first buyer's 2 units, then stops.
+    production = await production_of(maker, package_id)
+    await make_and_deliver(maker, production, 2)
+
+    async def in_fulfilment() -> dict[str, Any] | None:
+        package = await package_of(planned_)
+        return package if package["status"] == "in_fulfilment" else None
+
+    assert (await eventually(in_fulfilment, 15))["next_steps"] == ["complete"]
+    failure = ok(
+        await operator.post(f"/api/v1/production-orders/{production['id']}/failure", json={"reason": "x"}), 202
+    )
+
+    # The backup makes the other 4 out of its reserve of 6: 2 are left, which cannot back the backup itself up.
+    async def used() -> dict[str, Any] | None:
+        (found,) = ok(await backup.get("/api/v1/reservations"))
+        return found if found["used_units"] else None
+
+    reservation = await eventually(used, 30)
+    assert (reservation["held_units"], reservation["used_units"], reservation["left_units"]) == (6, 4, 2)
+    view = await awards_view(planned_)
+    assert [r["used_units"] for r in view["reservations"]] == [4]
+    cover = view["reserve_cover"]
+    assert (cover["held_units"], cover["used_units"], cover["left_units"], cover["short_units"]) == (6, 4, 2, 4)
+    assert "POST /api/v1/failures/{id}/retry" in cover["next_step"]
+
+    async def staff_told() -> list[dict[str, Any]] | None:
+        found = ok(await operator.get("/api/v1/exceptions", params={"package_id": package_id}))
+        return [exception for exception in found if exception["kind"] == "reserve_short"] or None
+
+    (short,) = await eventually(staff_told, 15)
+    assert "would leave 4 units without backup" in short["message"]
+    assert ok(await operator.get(f"/api/v1/failures/{failure['id']}"))["status"] == "done"
+
+    # The backup delivers the rest: every parcel delivered, the package is completed.
+    await make_and_deliver(backup, await production_of(backup, package_id), 4)
+
+    async def completed() -> dict[str, Any] | None:
+        package = await package_of(planned_)
+        return package if package["status"] == "completed" else None
+
+    assert (await eventually(completed, 15))["next_steps"] == []
+    history = ok(await planned_.leader.get(f"/api/v1/packages/{package_id}/history"))
+    assert [(move["step"], move["actor"]) for move in history[-2:]] == [
+        ("start_fulfilment", "fulfilment"),
+        ("complete", "fulfilment"),
+    ]
