@@ -12,7 +12,10 @@ from flexsupply.matching.payments import sign_test_payment
 from tests.integration.conftest import OPERATOR_TOKEN, eventually
 from tests.integration.test_award_carries_orders import accept_all
 from tests.integration.test_awards import Planned, awards_view, planned, price
+from tests.integration.test_fulfilment_flow import _production, _received, assert_every_unit_assigned_once
 from tests.integration.test_match_runs import finished_run
+from tests.support.awarded import awarded_package
+from tests.support.catalogue import create_supplier
 from tests.support.fake_supplier import fake_supplier_server
 from tests.support.sales import order
 
@@ -156,3 +159,79 @@ async def test_a_package_follows_its_fulfilment_and_shows_what_backup_is_left(
         ("start_fulfilment", "fulfilment"),
         ("complete", "fulfilment"),
     ]
+
+
+async def test_a_supplier_that_stops_is_failed_across_its_production_in_one_previewed_action(
+    operator: httpx.AsyncClient, as_key: KeyClient, database_urls: dict[str, str]
+):
+    maker = await create_supplier(operator)
+    maker_id = maker["supplier"]["id"]
+    setups = [await awarded_package(operator, north=maker, ningbo=30, shanghai=20) for _ in range(2)]
+    for setup in setups:
+        await _received(operator, setup, database_urls["matching"])
+    makers = [
+        next(p for p in await _production(operator, setup.package_id) if p["supplier_id"] == maker_id)
+        for setup in setups
+    ]
+    body = {"supplier_id": maker_id, "reason": "the workshop closed"}
+    assert (await as_key(maker["api_key"]["api_key"]).post("/api/v1/supplier-stops", json=body)).status_code == 403
+
+    preview = ok(await operator.post("/api/v1/supplier-stops", json=body), 201)
+    assert preview["status"] == "previewed" and preview["failure_ids"] == []
+    assert {(s["production_order_id"], s["units"], s["no_takeover"]) for s in preview["steps"]} == {
+        (p["id"], 30, None) for p in makers
+    }
+    for step, setup in zip(
+        sorted(preview["steps"], key=lambda s: s["package_id"]), sorted(setups, key=lambda s: str(s.package_id))
+    ):
+        assert [(t["supplier_id"], t["region"], t["quantity"]) for t in step["takeovers"]] == [
+            (str(setup.supplier_ids["backup"]), "ningbo", 30)
+        ]
+    # A dry run: nothing failed, no backup was asked.
+    for setup in setups:
+        productions = await _production(operator, setup.package_id)
+        assert {p["status"] for p in productions} == {"issued"} and len(productions) == 2
+
+    applied = ok(await operator.post(f"/api/v1/supplier-stops/{preview['id']}/apply"), 202)
+    assert applied["status"] == "applied" and len(applied["failure_ids"]) == 2
+    assert applied["steps"] == preview["steps"]
+    again = ok(await operator.post(f"/api/v1/supplier-stops/{preview['id']}/apply"), 202)
+    assert again["failure_ids"] == applied["failure_ids"]
+
+    for failure_id in applied["failure_ids"]:
+
+        async def done(failure_id: str = failure_id) -> dict[str, Any] | None:
+            failure = ok(await operator.get(f"/api/v1/failures/{failure_id}"))
+            return failure if failure["status"] == "done" else None
+
+        assert (await eventually(done, 30))["units"] == 30
+    for setup in setups:
+        productions = await _production(operator, setup.package_id)
+        by_supplier = {(p["supplier_id"], p["status"], p["quantity"]) for p in productions}
+        assert by_supplier == {
+            (maker_id, "failed", 30),
+            (str(setup.supplier_ids["south"]), "issued", 20),
+            (str(setup.supplier_ids["backup"]), "issued", 30),
+        }
+        await assert_every_unit_assigned_once(database_urls["fulfilment"], setup.package_id)
+    refused = await operator.post("/api/v1/supplier-stops", json=body)
+    assert refused.status_code == 409 and "no open production order" in refused.text
+
+
+async def test_a_stop_previewed_before_something_changed_is_not_applied(
+    operator: httpx.AsyncClient, database_urls: dict[str, str]
+):
+    maker = await create_supplier(operator)
+    setup = await awarded_package(operator, north=maker)
+    await _received(operator, setup, database_urls["matching"])
+    (production,) = [
+        p for p in await _production(operator, setup.package_id) if p["supplier_id"] == maker["supplier"]["id"]
+    ]
+    body = {"supplier_id": maker["supplier"]["id"], "reason": "the workshop closed"}
+    preview = ok(await operator.post("/api/v1/supplier-stops", json=body), 201)
+    ok(await operator.post(f"/api/v1/production-orders/{production['id']}/failure", json={"reason": "kiln"}), 202)
+
+    outdated = await operator.post(f"/api/v1/supplier-stops/{preview['id']}/apply")
+    assert outdated.status_code == 409 and "preview it again" in outdated.text
+    assert ok(await operator.get(f"/api/v1/supplier-stops/{preview['id']}"))["status"] == "previewed"
+    assert len(ok(await operator.get("/api/v1/failures", params={"package_id": str(setup.package_id)}))) == 1

@@ -307,30 +307,37 @@ async def record_reserves_short(session: AsyncSession, event: ReservesShort) -> 
 
 
 async def _making(session: AsyncSession, failure: SupplierFailure) -> list[Making]:
-    """What each production order of the package makes now, from `failure`'s point of view: the units of other
-    failures that no backup took are theirs to place (or to wait), so they are held out."""
+    return [making for _, making in await making_of(session, failure.package_id, failure.id)]
+
+
+async def making_of(session: AsyncSession, package_id: UUID, failure_id: UUID | None) -> list[tuple[UUID, Making]]:
+    """What each production order of the package makes now, from failure `failure_id`'s point of view: the units of
+    other failures that no backup took are theirs to place (or to wait), so they are held out."""
     productions = (
         await session.exec(
             select(ProductionOrder)
-            .where(ProductionOrder.package_id == failure.package_id)
+            .where(ProductionOrder.package_id == package_id)
             .order_by(col(ProductionOrder.created_at), col(ProductionOrder.id))
         )
     ).all()
     failures = {
         row.production_order_id: row.id
-        for row in (await session.exec(select(SupplierFailure).where(SupplierFailure.package_id == failure.package_id)))
+        for row in (await session.exec(select(SupplierFailure).where(SupplierFailure.package_id == package_id)))
     }
     taken = {production.failure_id for production in productions if production.failure_id is not None}
     return [
-        Making(
-            supplier_id=production.supplier_id,
-            offer_id=production.offer_id,
-            region=production.region,
-            units=production.quantity - production.failed_units,
-            failed=production.status is ProductionStatus.FAILED,
-            held_out=production.failed_units
-            if failures.get(production.id) not in (None, failure.id) and failures[production.id] not in taken
-            else 0,
+        (
+            production.id,
+            Making(
+                supplier_id=production.supplier_id,
+                offer_id=production.offer_id,
+                region=production.region,
+                units=production.quantity - production.failed_units,
+                failed=production.status is ProductionStatus.FAILED,
+                held_out=production.failed_units
+                if failures.get(production.id) not in (None, failure_id) and failures[production.id] not in taken
+                else 0,
+            ),
         )
         for production in productions
     ]
