@@ -1,6 +1,7 @@
 """The promises a leader made hold to the end, on the real services: a package sold, awarded and delivered follows
 its fulfilment to completed, and a take-over shows what it used of the reserve and what backup is left."""
 
+import codecs
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -11,7 +12,7 @@ import httpx
 from flexsupply.matching.payments import sign_test_payment
 from tests.integration.conftest import OPERATOR_TOKEN, eventually
 from tests.integration.test_award_carries_orders import accept_all
-from tests.integration.test_awards import Planned, awards_view, planned, price
+from tests.integration.test_awards import SPLIT, Planned, awarded_run, awards_view, by_supplier, planned, price, told
 from tests.integration.test_fulfilment_flow import _production, _received, assert_every_unit_assigned_once
 from tests.integration.test_match_runs import finished_run
 from tests.support.awarded import awarded_package
@@ -233,3 +234,80 @@ async def test_a_stop_previewed_before_something_changed_is_not_applied(
     assert outdated.status_code == 409 and "preview it again" in outdated.text
     assert ok(await operator.get(f"/api/v1/supplier-stops/{preview['id']}"))["status"] == "previewed"
     assert len(ok(await operator.get("/api/v1/failures", params={"package_id": str(setup.package_id)}))) == 1
+
+
+async def test_manifest_csvs_carry_a_utf8_byte_order_mark(operator: httpx.AsyncClient, database_urls: dict[str, str]):
+    setup = await awarded_package(operator)
+    await _received(operator, setup, database_urls["matching"])
+    production = next(iter(await _production(operator, setup.package_id)))
+    manifest = await operator.get(f"/api/v1/production-orders/{production['id']}/manifest.csv")
+    assert manifest.status_code == 200 and manifest.headers["content-type"].startswith("text/csv")
+    assert manifest.content.startswith(codecs.BOM_UTF8)
+    assert manifest.content.decode("utf-8-sig").startswith("shipment_id,")
+
+
+async def _latest_run_finished(planned_: Planned) -> dict[str, Any]:
+    await finished_run(planned_.leader, (await awards_view(planned_))["runs"][0]["id"])
+    return await awards_view(planned_)
+
+
+async def test_a_supplier_that_accepted_then_declined_more_is_offered_nothing_more(
+    operator: httpx.AsyncClient, as_key: KeyClient
+):
+    # north ships to shanghai dearly: south makes shanghai, and north is next in line when south declines.
+    offers = {
+        "north": {"shipping_cents": {"ningbo": 300, "shanghai": 1500}, "price_tiers": price(3000)},
+        "south": {"shipping_cents": {"shanghai": 300}, "price_tiers": price(3000)},
+        "other": {"shipping_cents": {"shanghai": 300}, "price_tiers": price(5000)},
+        "backup": {"shipping_cents": {"ningbo": 300, "shanghai": 300}, "price_tiers": price(9000), "reserve_cents": 50},
+    }
+    with fake_supplier_server() as fake:
+        planned_ = await planned(operator, as_key, fake, offers, quantities={"ningbo": 100, "shanghai": 60}, backups=1)
+        view = await awarded_run(planned_, ningbo=100, shanghai=60)
+    offered = by_supplier(view, planned_, "offered")
+    assert {name: award["lines"][0]["quantities"] for name, award in offered.items()} == {
+        "north": {"ningbo": 100},
+        "south": {"shanghai": 60},
+    }
+    north = planned_.client("north")
+    ok(await north.post(f"/api/v1/awards/{offered['north']['id']}/accept"))
+    decline = {"reason": "no capacity"}
+    ok(await planned_.client("south").post(f"/api/v1/awards/{offered['south']['id']}/decline", json=decline))
+    further = by_supplier(await _latest_run_finished(planned_), planned_, "offered")
+    assert {name: award["lines"][0]["quantities"] for name, award in further.items()} == {"north": {"shanghai": 60}}
+
+    # north will make its ningbo units and no more: the shanghai units go to the next supplier, not back to north.
+    ok(await north.post(f"/api/v1/awards/{further['north']['id']}/decline", json={"reason": "only ningbo"}))
+    view = await _latest_run_finished(planned_)
+    assert view["runs"][0]["held_supplier_ids"] == [planned_.id_of("north")]
+    again = by_supplier(view, planned_, "offered")
+    assert {name: award["lines"][0]["quantities"] for name, award in again.items()} == {"other": {"shanghai": 60}}
+    assert [a["lines"][0]["quantities"] for a in by_supplier(view, planned_, "accepted").values()] == [{"ningbo": 100}]
+
+
+async def test_cancelling_a_closed_package_withdraws_its_awards_and_releases_its_reservations(
+    operator: httpx.AsyncClient, as_key: KeyClient
+):
+    with fake_supplier_server() as fake:
+        planned_ = await planned(operator, as_key, fake, SPLIT, quantities={"ningbo": 100, "shanghai": 60}, backups=1)
+        view = await awarded_run(planned_, ningbo=100, shanghai=60)
+        offered = by_supplier(view, planned_, "offered")
+        (reservation,) = view["reservations"]
+        ok(await planned_.client("north").post(f"/api/v1/awards/{offered['north']['id']}/accept"))
+
+        package_id = planned_.package["id"]
+        reason = {"reason": "the group changed its mind"}
+        assert ok(await planned_.leader.post(f"/api/v1/packages/{package_id}/cancel", json=reason))["status"] == (
+            "cancelled"
+        )
+        view = await awards_view(planned_)
+        assert {(award["status"], award["reason"]) for award in view["awards"]} == {
+            ("withdrawn", "the package was cancelled: the group changed its mind")
+        }
+        assert [(r["status"], r["left_units"]) for r in view["reservations"]] == [("released", 100)]
+        for name, award in offered.items():
+            await told(fake, name, "award.withdrawn", award["id"])
+        await told(fake, "backup", "reservation.released", reservation["id"])
+    late = await planned_.client("south").post(f"/api/v1/awards/{offered['south']['id']}/accept")
+    assert late.status_code == 409
+    assert ok(await planned_.client("backup").get("/api/v1/reservations")) == []

@@ -14,7 +14,7 @@ from sqlmodel import Field, SQLModel
 
 from flexsupply.fulfilment import cases, delivery, failures, production, stops
 from flexsupply.fulfilment.deps import SERVICE
-from flexsupply.fulfilment.domain.manifest import to_csv, to_json_rows
+from flexsupply.fulfilment.domain.manifest import to_csv_file, to_json_rows
 from flexsupply.fulfilment.domain.states import CaseStatus, ProductionStatus, ProductionStep, ShipmentStatus
 from flexsupply.fulfilment.schemas import (
     AssignmentPublic,
@@ -211,14 +211,15 @@ class ProductionOrderController(Controller):
         caller: Caller,
         production_order_id: FromPath[UUID],
         batch_id: FromQuery[UUID | None] = None,
-    ) -> Response[str]:
-        """The same manifest as CSV, for a courier's upload or a spreadsheet."""
+    ) -> Response[bytes]:
+        """The same manifest as CSV (UTF-8 with a byte-order mark, so Excel reads it as UTF-8), for a courier's
+        upload or a spreadsheet."""
         lines = await production.manifest_lines(
             transaction, production_order_id, batch_id=batch_id, supplier_id=_supplier(caller)
         )
         name = f"manifest-{production_order_id}{f'-{batch_id}' if batch_id else ''}.csv"
         return Response(
-            to_csv(lines), media_type=CSV, headers={"Content-Disposition": f'attachment; filename="{name}"'}
+            to_csv_file(lines), media_type=CSV, headers={"Content-Disposition": f'attachment; filename="{name}"'}
         )
 
 

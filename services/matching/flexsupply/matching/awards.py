@@ -46,6 +46,7 @@ from flexsupply.matching.domain.award import (
     declined_reason,
     excluded_suppliers,
     fixed_allocations,
+    held_to_accepted,
     is_overdue,
     keeps_accepted,
     notice_id,
@@ -72,6 +73,7 @@ from flexsupply.matching.schemas import (
     AwardRunPublic,
     FirmQuantitiesPublic,
     PackageAwardsPublic,
+    PackagePublic,
     ReservationPublic,
     ReserveCoverPublic,
 )
@@ -162,7 +164,8 @@ async def _request(
     answer_within_hours: int,
 ) -> MatchRun:
     """An award or re-match run from the current plan: without every supplier that refused an award of the
-    package, with the accepted awards' allocations fixed."""
+    package, with the accepted awards' allocations fixed (a supplier that accepted one and refused a further one
+    makes those and no more)."""
     if package.round_id is None or package.plan_run_id is None:
         raise AwardConflict(f"package {package.id} has no plan to award from")
     accepted = [line for award in awards if award.status is AwardStatus.ACCEPTED for line in _lines(award)]
@@ -177,6 +180,7 @@ async def _request(
         firm_quantities={str(package.id): dict(package.firm_quantities or {})},
         previous_run_id=package.plan_run_id,
         excluded_supplier_ids=sorted(str(supplier) for supplier in _excluded(awards)),
+        held_supplier_ids=sorted(str(supplier) for supplier in _held(awards)),
         fixed_allocations=fixed_allocations(package.id, accepted),
     )
     run.answer_within_hours = answer_within_hours
@@ -223,6 +227,10 @@ def _excluded(awards: Sequence[Award]) -> set[UUID]:
     return excluded_suppliers((award.supplier_id, award.status) for award in awards)
 
 
+def _held(awards: Sequence[Award]) -> set[UUID]:
+    return held_to_accepted((award.supplier_id, award.status) for award in awards)
+
+
 def _answer_hours(run: MatchRun) -> int:
     return run.answer_within_hours if run.answer_within_hours is not None else MatchingSettings().award_answer_hours
 
@@ -252,7 +260,14 @@ async def _issue_package(
 
     # Answers that came while the run was solving: a supplier that refused since, or an award accepted since that
     # the plan moved. The plan is not issued; another re-match starts from the current awards.
-    late = sorted(_excluded(awards) & wanted.keys(), key=str)
+    late = sorted(
+        (
+            supplier
+            for supplier in (_excluded(awards) | _held(awards)) & wanted.keys()
+            if beyond_accepted(wanted[supplier].offers, accepted[supplier]) or wanted[supplier].reservations
+        ),
+        key=str,
+    )
     if late or not keeps_accepted(plan, package.id, [line for lines in accepted.values() for line in lines]):
         why = (
             f"supplier {', '.join(map(str, late))} refused its award while the run was solving"
@@ -467,6 +482,31 @@ async def _award_if_all_accepted(session: AsyncSession, package: DemandPackage, 
     )
     outbox.publish(session, OutboxMessage, awarded)
     return True
+
+
+# --- cancelling ------------------------------------------------------------------------------------------------
+
+
+async def cancel_package(
+    session: AsyncSession, package_id: UUID, community_id: UUID | None, actor: str, reason: str
+) -> PackagePublic:
+    """Cancel the package (before it is awarded) with its sale's orders; a closed package's awards are withdrawn
+    and its reservations released, each supplier told, so nobody makes or holds anything for it."""
+    from flexsupply.matching import sales  # sales awards through this module
+
+    cancelled = await sales.cancel_package(session, package_id, community_id, actor, reason)
+    why = f"the package was cancelled: {reason}"[:500]
+    for award in await _awards_of(session, package_id):
+        if award.status in LIVE:
+            award.status, award.reason = AwardStatus.WITHDRAWN, why
+            _tell(session, award.supplier_id, AWARD_WITHDRAWN, award.id, award_public(award))
+    for reservation in await _held_reservations(session, package_id):
+        reservation.status = ReservationStatus.RELEASED
+        _tell(
+            session, reservation.supplier_id, RESERVATION_RELEASED, reservation.id, reservation_public(reservation, [])
+        )
+    await session.flush()
+    return cancelled
 
 
 # --- reading ---------------------------------------------------------------------------------------------------

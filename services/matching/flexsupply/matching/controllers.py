@@ -13,7 +13,7 @@ from flexsupply.kit.auth import leaders_only, operators_only, suppliers_only
 from flexsupply.kit.idempotency import IdempotencyKey
 from flexsupply.kit.pagination import DEFAULT_LIMIT, Limit, Offset
 from flexsupply.kit.service import Caller, Idempotent, Transaction
-from flexsupply.matching import awards, runs, sales, services
+from flexsupply.matching import awards, runs, services
 from flexsupply.matching.deps import RegionCatalogue, community_scope, leaders_and_operators
 from flexsupply.matching.domain.award import AwardStatus
 from flexsupply.matching.domain.package import PackageStatus
@@ -184,8 +184,9 @@ class PackageController(Controller):
     async def cancel_package(
         self, transaction: Transaction, caller: Caller, package_id: FromPath[UUID], data: JSONBody[PackageCancel]
     ) -> PackagePublic:
-        """Cancel the package, saying why (any time before it is awarded)."""
-        return await sales.cancel_package(transaction, package_id, community_scope(caller), caller.actor, data.reason)
+        """Cancel the package, saying why (any time before it is awarded): its orders end, its awards are withdrawn
+        and its reservations released."""
+        return await awards.cancel_package(transaction, package_id, community_scope(caller), caller.actor, data.reason)
 
     @get("/{package_id:uuid}/history", guards=[leaders_and_operators])
     async def package_history(

@@ -188,6 +188,8 @@ class MatchRun(MatchingTable, table=True):
     firm_quantities: dict[str, dict[str, int]] | None = Field(default=None, sa_type=JSON)
     previous_run_id: UUID | None = Field(default=None, foreign_key="match_run.id")
     excluded_supplier_ids: list[str] = Field(default_factory=list, sa_type=JSON)
+    # Suppliers that accepted an award and then refused a further one: kept for their accepted units, no more.
+    held_supplier_ids: list[str] = Field(default_factory=list, sa_type=JSON)
     fixed_allocations: list[dict[str, Any]] = Field(default_factory=list, sa_type=JSON)
     # Award and re-match runs: how long each supplier has to answer the awards the plan makes (a re-match keeps the
     # award run's window).

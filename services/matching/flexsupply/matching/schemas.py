@@ -446,6 +446,10 @@ class AwardRunPublic(SQLModel):
     requested_by: str
     reason: str | None
     excluded_supplier_ids: list[UUID]
+    held_supplier_ids: list[UUID] = Field(
+        description="Suppliers that accepted an award and refused a further one: they make what they accepted, "
+        "and are offered nothing more."
+    )
     created_at: datetime
     finished_at: datetime | None
     explanation: list[str]

@@ -1,4 +1,4 @@
-"""promises kept: reserve units used by take-overs
+"""promises kept: reserve units used by take-overs, suppliers held to their accepted awards
 
 Revision ID: 0011
 Revises: 0008
@@ -33,8 +33,12 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("takeover_id"),
     )
     op.create_index("ix_reserve_use_package_id", "reserve_use", ["package_id"], unique=False)
+    with op.batch_alter_table("match_run", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("held_supplier_ids", sa.JSON(), nullable=False, server_default=sa.text("'[]'")))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("match_run", schema=None) as batch_op:
+        batch_op.drop_column("held_supplier_ids")
     op.drop_index("ix_reserve_use_package_id", table_name="reserve_use")
     op.drop_table("reserve_use")
