@@ -2,6 +2,7 @@
 its fulfilment to completed, and a take-over shows what it used of the reserve and what backup is left."""
 
 import codecs
+import json
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -12,12 +13,23 @@ import httpx
 from flexsupply.matching.payments import sign_test_payment
 from tests.integration.conftest import OPERATOR_TOKEN, eventually
 from tests.integration.test_award_carries_orders import accept_all
-from tests.integration.test_awards import SPLIT, Planned, awarded_run, awards_view, by_supplier, planned, price, told
+from tests.integration.test_awards import (
+    SPLIT,
+    Planned,
+    awarded_run,
+    awards_view,
+    by_supplier,
+    notices,
+    planned,
+    price,
+    told,
+)
 from tests.integration.test_fulfilment_flow import _production, _received, assert_every_unit_assigned_once
 from tests.integration.test_match_runs import finished_run
 from tests.support.awarded import awarded_package
-from tests.support.catalogue import create_supplier
+from tests.support.catalogue import create_supplier, offer_body
 from tests.support.fake_supplier import fake_supplier_server
+from tests.support.matching import create_package, register_community, start_round
 from tests.support.sales import order
 
 KeyClient = Callable[[str], httpx.AsyncClient]
@@ -311,3 +323,77 @@ async def test_cancelling_a_closed_package_withdraws_its_awards_and_releases_its
     late = await planned_.client("south").post(f"/api/v1/awards/{offered['south']['id']}/accept")
     assert late.status_code == 409
     assert ok(await planned_.client("backup").get("/api/v1/reservations")) == []
+
+
+async def test_a_planned_sale_can_be_postponed_within_its_plan_s_lead_times(
+    operator: httpx.AsyncClient, anonymous: httpx.AsyncClient, as_key: KeyClient
+):
+    sku = f"postpone-{uuid4().hex[:8]}"
+    now = datetime.now(UTC)
+    with fake_supplier_server() as fake:
+        suppliers = {}
+        for name, terms in SPLIT.items():
+            created = await create_supplier(
+                operator, webhook_url=f"{fake.url}/{name}", regions=sorted(terms["shipping_cents"])
+            )
+            body = offer_body(**({"sku": sku, "moq": 10, "lead_time_days": 5} | terms))
+            ok(await as_key(created["api_key"]["api_key"]).post("/api/v1/offers", json=body), 201)
+            suppliers[name] = created["supplier"]["id"]
+        _, key = await register_community(operator)
+        leader = as_key(key)
+        package = await create_package(
+            leader,
+            sku=sku,
+            quantities={"ningbo": 100, "shanghai": 60},
+            backups=1,
+            needed_by=(now + timedelta(days=20)).isoformat(),
+        )
+        link = ok(await leader.post(f"/api/v1/packages/{package['id']}/signup", json={"per_person_max": 5}), 201)
+        entry = {"name": "Wang", "phone": "13800000001", "region": "ningbo", "quantity": 2}
+        ok(await anonymous.post(f"/api/v1/signups/{link['token']}/entries", json=entry), 201)
+        sourcing = await start_round(leader, package["id"])
+        run = ok(
+            await leader.post(f"/api/v1/sourcing-rounds/{sourcing['id']}/match-runs", json={"time_limit_seconds": 5}),
+            202,
+        )
+        assert (await finished_run(leader, run["id"]))["status"] == "planned"
+        path = f"/api/v1/packages/{package['id']}"
+
+        # Too late: production starts at the close, and the plan's offers need 5 days before needed_by.
+        late = {
+            "sale_opens_at": (now + timedelta(days=14)).isoformat(),
+            "sale_closes_at": (now + timedelta(days=16)).isoformat(),
+        }
+        refused = await leader.patch(path, json=late)
+        assert refused.status_code == 409 and "needs 5 days after the close" in refused.text, refused.text
+        assert (await leader.patch(path, json={"title": "Another"})).status_code == 409
+        past = await leader.patch(path, json={"sale_opens_at": (now - timedelta(hours=1)).isoformat()})
+        assert past.status_code == 400 and [e["field"] for e in past.json()["errors"]] == ["sale_opens_at"]
+
+        window = {
+            "sale_opens_at": (now + timedelta(days=8)).isoformat(),
+            "sale_closes_at": (now + timedelta(days=9)).isoformat(),
+        }
+        moved = ok(await leader.patch(path, json=window))
+        assert moved["status"] == "planned"
+        assert datetime.fromisoformat(moved["sale_opens_at"]) == datetime.fromisoformat(window["sale_opens_at"])
+        (move,) = [m for m in ok(await leader.get(f"{path}/history")) if m["step"] == "move_sale"]
+        assert move["actor"].startswith("leader:") and "the sale now opens" in move["reason"]
+
+        # Every supplier of the plan (makers and the backup) is told; the signed-up members see it on their link.
+        for name in SPLIT:
+            payload = await told_about(fake, name)
+            assert payload["data"]["sale_opens_at"] == datetime.fromisoformat(window["sale_opens_at"]).isoformat()
+        invitation = ok(await anonymous.get(f"/api/v1/signups/{link['token']}"))
+        assert invitation["notices"] == [move["reason"]]
+        assert datetime.fromisoformat(invitation["sale_closes_at"]) == datetime.fromisoformat(window["sale_closes_at"])
+    # The old opening does nothing: the sale is still planned at the old time.
+    assert ok(await leader.get(path))["status"] == "planned"
+
+
+async def told_about(fake: Any, name: str) -> dict[str, Any]:
+    async def arrived() -> dict[str, Any] | None:
+        found = [json.loads(r.body) for r in notices(fake, name, "sale.moved")]
+        return found[0] if found else None
+
+    return await eventually(arrived, 30)

@@ -81,7 +81,8 @@ def test_an_illegal_move_names_the_state_and_the_moves_it_allows():
     with pytest.raises(InvalidTransition) as raised:
         next_status(S.PLANNED, Step.AWARD)
     assert (
-        str(raised.value) == "a planned package cannot award; allowed from planned: replan, open_sale, firm_up, cancel"
+        str(raised.value)
+        == "a planned package cannot award; allowed from planned: replan, open_sale, move_sale, firm_up, cancel"
     )
 
 

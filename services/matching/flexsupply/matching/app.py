@@ -11,7 +11,7 @@ from flexsupply.kit.service import ServiceDescription, idempotency_provider
 from flexsupply.matching import controllers, pages, runs, sale_controllers, sales, services
 from flexsupply.matching.deps import SERVICE, RegionCatalogue, provide_transaction, resolve_leader
 from flexsupply.matching.domain.award import AnswerTooLate, AwardConflict, AwardNotOffered
-from flexsupply.matching.domain.package import InvalidTransition, NotEditable
+from flexsupply.matching.domain.package import InvalidTransition, NotEditable, WindowTooLate
 from flexsupply.matching.domain.planning import InvalidRound
 from flexsupply.matching.domain.sale import BuyerLimitReached, InvalidOrderMove, SaleNotOnSale, SaleNotOpen, SoldOut
 from flexsupply.matching.domain.signup import SignupClosed, SignupExists
@@ -79,6 +79,7 @@ DESCRIPTION = ServiceDescription(
         SaleNotOpen: 409,
         SoldOut: 409,
         NotEditable: 409,
+        WindowTooLate: 409,
         SignupClosed: 409,
         SignupExists: 409,
     },

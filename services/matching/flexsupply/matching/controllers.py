@@ -13,7 +13,7 @@ from flexsupply.kit.auth import leaders_only, operators_only, suppliers_only
 from flexsupply.kit.idempotency import IdempotencyKey
 from flexsupply.kit.pagination import DEFAULT_LIMIT, Limit, Offset
 from flexsupply.kit.service import Caller, Idempotent, Transaction
-from flexsupply.matching import awards, runs, services
+from flexsupply.matching import awards, runs, sale_window, services
 from flexsupply.matching.deps import RegionCatalogue, community_scope, leaders_and_operators
 from flexsupply.matching.domain.award import AwardStatus
 from flexsupply.matching.domain.package import PackageStatus
@@ -176,9 +176,14 @@ class PackageController(Controller):
         package_id: FromPath[UUID],
         data: JSONBody[PackageUpdate],
     ) -> PackagePublic:
-        """Change a draft's terms (409 once sourcing has started); only the fields sent change."""
+        """Change a draft's terms; only the fields sent change. A planned package (its sale not yet open) may move
+        its sale window, `sale_opens_at` and `sale_closes_at`, as far as the plan's lead times allow (409 saying
+        why otherwise): its suppliers are told, and the members on its sign-up link see it. Anything else is a
+        409 once sourcing has started."""
         known = await regions.codes() if "quantities" in data.model_fields_set else None
-        return await services.update_package(transaction, package_id, community_scope(caller), data, known)
+        return await sale_window.update_package(
+            transaction, package_id, community_scope(caller), data, known, caller.actor
+        )
 
     @post("/{package_id:uuid}/cancel", status_code=200, guards=[leaders_and_operators])
     async def cancel_package(

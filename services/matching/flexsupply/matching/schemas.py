@@ -221,6 +221,9 @@ class SignupInvitation(SQLModel):
     per_person_max: int
     closes_at: datetime | None
     open: bool
+    sale_opens_at: datetime = Field(description="When the flash sale opens (it may have been moved since).")
+    sale_closes_at: datetime
+    notices: list[str] = Field(description="What the group was told since signing up: each move of the sale.")
 
 
 class SignupPublic(SQLModel):
