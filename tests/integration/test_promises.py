@@ -397,3 +397,43 @@ async def told_about(fake: Any, name: str) -> dict[str, Any]:
         return found[0] if found else None
 
     return await eventually(arrived, 30)
+
+
+async def test_a_federated_round_is_awarded_together_at_its_plan_s_shares(
+    operator: httpx.AsyncClient, as_key: KeyClient
+):
+    sku = f"federated-{uuid4().hex[:8]}"
+    created = await create_supplier(operator, regions=["ningbo"])
+    maker = as_key(created["api_key"]["api_key"])
+    # The lower tier only for the pooled quantity: 60 units alone pay 50.00 each, 120 together 30.00.
+    tiers = [{"min_quantity": 0, "unit_cents": 5000}, {"min_quantity": 100, "unit_cents": 3000}]
+    offer = offer_body(sku=sku, moq=10, price_tiers=tiers, shipping_cents={"ningbo": 300})
+    ok(await maker.post("/api/v1/offers", json=offer), 201)
+    packages = []
+    for _ in range(2):
+        community, _ = await register_community(operator)
+        terms = {"sku": sku, "quantities": {"ningbo": 60}, "backups": 0, "community_id": community["id"]}
+        packages.append((await create_package(operator, **terms))["id"])
+    sourcing = await start_round(operator, *packages)
+    run = ok(
+        await operator.post(f"/api/v1/sourcing-rounds/{sourcing['id']}/match-runs", json={"time_limit_seconds": 5}), 202
+    )
+    assert (await finished_run(operator, run["id"]))["status"] == "planned"
+    shares = {}
+    for package_id in packages:
+        cost = ok(await operator.get(f"/api/v1/packages/{package_id}/plan"))["cost"]
+        shares[package_id] = sum(cost.values())
+
+    first, second = packages
+    ok(await operator.post(f"/api/v1/packages/{first}/firm-quantities", json={"quantities": {"ningbo": 60}}))
+    waits = await operator.post(f"/api/v1/packages/{first}/award", json={"time_limit_seconds": 5})
+    assert waits.status_code == 409 and "waits until the round's other packages have closed" in waits.text
+    ok(await operator.post(f"/api/v1/packages/{second}/firm-quantities", json={"quantities": {"ningbo": 60}}))
+    award_run = ok(await operator.post(f"/api/v1/packages/{second}/award", json={"time_limit_seconds": 5}), 202)
+    assert sorted(award_run["package_ids"]) == sorted(packages)
+    assert (await finished_run(operator, award_run["id"]))["status"] == "planned"
+    for package_id in packages:
+        view = ok(await operator.get(f"/api/v1/packages/{package_id}/awards"))
+        (award,) = view["awards"]
+        assert award["lines"][0]["unit_cents"] == 3000  # the pooled tier
+        assert award["total_cents"] == shares[package_id]

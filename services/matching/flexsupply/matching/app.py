@@ -8,7 +8,7 @@ from litestar.di import Provide
 from flexsupply.clients.suppliers import SupplierKeyIntrospection
 from flexsupply.kit.auth import bearer_authentication, provide_caller
 from flexsupply.kit.service import ServiceDescription, idempotency_provider
-from flexsupply.matching import controllers, pages, runs, sale_controllers, sales, services
+from flexsupply.matching import awards, controllers, pages, runs, sale_controllers, sales, services
 from flexsupply.matching.deps import SERVICE, RegionCatalogue, provide_transaction, resolve_leader
 from flexsupply.matching.domain.award import AnswerTooLate, AwardConflict, AwardNotOffered
 from flexsupply.matching.domain.package import InvalidTransition, NotEditable, WindowTooLate
@@ -64,7 +64,12 @@ DESCRIPTION = ServiceDescription(
     outbox_table=OutboxMessage,
     actor_modules=("flexsupply.matching.actors",),
     template_directories=(pages.TEMPLATES,),
-    sweepers=(runs.sweep_stalled_runs, services.sweep_unacknowledged_rounds, sales.sweep_sales),
+    sweepers=(
+        runs.sweep_stalled_runs,
+        services.sweep_unacknowledged_rounds,
+        sales.sweep_sales,
+        awards.sweep_waiting_awards,
+    ),
     domain_errors={
         runs.NothingToMatch: 409,
         AnswerTooLate: 409,

@@ -67,6 +67,7 @@ from flexsupply.matching.models import (
     RunStatus,
     Sale,
     SaleOrder,
+    SourcingRound,
 )
 from flexsupply.matching.schemas import (
     AwardPublic,
@@ -127,10 +128,14 @@ async def request_award(
     actor: str,
     time_limit_seconds: float,
     answer_within_hours: int,
-) -> MatchRun:
+) -> MatchRun | None:
     """Match the firm quantities again, keeping the planned suppliers where possible; the run's plan becomes the
     awards. Asked again after a re-match found no plan, it keeps the accepted awards and leaves out the suppliers
-    that declined, as a re-match does."""
+    that declined, as a re-match does.
+
+    A package of a federated round is awarded with the round's other closed packages, in one solve over their firm
+    quantities, so that each pays its share of the pooled tiers and set-up fees as its plan did. While another
+    package of the round has yet to close, it waits (None): the last to close awards them all."""
     package = await services.get_package(session, package_id, community_id, lock=True)
     if package.status is not PackageStatus.CLOSED:
         raise AwardConflict(f"a {package.status} package cannot be awarded: only a closed one can")
@@ -140,6 +145,24 @@ async def request_award(
     awards = await _awards_of(session, package.id)
     if any(award.status is AwardStatus.OFFERED for award in awards):
         raise AwardConflict(f"awards of package {package.id} are waiting for their suppliers' answers")
+    if not awards:
+        together = await _awarded_together(session, package)
+        if together is None:
+            return None
+        if len(together) > 1 and package.round_id is not None:
+            run = await runs.request_run(
+                session,
+                round_id=package.round_id,
+                kind=RunKind.AWARD,
+                actor=actor,
+                reason="award the federated round's firm quantities together",
+                time_limit_seconds=time_limit_seconds,
+                package_ids=[member.id for member in together],
+                firm_quantities={str(member.id): dict(member.firm_quantities or {}) for member in together},
+                previous_run_id=package.plan_run_id,
+            )
+            run.answer_within_hours = answer_within_hours
+            return run
     return await _request(
         session,
         package,
@@ -185,6 +208,67 @@ async def _request(
     )
     run.answer_within_hours = answer_within_hours
     return run
+
+
+BEFORE_CLOSE = frozenset({PackageStatus.SOURCING, PackageStatus.PLANNED, PackageStatus.ON_SALE})
+
+
+async def _awarded_together(session: AsyncSession, package: DemandPackage) -> list[DemandPackage] | None:
+    """The packages awarded in one run with `package` (locked): those of its federated round closed with firm
+    quantities, planned by the same run and not awarded yet; None while one of the round's is still before its
+    close."""
+    round_ = await session.get(SourcingRound, package.round_id) if package.round_id else None
+    others = [UUID(member) for member in (round_.package_ids if round_ else []) if UUID(member) != package.id]
+    if not others:
+        return [package]
+    query = select(DemandPackage).where(col(DemandPackage.id).in_(others), DemandPackage.round_id == package.round_id)
+    members = (await session.exec(query.order_by(col(DemandPackage.id)).with_for_update())).all()
+    if any(member.status in BEFORE_CLOSE for member in members):
+        return None
+    together = [package]
+    for member in members:
+        if (
+            member.status is PackageStatus.CLOSED
+            and member.firm_quantities
+            and member.plan_run_id == package.plan_run_id
+            and not await _awards_of(session, member.id)
+            and await _pending_run(session, member) is None
+        ):
+            together.append(member)
+    return sorted(together, key=lambda member: str(member.id))
+
+
+async def sweep_waiting_awards(session: AsyncSession, overdue_before: datetime) -> int:
+    """Award the packages whose sale went ahead and that wait for nothing any more: a federated round's package
+    that closed first waits for the others, and one of them may have been cancelled instead of closing."""
+    waiting = (
+        await session.exec(
+            select(DemandPackage)
+            .join(Sale, col(Sale.package_id) == col(DemandPackage.id))
+            .where(
+                DemandPackage.status == PackageStatus.CLOSED,
+                col(Sale.went_ahead).is_(True),
+                col(DemandPackage.updated_at) < overdue_before,
+            )
+            .order_by(col(DemandPackage.id))
+        )
+    ).all()
+    settings = MatchingSettings()
+    requested = 0
+    for package in waiting:
+        runs_of = await session.exec(select(MatchRun.package_ids).where(col(MatchRun.kind).in_(AWARD_RUNS)))
+        if any(str(package.id) in ids for ids in runs_of.all()) or await _awards_of(session, package.id):
+            continue
+        run = await request_award(
+            session,
+            package.id,
+            None,
+            runs.SYSTEM,
+            settings.match_time_limit_seconds,
+            settings.award_answer_hours,
+        )
+        requested += run is not None
+    return requested
 
 
 async def _rematch(session: AsyncSession, package: DemandPackage, actor: str, reason: str) -> MatchRun | None:

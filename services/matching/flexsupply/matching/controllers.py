@@ -15,7 +15,7 @@ from flexsupply.kit.pagination import DEFAULT_LIMIT, Limit, Offset
 from flexsupply.kit.service import Caller, Idempotent, Transaction
 from flexsupply.matching import awards, runs, sale_window, services
 from flexsupply.matching.deps import RegionCatalogue, community_scope, leaders_and_operators
-from flexsupply.matching.domain.award import AwardStatus
+from flexsupply.matching.domain.award import AwardConflict, AwardStatus
 from flexsupply.matching.domain.package import PackageStatus
 from flexsupply.matching.runs import NothingToMatch
 from flexsupply.matching.schemas import (
@@ -366,6 +366,11 @@ class PackageAwardController(Controller):
             data.time_limit_seconds or settings.match_time_limit_seconds,
             data.answer_within_hours or settings.award_answer_hours,
         )
+        if run is None:
+            raise AwardConflict(
+                f"package {package_id} is awarded with its federated round: it waits until the round's other "
+                "packages have closed (the last to close awards them all)"
+            )
         return runs.run_public(run)
 
     @get("/{package_id:uuid}/awards", guards=[leaders_and_operators])

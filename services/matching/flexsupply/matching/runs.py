@@ -304,6 +304,10 @@ async def _solve_again(claim: Claim, params: SolveParams, started: float) -> Run
         raise InvalidRound("there is no plan to award from: match the round first")
     previous_problem = Problem.model_validate(claim.previous_problem)
     previous_plan = Plan.model_validate(claim.previous_plan)
+    if claim.kind is RunKind.REMATCH:
+        # A federated round awarded together: a re-match after a decline is the package's alone, so that the
+        # other packages' awards, which it does not reissue, stay as the plan it prices from says.
+        previous_problem, previous_plan = only_packages(previous_problem, previous_plan, claim.packages)
     problem = previous_problem
     if claim.kind is RunKind.AWARD:
         firm = {UUID(package_id): units for package_id, units in (claim.firm_quantities or {}).items()}
@@ -320,6 +324,20 @@ async def _solve_again(claim: Claim, params: SolveParams, started: float) -> Run
         lambda: rematch(problem, previous_plan, claim.excluded_supplier_ids, fixed, params)
     )
     return RunResult(problem=problem, plan=plan, left_out=[], build_seconds=build_seconds)
+
+
+def only_packages(problem: Problem, plan: Plan, packages: Sequence[RoundPackage]) -> tuple[Problem, Plan]:
+    ids = {str(package.id) for package in packages}
+    if {package.id for package in problem.packages} <= ids:
+        return problem, plan
+    alone = problem.model_copy(update={"packages": [p for p in problem.packages if p.id in ids]})
+    kept = plan.model_copy(
+        update={
+            "allocations": [a for a in plan.allocations if a.package in ids],
+            "reserves": [r for r in plan.reserves if r.package in ids],
+        }
+    )
+    return alone, kept
 
 
 async def record_result(session: AsyncSession, run_id: UUID, result: RunResult) -> MatchRun | None:
