@@ -253,11 +253,14 @@ async def sweep_waiting_awards(session: AsyncSession, overdue_before: datetime) 
             .order_by(col(DemandPackage.id))
         )
     ).all()
+    if not waiting:
+        return 0
+    award_runs = await session.exec(select(MatchRun.package_ids).where(col(MatchRun.kind).in_(AWARD_RUNS)))
+    awarding = {package_id for package_ids in award_runs.all() for package_id in package_ids}
     settings = MatchingSettings()
     requested = 0
     for package in waiting:
-        runs_of = await session.exec(select(MatchRun.package_ids).where(col(MatchRun.kind).in_(AWARD_RUNS)))
-        if any(str(package.id) in ids for ids in runs_of.all()) or await _awards_of(session, package.id):
+        if str(package.id) in awarding or await _awards_of(session, package.id):
             continue
         run = await request_award(
             session,
@@ -267,7 +270,9 @@ async def sweep_waiting_awards(session: AsyncSession, overdue_before: datetime) 
             settings.match_time_limit_seconds,
             settings.award_answer_hours,
         )
-        requested += run is not None
+        if run is not None:
+            awarding.update(run.package_ids)  # its round's other packages are in it
+            requested += 1
     return requested
 
 
