@@ -202,34 +202,34 @@ def test_a_sign_up_is_open_until_closed_its_time_passes_or_sourcing_starts():
     assert not is_open(package_is_draft=False, closes_at=later, closed_at=None, now=NOW)
 
 
-NOW = datetime(2026, 12, 1, tzinfo=UTC)
+AT = datetime(2026, 12, 1, tzinfo=UTC)
 
 
 def move_sale(
     *,
     fields: frozenset[str] = frozenset({"sale_opens_at", "sale_closes_at"}),
-    opens_at: datetime = NOW + timedelta(days=3),
-    closes_at: datetime = NOW + timedelta(days=4),
-    current_opens_at: datetime = NOW + timedelta(days=1),
+    opens_at: datetime = AT + timedelta(days=3),
+    closes_at: datetime = AT + timedelta(days=4),
+    current_opens_at: datetime = AT + timedelta(days=1),
 ) -> None:
     check_sale_move(
         fields=fields,
         opens_at=opens_at,
         closes_at=closes_at,
         current_opens_at=current_opens_at,
-        needed_by=NOW + timedelta(days=10),
+        needed_by=AT + timedelta(days=10),
         lead_times={"o-1": 3, "o-2": 6},
-        now=NOW,
+        now=AT,
     )
 
 
 def test_a_planned_sale_moves_only_its_window_before_it_opens_and_closes_in_time_for_its_lead_times():
     move_sale()  # closes 4 days in, 6 before needed_by: o-2 just makes it
     with pytest.raises(WindowTooLate, match="must close by 2026-12-05 00:00 UTC: the plan's offer o-2 needs 6 days"):
-        move_sale(closes_at=NOW + timedelta(days=4, minutes=1))
+        move_sale(closes_at=AT + timedelta(days=4, minutes=1))
     with pytest.raises(NotEditable, match="not title"):
         move_sale(fields=frozenset({"title", "sale_opens_at"}))
     with pytest.raises(NotEditable, match="has opened"):
-        move_sale(current_opens_at=NOW)
+        move_sale(current_opens_at=AT)
     with pytest.raises(InvalidField):
-        move_sale(opens_at=NOW - timedelta(hours=1))
+        move_sale(opens_at=AT - timedelta(hours=1))
