@@ -437,3 +437,55 @@ async def test_a_federated_round_is_awarded_together_at_its_plan_s_shares(
         (award,) = view["awards"]
         assert award["lines"][0]["unit_cents"] == 3000  # the pooled tier
         assert award["total_cents"] == shares[package_id]
+
+
+async def test_a_federated_package_that_closed_first_waits_and_is_awarded_once_the_other_is_cancelled(
+    operator: httpx.AsyncClient, anonymous: httpx.AsyncClient, as_key: KeyClient
+):
+    sku = f"federated-{uuid4().hex[:8]}"
+    created = await create_supplier(operator, regions=["ningbo"])
+    offer = offer_body(sku=sku, moq=1, price_tiers=price(3000), shipping_cents={"ningbo": 300})
+    ok(await as_key(created["api_key"]["api_key"]).post("/api/v1/offers", json=offer), 201)
+    opens_at = datetime.now(UTC) + timedelta(seconds=1)
+    packages = []
+    for threshold in (1, 50):
+        community, _ = await register_community(operator)
+        terms = {
+            "sku": sku,
+            "quantities": {"ningbo": 60},
+            "backups": 0,
+            "community_id": community["id"],
+            "threshold_units": threshold,
+            "sale_opens_at": opens_at.isoformat(),
+            "sale_closes_at": (opens_at + timedelta(hours=1)).isoformat(),
+            "sale_price_cents": SALE_PRICE_CENTS,
+        }
+        packages.append((await create_package(operator, **terms))["id"])
+    sourcing = await start_round(operator, *packages)
+    run = ok(
+        await operator.post(f"/api/v1/sourcing-rounds/{sourcing['id']}/match-runs", json={"time_limit_seconds": 5}), 202
+    )
+    assert (await finished_run(operator, run["id"]))["status"] == "planned"
+    sold, missed = packages
+
+    async def on_sale() -> bool:
+        statuses = [ok(await operator.get(f"/api/v1/packages/{p}"))["status"] for p in packages]
+        return statuses == ["on_sale", "on_sale"]
+
+    await eventually(on_sale, 30)
+    placed = ok(await order(anonymous, sold, quantity=2), 201)
+    body, signature = sign_test_payment(OPERATOR_TOKEN, placed["payment_reference"], 2 * SALE_PRICE_CENTS)
+    ok(await anonymous.post("/api/v1/payments/test/callbacks", content=body, headers=signature))
+    assert ok(await operator.post(f"/api/v1/packages/{sold}/sale/close", json={"reason": "sold"}))["went_ahead"]
+    # The round's other package is still on sale: the one that closed waits to be awarded with it.
+    assert ok(await operator.get(f"/api/v1/packages/{sold}/awards"))["runs"] == []
+    assert not ok(await operator.post(f"/api/v1/packages/{missed}/sale/close", json={"reason": "too few"}))[
+        "went_ahead"
+    ]
+
+    async def awarded_alone() -> list[dict[str, Any]] | None:
+        return ok(await operator.get(f"/api/v1/packages/{sold}/awards"))["runs"] or None
+
+    (award_run,) = await eventually(awarded_alone, 30)
+    assert (award_run["kind"], award_run["requested_by"]) == ("award", "system:deadline")
+    assert (await finished_run(operator, award_run["id"]))["package_ids"] == [sold]
