@@ -262,14 +262,18 @@ async def sweep_waiting_awards(session: AsyncSession, overdue_before: datetime) 
     for package in waiting:
         if str(package.id) in awarding or await _awards_of(session, package.id):
             continue
-        run = await request_award(
-            session,
-            package.id,
-            None,
-            runs.SYSTEM,
-            settings.match_time_limit_seconds,
-            settings.award_answer_hours,
-        )
+        try:
+            async with session.begin_nested():
+                run = await request_award(
+                    session,
+                    package.id,
+                    None,
+                    runs.SYSTEM,
+                    settings.match_time_limit_seconds,
+                    settings.award_answer_hours,
+                )
+        except AwardConflict:
+            continue  # it cannot be awarded as it is (no plan to award from, say): its leader sees why on asking
         if run is not None:
             awarding.update(run.package_ids)  # its round's other packages are in it
             requested += 1
