@@ -168,6 +168,10 @@ POLICY: dict[str, Expectation] = {
     "GET /api/v1/failures": OPERATOR,
     "GET /api/v1/failures/{failure_id}": OPERATOR_OR_OWN_SUPPLIER,
     "POST /api/v1/failures/{failure_id}/retry": OPERATOR,
+    "POST /api/v1/supplier-stops": OPERATOR,
+    # A stop nobody previewed: the operator gets as far as looking it up.
+    "GET /api/v1/supplier-stops/{stop_id}": OPERATOR | {"operator": 404},
+    "POST /api/v1/supplier-stops/{stop_id}/apply": OPERATOR | {"operator": 404},
     "GET /api/v1/exceptions": OPERATOR,
     "POST /api/v1/exceptions/{exception_id}/handled": OPERATOR,
     "GET /api/v1/cases": OPERATOR,
@@ -384,6 +388,7 @@ async def world(
             "key_id": supplier["api_key"]["id"],
             "community_id": community["id"],
             "provider": "test",
+            "stop_id": str(uuid4()),
         },
         makers={
             "offer_id": offer_id,

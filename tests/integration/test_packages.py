@@ -71,7 +71,12 @@ async def test_a_new_leader_goes_from_the_groups_sign_up_to_a_sourcing_round(
         "per_person_max": 4,
         "closes_at": None,
         "open": True,
+        "sale_opens_at": invitation["sale_opens_at"],
+        "sale_closes_at": invitation["sale_closes_at"],
+        "notices": [],
     }
+    for moment in ("sale_opens_at", "sale_closes_at"):
+        assert datetime.fromisoformat(invitation[moment]) == datetime.fromisoformat(draft[moment])
     members = [("Wang Fang", "138 0013 8000", "ningbo", 2), ("Li Na", "13900139000", "shanghai", 4)]
     for name, phone, region, quantity in members:
         answer = await anonymous.post(

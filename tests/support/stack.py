@@ -20,6 +20,7 @@ SUPPLIERS_PATHS = ("/api/v1/regions", "/api/v1/suppliers", "/api/v1/api-keys", "
 SUPPLIERS_PATHS += ("/api/v1/eligible-offers", "/api/v1/rfqs", "/api/v1/rfq-rounds", "/supply")
 FULFILMENT_PATHS = ("/api/v1/awarded-packages", "/api/v1/production-orders", "/api/v1/shipments", "/api/v1/failures")
 FULFILMENT_PATHS += ("/api/v1/exceptions", "/api/v1/cases", "/api/v1/buyer-orders", "/board", "/delivery")
+FULFILMENT_PATHS += ("/api/v1/supplier-stops",)
 
 
 @dataclass

@@ -32,6 +32,8 @@ from flexsupply.matching.domain.award import (
     covers,
     excluded_suppliers,
     fixed_allocations,
+    held_to_accepted,
+    hold_to_accepted,
     is_overdue,
     keeps_accepted,
 )
@@ -129,6 +131,33 @@ def test_a_rematch_leaves_out_every_supplier_that_refused_an_award_unless_it_acc
     ]
     assert excluded_suppliers(answers) == {S1, S2}
     assert excluded_suppliers(iter(answers)) == {S1, S2}
+    assert held_to_accepted(iter(answers)) == {S3}  # kept for its accepted units, offered nothing more
+
+
+def test_a_held_supplier_offers_only_its_accepted_units_and_no_reserve():
+    def offer(offer_id: str, supplier: UUID) -> Offer:
+        return Offer(
+            id=offer_id,
+            supplier=str(supplier),
+            sku="loaf",
+            moq=1,
+            capacity=500,
+            lead_time_days=1,
+            quality=90,
+            price_tiers=[PriceTier(min_quantity=0, unit_cents=1000)],
+            shipping_cents={"ningbo": 100},
+        )
+
+    problem = Problem(
+        currency="CNY",
+        suppliers=[Supplier(id=str(S1)), Supplier(id=str(S2))],
+        offers=[offer("a", S1), offer("b", S1), offer("c", S2)],
+        packages=[Package(id=str(P), sku="loaf", needed_by_days=5, lines=[PackageLine(region="ningbo", quantity=9)])],
+    )
+    fixed = [Allocation(package=str(P), offer="a", region="ningbo", quantity=4)]
+    held = hold_to_accepted(problem, [str(S1)], fixed)
+    assert [(o.id, o.capacity) for o in held.offers] == [("a", 4), ("c", 500)]
+    assert hold_to_accepted(problem, [], fixed) == problem
 
 
 def test_accepted_awards_become_one_fixed_allocation_per_offer_and_region():

@@ -6,7 +6,7 @@ from litestar import Router
 from litestar.di import Provide
 
 from flexsupply.clients.suppliers import supplier_for_api_key
-from flexsupply.fulfilment import controllers, failures, pages, production
+from flexsupply.fulfilment import controllers, failures, pages, production, stops
 from flexsupply.fulfilment.deps import SERVICE, provide_transaction
 from flexsupply.fulfilment.domain.states import InvalidMove
 from flexsupply.fulfilment.models import FulfilmentTable, IdempotencyRecord, OutboxMessage
@@ -44,5 +44,5 @@ DESCRIPTION = ServiceDescription(
     actor_modules=("flexsupply.fulfilment.actors",),
     template_directories=(pages.TEMPLATES,),
     sweepers=(production.sweep_late_production, failures.sweep_stalled_jobs),
-    domain_errors={InvalidMove: 409},
+    domain_errors={InvalidMove: 409, stops.StopOutdated: 409},
 )

@@ -32,7 +32,7 @@ from litestar.types import ASGIApp
 from flexsupply.contracts.errors import InvalidField, NotFound
 from flexsupply.fulfilment import board, cases, delivery, failures, production, staff
 from flexsupply.fulfilment.deps import SERVICE
-from flexsupply.fulfilment.domain.manifest import to_csv
+from flexsupply.fulfilment.domain.manifest import to_csv_file
 from flexsupply.fulfilment.domain.states import CaseKind, InvalidMove, Resolution
 from flexsupply.fulfilment.schemas import BuyerDeliveryPublic
 from flexsupply.fulfilment.settings import FulfilmentSettings
@@ -296,7 +296,7 @@ class BoardPages(Controller):
             )
         name = f"manifest-{production_order_id.hex[:8]}" + (f"-batch-{batch_id.hex[:8]}" if batch_id else "")
         return Response(
-            content=to_csv(lines),
+            content=to_csv_file(lines),
             media_type="text/csv; charset=utf-8",
             headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
         )

@@ -18,6 +18,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from flexsupply.contracts.errors import InvalidField, NotFound
 from flexsupply.contracts.events import PackageAwarded, SupplierNotice, SupplierOutcome
+from flexsupply.fulfilment import progress
 from flexsupply.fulfilment.domain.manifest import ManifestLine
 from flexsupply.fulfilment.domain.shipping import BatchTooLarge, OpenPiece, fill_batch
 from flexsupply.fulfilment.domain.states import (
@@ -320,6 +321,8 @@ async def move_production(
         raise InvalidMove(f"{step} is not a step a supplier takes here")
     production = await own_production_order(session, production_order_id, supplier_id, lock=True)
     _move_production(session, production, step, actor)
+    if step is ProductionStep.START:
+        await progress.note_started(session, production.package_id)
     await session.flush()
     return production
 
@@ -567,6 +570,8 @@ async def move_shipments(
     for production in productions.values():
         await _finish_if_shipped(session, production, actor)
     await session.flush()
+    for package_id in sorted({production.package_id for production in productions.values()}, key=str):
+        await progress.note_if_completed(session, package_id)
     return [ShipmentPublic.model_validate(shipment) for shipment in moved]
 
 

@@ -30,6 +30,7 @@ from flexsupply.contracts.sourcing import RoundResponses
 from flexsupply.kit import outbox
 from flexsupply.kit.clock import utc_now
 from flexsupply.kit.db import Database
+from flexsupply.matching.domain.award import hold_to_accepted
 from flexsupply.matching.domain.cost_sharing import PlannedAllocation, split_plan
 from flexsupply.matching.domain.package import PackageStatus, PackageStep
 from flexsupply.matching.domain.planning import (
@@ -78,6 +79,7 @@ async def request_run(
     firm_quantities: dict[str, dict[str, int]] | None = None,
     previous_run_id: UUID | None = None,
     excluded_supplier_ids: Sequence[str] = (),
+    held_supplier_ids: Sequence[str] = (),
     fixed_allocations: Sequence[Allocation] = (),
 ) -> MatchRun:
     """Store a run and publish it for a worker, in the caller's transaction."""
@@ -91,6 +93,7 @@ async def request_run(
         firm_quantities=firm_quantities,
         previous_run_id=previous_run_id,
         excluded_supplier_ids=list(excluded_supplier_ids),
+        held_supplier_ids=list(held_supplier_ids),
         fixed_allocations=[allocation.model_dump() for allocation in fixed_allocations],
         lease_until=utc_now(),  # queued: when its message was last sent (the sweeper re-sends after the grace)
     )
@@ -154,6 +157,7 @@ class Claim:
     previous_problem: dict[str, Any] | None
     previous_plan: dict[str, Any] | None
     excluded_supplier_ids: list[str]
+    held_supplier_ids: list[str]
     fixed_allocations: list[dict[str, Any]]
 
 
@@ -211,6 +215,7 @@ async def claim_run(session: AsyncSession, run_id: UUID, lease_margin_seconds: f
         previous_problem=previous.problem if previous else None,
         previous_plan=previous.plan if previous else None,
         excluded_supplier_ids=run.excluded_supplier_ids,
+        held_supplier_ids=run.held_supplier_ids,
         fixed_allocations=run.fixed_allocations,
     )
 
@@ -293,11 +298,16 @@ async def _solve_round(claim: Claim, suppliers: SuppliersClient, params: SolvePa
 
 async def _solve_again(claim: Claim, params: SolveParams, started: float) -> RunResult:
     """Award and re-match runs: the previous run's problem (on firm quantities for an award), solved to keep as
-    much of the previous plan as possible, without the excluded suppliers and with the accepted awards fixed."""
+    much of the previous plan as possible, without the excluded suppliers, with the accepted awards fixed and the
+    held suppliers making those and no more."""
     if claim.previous_problem is None or claim.previous_plan is None:
         raise InvalidRound("there is no plan to award from: match the round first")
     previous_problem = Problem.model_validate(claim.previous_problem)
     previous_plan = Plan.model_validate(claim.previous_plan)
+    if claim.kind is RunKind.REMATCH:
+        # A federated round awarded together: a re-match after a decline is the package's alone, so that the
+        # other packages' awards, which it does not reissue, stay as the plan it prices from says.
+        previous_problem, previous_plan = only_packages(previous_problem, previous_plan, claim.packages)
     problem = previous_problem
     if claim.kind is RunKind.AWARD:
         firm = {UUID(package_id): units for package_id, units in (claim.firm_quantities or {}).items()}
@@ -307,12 +317,27 @@ async def _solve_again(claim: Claim, params: SolveParams, started: float) -> Run
             firm,
             needed_by_days={package.id: days_left(package.id, package.needed_by, now) for package in claim.packages},
         )
-    build_seconds = time.perf_counter() - started
     fixed = [Allocation.model_validate(allocation) for allocation in claim.fixed_allocations]
+    problem = hold_to_accepted(problem, claim.held_supplier_ids, fixed)
+    build_seconds = time.perf_counter() - started
     plan = await anyio.to_thread.run_sync(
         lambda: rematch(problem, previous_plan, claim.excluded_supplier_ids, fixed, params)
     )
     return RunResult(problem=problem, plan=plan, left_out=[], build_seconds=build_seconds)
+
+
+def only_packages(problem: Problem, plan: Plan, packages: Sequence[RoundPackage]) -> tuple[Problem, Plan]:
+    ids = {str(package.id) for package in packages}
+    if {package.id for package in problem.packages} <= ids:
+        return problem, plan
+    alone = problem.model_copy(update={"packages": [p for p in problem.packages if p.id in ids]})
+    kept = plan.model_copy(
+        update={
+            "allocations": [a for a in plan.allocations if a.package in ids],
+            "reserves": [r for r in plan.reserves if r.package in ids],
+        }
+    )
+    return alone, kept
 
 
 async def record_result(session: AsyncSession, run_id: UUID, result: RunResult) -> MatchRun | None:

@@ -193,6 +193,9 @@ class SignupInvitation(SQLModel):
     per_person_max: int
     closes_at: datetime | None
     open: bool
+    sale_opens_at: datetime = Field(description="When the flash sale opens (it may have been moved since).")
+    sale_closes_at: datetime
+    notices: list[str] = Field(description="What the group was told since signing up: each move of the sale.")
 
 
 class SignupPublic(SQLModel):
@@ -391,7 +394,24 @@ class ReservationPublic(SQLModel):
     lines: list[ReservationLinePublic]
     total_cents: int
     status: ReservationStatus
+    held_units: int = Field(description="Units of backup capacity reserved.")
+    used_units: int = Field(description="Of those, units the supplier now makes after a producing supplier failed.")
+    left_units: int = Field(description="Backup capacity still held for a further failure.")
     created_at: datetime
+
+
+class ReserveCoverPublic(SQLModel):
+    """What the package's held reserves still cover (1+N) after take-overs."""
+
+    backups: int = Field(description="N of 1+N, as the package asks.")
+    held_units: int
+    used_units: int
+    left_units: int
+    short_units: int = Field(
+        description="Units the worst single failure among the suppliers still making would leave without backup "
+        "(with N-1 backups failing too); 0 when the reserves left cover 1+N."
+    )
+    next_step: str | None = Field(description="What to do when the reserves left fall short.")
 
 
 class AwardRunPublic(SQLModel):
@@ -403,6 +423,10 @@ class AwardRunPublic(SQLModel):
     requested_by: str
     reason: str | None
     excluded_supplier_ids: list[UUID]
+    held_supplier_ids: list[UUID] = Field(
+        description="Suppliers that accepted an award and refused a further one: they make what they accepted, "
+        "and are offered nothing more."
+    )
     created_at: datetime
     finished_at: datetime | None
     explanation: list[str]
@@ -415,6 +439,7 @@ class PackageAwardsPublic(SQLModel):
     firm_quantities: dict[str, int] | None
     awards: list[AwardPublic] = Field(description="Every award made for the package, newest first.")
     reservations: list[ReservationPublic] = Field(description="Every reservation, newest first.")
+    reserve_cover: ReserveCoverPublic
     runs: list[AwardRunPublic] = Field(description="The award and re-match runs, newest first.")
 
 

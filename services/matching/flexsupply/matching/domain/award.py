@@ -13,7 +13,7 @@ from enum import StrEnum
 from typing import Final
 from uuid import UUID
 
-from flexsupply.allocation import Allocation, Plan
+from flexsupply.allocation import Allocation, Plan, Problem
 from flexsupply.contracts.errors import InvalidField
 from flexsupply.matching.domain.planning import OfferAward
 
@@ -95,6 +95,31 @@ def excluded_suppliers(answers: Iterable[tuple[UUID, AwardStatus]]) -> set[UUID]
     answers = list(answers)
     accepted = {supplier for supplier, status in answers if status is AwardStatus.ACCEPTED}
     return {supplier for supplier, status in answers if status in REFUSED} - accepted
+
+
+def held_to_accepted(answers: Iterable[tuple[UUID, AwardStatus]]) -> set[UUID]:
+    """The suppliers a re-match keeps for their accepted units and offers nothing more: each that accepted an award
+    of the package and then refused a further one (declined, or let it expire)."""
+    answers = list(answers)
+    accepted = {supplier for supplier, status in answers if status is AwardStatus.ACCEPTED}
+    return {supplier for supplier, status in answers if status in REFUSED} & accepted
+
+
+def hold_to_accepted(problem: Problem, held: Iterable[str], fixed: Iterable[Allocation]) -> Problem:
+    """The problem with each `held` supplier's offers capped at their fixed (accepted) units: no more production,
+    and no reserve, from a supplier that refused to make more. An offer of theirs with no fixed units is dropped."""
+    held = set(held)
+    if not held:
+        return problem
+    fixed_units: dict[str, int] = defaultdict(int)
+    for allocation in fixed:
+        fixed_units[allocation.offer] += allocation.quantity
+    offers = [
+        offer if offer.supplier not in held else offer.model_copy(update={"capacity": fixed_units[offer.id]})
+        for offer in problem.offers
+        if offer.supplier not in held or fixed_units[offer.id] > 0
+    ]
+    return problem.model_copy(update={"offers": offers})
 
 
 def fixed_allocations(package_id: UUID, accepted: Iterable[OfferAward]) -> list[Allocation]:
