@@ -6,7 +6,7 @@ their addresses (another's is 'not found'); a buyer uses the link of their order
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from litestar import Controller, Response, get, post
+from litestar import Controller, Request, Response, get, post
 from litestar.connection import ASGIConnection
 from litestar.handlers import BaseRouteHandler
 from litestar.params import FromPath, FromQuery, JSONBody, PathParameter
@@ -38,6 +38,7 @@ from flexsupply.kit.auth import Principal, Role, caller_of, operators_only
 from flexsupply.kit.idempotency import IdempotencyKey
 from flexsupply.kit.openapi import problem_responses
 from flexsupply.kit.pagination import Limit, Offset
+from flexsupply.kit.ratelimit import client_address, rate_limits
 from flexsupply.kit.service import Caller, Idempotent, Transaction
 
 OrderToken = Annotated[str, PathParameter(min_length=1, max_length=64)]
@@ -352,11 +353,17 @@ class BuyerOrderController(Controller):
         """The order by the token of the buyer's link (the same as the sale's order page)."""
         return await delivery.buyer_view(transaction, buyer_token)
 
-    @post("/{buyer_token:str}/cases", status_code=201, exclude_from_auth=True)
+    @post("/{buyer_token:str}/cases", status_code=201, exclude_from_auth=True, responses=problem_responses(429))
     async def open_case(
-        self, transaction: Transaction, buyer_token: OrderToken, data: JSONBody[CaseCreate]
+        self,
+        request: Request[Any, Any, Any],
+        transaction: Transaction,
+        buyer_token: OrderToken,
+        data: JSONBody[CaseCreate],
     ) -> BuyerDeliveryPublic:
         """Damaged, wrong, missing or late: staff see it at once. The same complaint sent again is one case."""
+        limits = rate_limits(request)
+        await limits.hit(limits.cases_per_address, client_address(request))
         await cases.open_case(transaction, buyer_token, data.kind, data.description)
         return await delivery.buyer_view(transaction, buyer_token)
 

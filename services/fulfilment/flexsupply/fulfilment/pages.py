@@ -38,6 +38,7 @@ from flexsupply.fulfilment.schemas import BuyerDeliveryPublic
 from flexsupply.fulfilment.settings import FulfilmentSettings
 from flexsupply.kit.clock import utc_now
 from flexsupply.kit.db import Database
+from flexsupply.kit.ratelimit import client_address, rate_limits
 from flexsupply.kit.service import Transaction, database_key
 
 HERE = Path(__file__).resolve().parent
@@ -223,9 +224,17 @@ class BoardLogin(Controller):
     async def login(self, request: Request[Any, Any, Any], transaction: Transaction) -> Response[Any]:
         form = await _form(request)
         email = form.get("email", "")
+        # Locked (too many wrong passwords for the account, or failed logins from the address): refused before any
+        # password is hashed, so guessing costs the server nothing while it lasts.
+        limits, account, address = rate_limits(request), email.strip().lower(), client_address(request)
+        await limits.check_lock(limits.login_per_account, account)
+        await limits.check_lock(limits.login_per_address, address)
         member = await staff.authenticate(transaction, email, form.get("password", ""))
         if member is None:
+            await limits.failed(limits.login_per_account, account)
+            await limits.failed(limits.login_per_address, address)
             return _login_page(request, email=email, message=BAD_LOGIN, status_code=401)
+        await limits.succeeded(limits.login_per_account, account)
         # A new session, with a new CSRF token: nothing from before the login carries over.
         request.set_session(
             {
@@ -439,6 +448,8 @@ class DeliveryPages(Controller):
     @post("/{token:str}/cases", status_code=303)
     async def open_case(self, request: Request[Any, Any, Any], state: State, token: OrderToken) -> Response[Any]:
         """Report a problem; the same report sent again (a double tap, a resent form) is the same case."""
+        limits = rate_limits(request)
+        await limits.hit(limits.cases_per_address, client_address(request))
         form = await request.form()
         kind_text, description = str(form.get("kind", "")), str(form.get("description", "")).strip()
         problem = None
