@@ -143,5 +143,5 @@ def rate_limits(connection: ASGIConnection[Any, Any, Any, Any]) -> RateLimits:
 
 
 def client_address(connection: ASGIConnection[Any, Any, Any, Any]) -> str:
-    """The caller's address as the server sees it (behind a proxy, from X-Forwarded-For: uvicorn's FORWARDED_ALLOW_IPS)."""
+    """The caller's address as the server sees it (behind a proxy: X-Forwarded-For, see FORWARDED_ALLOW_IPS)."""
     return connection.client.host if connection.client else "unknown"
