@@ -13,7 +13,12 @@ from flexsupply.fulfilment.staff import PASSWORD_CHECKS
 from flexsupply.kit.ratelimit import Limit, Lockout, RateLimited, RateLimits
 from flexsupply.kit.settings import KitSettings
 from tests.integration.test_match_runs import finished_run
-from tests.integration.test_staff_board import PASSWORD, csrf_token, staff_email  # noqa: F401 (a fixture)
+from tests.integration.test_staff_board import (  # noqa: F401 (fixtures)
+    PASSWORD,
+    csrf_token,
+    delivered_order,
+    staff_email,
+)
 from tests.support.sales import order, planned_sale
 
 KeyClient = Callable[[str], httpx.AsyncClient]
@@ -28,6 +33,7 @@ def low_limits(monkeypatch: pytest.MonkeyPatch) -> None:
         "FLEXSUPPLY_LOGIN_LOCK_SECONDS": "2",
         "FLEXSUPPLY_RATE_LIMIT_ORDERS_PER_PHONE": "3/minute",
         "FLEXSUPPLY_RATE_LIMIT_FAILED_AUTH_PER_ADDRESS": "4/minute",
+        "FLEXSUPPLY_RATE_LIMIT_CASES_PER_ADDRESS": "2/minute",
     }.items():
         monkeypatch.setenv(name, value)
 
@@ -88,6 +94,20 @@ async def test_an_order_flood_from_one_phone_is_refused_while_another_phone_orde
     )
     assert page.status_code == 429  # the sale page's form counts against the same phone
     assert (await order(anonymous, sale.id, phone="13800000002")).status_code == 201
+
+
+async def test_problem_reports_from_one_address_are_limited_on_the_page_and_the_api(
+    anonymous: httpx.AsyncClient,
+    delivered_order: tuple[str, Any],  # noqa: F811
+):
+    token, _ = delivered_order
+    report = {"kind": "late", "description": "not here yet"}
+    for _ in range(2):
+        assert (await anonymous.post(f"/delivery/{token}/cases", data=report)).status_code == 303
+    page = await anonymous.post(f"/delivery/{token}/cases", data=report)
+    assert page.status_code == 429
+    assert "try again in" in page.text and "not here yet" in page.text  # the page again, with what was typed
+    assert_too_many(await anonymous.post(f"/api/v1/buyer-orders/{token}/cases", json=report))
 
 
 async def test_guessing_keys_from_one_address_is_cut_off(app: Any, operator: httpx.AsyncClient):

@@ -38,7 +38,7 @@ from flexsupply.fulfilment.schemas import BuyerDeliveryPublic
 from flexsupply.fulfilment.settings import FulfilmentSettings
 from flexsupply.kit.clock import utc_now
 from flexsupply.kit.db import Database
-from flexsupply.kit.ratelimit import client_address, rate_limits
+from flexsupply.kit.ratelimit import RateLimited, client_address, rate_limits
 from flexsupply.kit.service import Transaction, database_key
 
 HERE = Path(__file__).resolve().parent
@@ -448,15 +448,19 @@ class DeliveryPages(Controller):
     @post("/{token:str}/cases", status_code=303)
     async def open_case(self, request: Request[Any, Any, Any], state: State, token: OrderToken) -> Response[Any]:
         """Report a problem; the same report sent again (a double tap, a resent form) is the same case."""
-        limits = rate_limits(request)
-        await limits.hit(limits.cases_per_address, client_address(request))
         form = await request.form()
         kind_text, description = str(form.get("kind", "")), str(form.get("description", "")).strip()
-        problem = None
+        problem, status_code = None, 400
         if kind_text not in CaseKind.__members__.values():
             problem = "Please choose what went wrong."
         elif not 1 <= len(description) <= 2000:
             problem = "Please tell us what happened (up to 2000 characters)."
+        else:
+            limits = rate_limits(request)
+            try:
+                await limits.hit(limits.cases_per_address, client_address(request))
+            except RateLimited as exc:  # the page again, saying when to try, with what the buyer typed
+                problem, status_code = f"{exc.detail.capitalize()}.", 429
         try:
             async with _database(state).transaction() as session:
                 if problem is None:
@@ -470,7 +474,7 @@ class DeliveryPages(Controller):
                 view = await delivery.buyer_view(session, token)
             problem = exc.message if isinstance(exc, InvalidField) else str(exc)
         return _delivery_page(
-            view, token, message=problem, form={"kind": kind_text, "description": description}, status_code=400
+            view, token, message=problem, form={"kind": kind_text, "description": description}, status_code=status_code
         )
 
 
