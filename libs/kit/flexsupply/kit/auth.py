@@ -24,6 +24,7 @@ from litestar.middleware import AbstractAuthenticationMiddleware, Authentication
 from litestar.types import ASGIApp
 
 from flexsupply.kit.peers import peer_client
+from flexsupply.kit.ratelimit import client_address, rate_limits
 from flexsupply.kit.settings import KitSettings
 
 API_KEY_PREFIX = "fsk"
@@ -127,9 +128,13 @@ class BearerAuthentication(AbstractAuthenticationMiddleware):
         token = bearer_token(connection)
         if is_operator_token(token, self.operator_token()):
             return AuthenticationResult(user=Principal(Role.OPERATOR), auth=None)
+        # Guessing keys from one address is cut off before any lookup is made for it.
+        limits, address = rate_limits(connection), client_address(connection)
+        await limits.check(limits.failed_auth_per_address, address)
         for resolve in self.resolvers:
             if (principal := await resolve(connection, token)) is not None:
                 return AuthenticationResult(user=principal, auth=None)
+        await limits.hit(limits.failed_auth_per_address, address)
         raise NotAuthorizedException("the token or API key is unknown or revoked")
 
 

@@ -42,6 +42,7 @@ from flexsupply.kit.db import Database
 from flexsupply.kit.idempotency import IdempotencyKey
 from flexsupply.kit.openapi import problem_responses
 from flexsupply.kit.pagination import Limit, Offset
+from flexsupply.kit.ratelimit import client_address, rate_limits
 from flexsupply.kit.service import Caller, Idempotent, Transaction, database_key
 
 OrderToken = Annotated[str, PathParameter(min_length=1, max_length=64)]
@@ -357,11 +358,17 @@ class BuyerOrderController(Controller):
         """The order by the token of the buyer's link (the same as the sale's order page)."""
         return await delivery.buyer_view(transaction, buyer_token)
 
-    @post("/{buyer_token:str}/cases", status_code=201, exclude_from_auth=True)
+    @post("/{buyer_token:str}/cases", status_code=201, exclude_from_auth=True, responses=problem_responses(429))
     async def open_case(
-        self, transaction: Transaction, buyer_token: OrderToken, data: JSONBody[CaseCreate]
+        self,
+        request: Request[Any, Any, Any],
+        transaction: Transaction,
+        buyer_token: OrderToken,
+        data: JSONBody[CaseCreate],
     ) -> BuyerDeliveryPublic:
         """Damaged, wrong, missing or late: staff see it at once. The same complaint sent again is one case."""
+        limits = rate_limits(request)
+        await limits.hit(limits.cases_per_address, client_address(request))
         await cases.open_case(transaction, buyer_token, data.kind, data.description)
         return await delivery.buyer_view(transaction, buyer_token)
 

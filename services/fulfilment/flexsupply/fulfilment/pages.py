@@ -38,6 +38,7 @@ from flexsupply.fulfilment.schemas import BuyerDeliveryPublic
 from flexsupply.fulfilment.settings import FulfilmentSettings
 from flexsupply.kit.clock import utc_now
 from flexsupply.kit.db import Database
+from flexsupply.kit.ratelimit import RateLimited, client_address, rate_limits
 from flexsupply.kit.service import Transaction, database_key
 
 HERE = Path(__file__).resolve().parent
@@ -223,9 +224,17 @@ class BoardLogin(Controller):
     async def login(self, request: Request[Any, Any, Any], transaction: Transaction) -> Response[Any]:
         form = await _form(request)
         email = form.get("email", "")
+        # Locked (too many wrong passwords for the account, or failed logins from the address): refused before any
+        # password is hashed, so guessing costs the server nothing while it lasts.
+        limits, account, address = rate_limits(request), email.strip().lower(), client_address(request)
+        await limits.check_lock(limits.login_per_account, account)
+        await limits.check_lock(limits.login_per_address, address)
         member = await staff.authenticate(transaction, email, form.get("password", ""))
         if member is None:
+            await limits.failed(limits.login_per_account, account)
+            await limits.failed(limits.login_per_address, address)
             return _login_page(request, email=email, message=BAD_LOGIN, status_code=401)
+        await limits.succeeded(limits.login_per_account, account)
         # A new session, with a new CSRF token: nothing from before the login carries over.
         request.set_session(
             {
@@ -441,11 +450,17 @@ class DeliveryPages(Controller):
         """Report a problem; the same report sent again (a double tap, a resent form) is the same case."""
         form = await request.form()
         kind_text, description = str(form.get("kind", "")), str(form.get("description", "")).strip()
-        problem = None
+        problem, status_code = None, 400
         if kind_text not in CaseKind.__members__.values():
             problem = "Please choose what went wrong."
         elif not 1 <= len(description) <= 2000:
             problem = "Please tell us what happened (up to 2000 characters)."
+        else:
+            limits = rate_limits(request)
+            try:
+                await limits.hit(limits.cases_per_address, client_address(request))
+            except RateLimited as exc:  # the page again, saying when to try, with what the buyer typed
+                problem, status_code = f"{exc.detail.capitalize()}.", 429
         try:
             async with _database(state).transaction() as session:
                 if problem is None:
@@ -459,7 +474,7 @@ class DeliveryPages(Controller):
                 view = await delivery.buyer_view(session, token)
             problem = exc.message if isinstance(exc, InvalidField) else str(exc)
         return _delivery_page(
-            view, token, message=problem, form={"kind": kind_text, "description": description}, status_code=400
+            view, token, message=problem, form={"kind": kind_text, "description": description}, status_code=status_code
         )
 
 

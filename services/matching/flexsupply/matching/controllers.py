@@ -3,7 +3,7 @@
 from typing import Annotated, Any
 from uuid import UUID
 
-from litestar import Controller, Response, get, patch, post
+from litestar import Controller, Request, Response, get, patch, post
 from litestar.di import NamedDependency
 from litestar.openapi import ResponseSpec
 from litestar.params import FromPath, FromQuery, JSONBody, PathParameter, QueryParameter
@@ -11,7 +11,9 @@ from litestar.params import FromPath, FromQuery, JSONBody, PathParameter, QueryP
 from flexsupply.contracts.errors import NotFound
 from flexsupply.kit.auth import leaders_only, operators_only, suppliers_only
 from flexsupply.kit.idempotency import IdempotencyKey
+from flexsupply.kit.openapi import problem_responses
 from flexsupply.kit.pagination import DEFAULT_LIMIT, Limit, Offset
+from flexsupply.kit.ratelimit import client_address, rate_limits
 from flexsupply.kit.service import Caller, Idempotent, Transaction
 from flexsupply.matching import awards, runs, sale_window, services
 from flexsupply.matching.deps import RegionCatalogue, community_scope, leaders_and_operators
@@ -238,12 +240,17 @@ class SignupController(Controller):
     @post(
         "/{token:str}/entries",
         exclude_from_auth=True,
-        responses={200: ResponseSpec(SignupEntryPublic, description="The entry with this phone, replaced.")},
+        responses={
+            200: ResponseSpec(SignupEntryPublic, description="The entry with this phone, replaced."),
+            **problem_responses(429),
+        },
     )
     async def sign_up(
-        self, transaction: Transaction, token: SignupToken, data: JSONBody[SignupEntryCreate]
+        self, request: Request, transaction: Transaction, token: SignupToken, data: JSONBody[SignupEntryCreate]
     ) -> Response[SignupEntryPublic]:
         """Sign up, or change one's entry: the same phone replaces it (201 when new, 200 when replaced)."""
+        limits = rate_limits(request)
+        await limits.hit(limits.signups_per_address, client_address(request))
         entry, created = await services.sign_up(transaction, token, data)
         return Response(entry, status_code=201 if created else 200)
 

@@ -24,6 +24,7 @@ from flexsupply.contracts.errors import InvalidField, NotFound
 from flexsupply.kit.clock import utc_now
 from flexsupply.kit.db import Database
 from flexsupply.kit.idempotency import IdempotencyKeyReused
+from flexsupply.kit.ratelimit import RateLimited, client_address, rate_limits
 from flexsupply.kit.service import Transaction, database_key
 from flexsupply.matching import sales
 from flexsupply.matching.deps import SERVICE
@@ -177,8 +178,11 @@ class BuyerPages(Controller):
         except ValidationError as exc:
             return await _sale_again(database, package_id, idempotency_key, fields, _invalid(exc.errors()), 400)
         try:
+            await rate_limits(request).order(client_address(request), data.phone)
             order, _ = await sales.place_order(database, package_id, idempotency_key, data)
             return Redirect(f"/order/{order.token}", status_code=303)
+        except RateLimited as exc:
+            message, status_code = f"{exc.detail.capitalize()}.", 429
         except NotFound:
             return _missing("There is no sale at this address.")
         except InvalidField as exc:
