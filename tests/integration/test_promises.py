@@ -11,7 +11,7 @@ from uuid import uuid4
 import httpx
 
 from flexsupply.matching.payments import sign_test_payment
-from tests.integration.conftest import OPERATOR_TOKEN, eventually
+from tests.integration.conftest import OPERATOR_TOKEN
 from tests.integration.test_award_carries_orders import accept_all
 from tests.integration.test_awards import (
     SPLIT,
@@ -31,6 +31,7 @@ from tests.support.catalogue import create_supplier, offer_body
 from tests.support.fake_supplier import fake_supplier_server
 from tests.support.matching import create_package, register_community, start_round
 from tests.support.sales import order
+from tests.support.waiting import eventually
 
 KeyClient = Callable[[str], httpx.AsyncClient]
 SALE_PRICE_CENTS = 5900

@@ -13,10 +13,10 @@ from flexsupply.kit.db import Database
 from flexsupply.suppliers import services, webhooks
 from flexsupply.suppliers.domain.webhook_retry import RetryPolicy
 from flexsupply.suppliers.models import WebhookDelivery
-from tests.integration.conftest import eventually
 from tests.integration.test_messaging import add_pending_delivery
 from tests.support.catalogue import create_supplier
 from tests.support.fake_supplier import FakeSupplier, fake_supplier_server
+from tests.support.waiting import eventually
 
 KeyClient = Callable[[str], httpx.AsyncClient]
 

@@ -101,7 +101,7 @@ def test_each_operation_lists_the_problems_it_can_answer(document: dict[str, Any
     assert responses["400"]["content"]["application/problem+json"]["schema"]["$ref"].endswith("/InvalidRequest")
     assert responses["404"]["content"]["application/problem+json"]["schema"]["$ref"].endswith("/ProblemDetails")
     # No parameters, no path, no change: only who is calling, and what is behind.
-    assert set(_operation(document, "get", "/api/v1/teapots/count")["responses"]) == {"200", "401", "403", "503"}
+    assert set(_operation(document, "get", "/api/v1/teapots/count")["responses"]) == {"200", "401", "403", "429", "503"}
 
 
 def test_the_problem_shapes_carry_type_title_status_and_the_fields_at_fault(document: dict[str, Any]) -> None:
