@@ -11,7 +11,7 @@ import os
 os.environ.setdefault("FLEXSUPPLY_BROKER_URL", "stub://")
 os.environ.setdefault("FLEXSUPPLY_OPERATOR_TOKEN", "test-operator-token")
 os.environ["FLEXSUPPLY_OUTBOX_POLL_SECONDS"] = "0.05"
-os.environ.setdefault("FLEXSUPPLY_WEBHOOK_RETRY_SECONDS", "0.5")
+os.environ.setdefault("FLEXSUPPLY_WEBHOOK_RETRY_SCHEDULE_SECONDS", "[0.5, 1, 2, 4]")
 # Owed work is swept often, so tests of lost messages finish quickly (and every test tolerates duplicates).
 os.environ.setdefault("FLEXSUPPLY_SWEEP_SECONDS", "0.5")
 os.environ.setdefault("FLEXSUPPLY_SWEEP_GRACE_SECONDS", "3")

@@ -14,13 +14,14 @@ from playwright.async_api import Browser, BrowserContext, Page, expect
 
 from tests.browser.conftest import (
     PHONE,
+    WAIT_SECONDS,
     PlannedSale,
     above_the_fold,
     assert_chinese_page,
-    eventually,
     screenshot,
 )
 from tests.support.sales import order as place_order
+from tests.support.waiting import eventually
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -87,7 +88,7 @@ async def stock_becomes(operator: httpx.AsyncClient, package_id: str, expected: 
         stock = (await operator.get(f"/api/v1/sales/{package_id}/stock")).json()
         return True if {region["region"]: region["left"] for region in stock["regions"]} == expected else None
 
-    await eventually(shown, f"the stock shows {expected} left")
+    await eventually(shown, WAIT_SECONDS, what=f"the stock shows {expected} left")
 
 
 async def orders_of(leader: httpx.AsyncClient, package_id: str) -> list[dict[str, Any]]:
@@ -237,7 +238,7 @@ async def test_without_javascript_the_form_orders_once_however_often_it_is_sent_
             await page.goto(f"{stack}/market/{market.json()['id']}")
             return True if await page.locator("#on-now").get_by_role("link", name=title).count() else None
 
-        await eventually(open_now, "the market shows the sale on now")
+        await eventually(open_now, WAIT_SECONDS, what="the market shows the sale on now")
         await page.locator("#on-now").get_by_role("link", name=title).click()
 
         # Bad input comes back as the page with a plain message naming the field, and nothing is ordered.

@@ -56,8 +56,7 @@ def test_deliveries_owed_by_a_killed_worker_are_made_by_the_next(tmp_path: Path)
             "FLEXSUPPLY_SWEEP_SECONDS": "1",
             "FLEXSUPPLY_SWEEP_GRACE_SECONDS": "2",
             "FLEXSUPPLY_HTTP_TIMEOUT_SECONDS": "2",
-            "FLEXSUPPLY_WEBHOOK_RETRY_SECONDS": "1",
-            "FLEXSUPPLY_WEBHOOK_ATTEMPTS": "10",
+            "FLEXSUPPLY_WEBHOOK_RETRY_SCHEDULE_SECONDS": "[1, 2, 4, 8, 16, 32, 60, 60, 60]",
         }
         assert running.run("migrate", ["flexsupply", "migrate", "suppliers"], env) == 0, running.logs()
         port = free_port()

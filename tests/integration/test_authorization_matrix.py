@@ -12,18 +12,21 @@ import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
-from uuid import uuid4
+from uuid import UUID, uuid4
 
 import httpx
 import pytest
 
+from flexsupply.kit.db import Database
 from flexsupply.matching.payments import sign_test_payment
-from tests.integration.conftest import OPERATOR_TOKEN, eventually
+from flexsupply.suppliers.models import WebhookDelivery
+from tests.integration.conftest import OPERATOR_TOKEN
 from tests.integration.test_match_runs import finished_run
 from tests.support.awarded import announce, awarded_package
 from tests.support.catalogue import create_supplier, offer_body, quote_body
 from tests.support.matching import create_package, register_community, start_round
 from tests.support.sales import order, planned_sale
+from tests.support.waiting import eventually
 
 ROLES = ("anonymous", "other_supplier", "other_leader", "supplier", "leader", "operator")
 Expectation = dict[str, "int | str"]
@@ -73,6 +76,8 @@ POLICY: dict[str, Expectation] = {
     "DELETE /api/v1/suppliers/{supplier_id}/api-keys/{key_id}": OPERATOR,
     "POST /api/v1/suppliers/{supplier_id}/webhook-secret": OPERATOR,
     "GET /api/v1/suppliers/{supplier_id}/webhook-deliveries": OPERATOR,
+    "GET /api/v1/webhook-deliveries": SUPPLIER,
+    "POST /api/v1/webhook-deliveries/{delivery_id}/resend": OPERATOR_OR_OWN_SUPPLIER,
     "GET /api/v1/suppliers/{supplier_id}/scorecard": OPERATOR_OR_OWN_SUPPLIER,
     "POST /api/v1/api-keys/introspect": OPERATOR,
     "GET /api/v1/me": SUPPLIER,
@@ -167,6 +172,10 @@ POLICY: dict[str, Expectation] = {
     "GET /api/v1/failures": OPERATOR,
     "GET /api/v1/failures/{failure_id}": OPERATOR_OR_OWN_SUPPLIER,
     "POST /api/v1/failures/{failure_id}/retry": OPERATOR,
+    "POST /api/v1/supplier-stops": OPERATOR,
+    # A stop nobody previewed: the operator gets as far as looking it up.
+    "GET /api/v1/supplier-stops/{stop_id}": OPERATOR | {"operator": 404},
+    "POST /api/v1/supplier-stops/{stop_id}/apply": OPERATOR | {"operator": 404},
     "GET /api/v1/exceptions": OPERATOR,
     "POST /api/v1/exceptions/{exception_id}/handled": OPERATOR,
     "GET /api/v1/cases": OPERATOR,
@@ -363,6 +372,16 @@ async def world(
         assert opened.status_code == 201, opened.text
         return opened.json()["cases"][0]["id"]
 
+    async def delivery_id() -> str:
+        database = Database(database_urls["suppliers"], pooled=False)
+        try:
+            async with database.transaction() as session:
+                delivery = WebhookDelivery(supplier_id=UUID(supplier["supplier"]["id"]), event_type="t", payload={})
+                session.add(delivery)
+        finally:
+            await database.dispose()
+        return str(delivery.id)
+
     async def rfq_id() -> str:
         await world.path("/{round_id}")
         rfqs = (await supplier_client.get("/api/v1/rfqs")).json()
@@ -383,6 +402,7 @@ async def world(
             "key_id": supplier["api_key"]["id"],
             "community_id": community["id"],
             "provider": "test",
+            "stop_id": str(uuid4()),
         },
         makers={
             "offer_id": offer_id,
@@ -391,6 +411,7 @@ async def world(
             "run_id": run_id,
             "token": token,
             "rfq_id": rfq_id,
+            "delivery_id": delivery_id,
             "award_id": award_id,
             "order_token": order_token,
             "market_id": market_id,

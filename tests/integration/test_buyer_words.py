@@ -8,10 +8,10 @@ from uuid import uuid4
 
 import httpx
 
-from tests.integration.conftest import eventually
 from tests.integration.test_flash_sale import KeyClient, on_sale
 from tests.integration.test_match_runs import finished_run
 from tests.support.sales import order, planned_sale
+from tests.support.waiting import eventually
 
 ENGLISH = {"accept-language": "en"}
 

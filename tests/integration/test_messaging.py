@@ -14,6 +14,7 @@ from flexsupply.kit import outbox
 from flexsupply.kit.clock import utc_now
 from flexsupply.kit.db import Database
 from flexsupply.suppliers import webhooks
+from flexsupply.suppliers.domain.webhook_retry import RetryPolicy
 from flexsupply.suppliers.models import DeliveryStatus, OutboxMessage, Supplier, WebhookDelivery
 from tests.support.fake_supplier import fake_supplier_server
 
@@ -36,7 +37,7 @@ async def add_pending_delivery(database: Database, webhook_url: str, attempts: i
     return delivery.id
 
 
-POLICY = webhooks.RetryPolicy(max_attempts=3, first_backoff_seconds=0.1, call_timeout_seconds=5)
+POLICY = RetryPolicy(schedule_seconds=(0.1, 0.2), call_timeout_seconds=5)
 
 
 async def test_the_relay_sends_each_due_event_once_to_its_subscribers(database_urls: dict[str, str]):
@@ -94,9 +95,9 @@ async def test_the_embedded_stack_requeues_deliveries_its_last_process_left_pend
     from flexsupply.cli.stack import embedded_app, load_service
     from flexsupply.kit.broker import is_in_memory
     from flexsupply.kit.settings import KitSettings
-    from tests.integration.conftest import eventually
     from tests.support.databases import SERVICES
     from tests.support.lifespan import running
+    from tests.support.waiting import eventually
 
     if not is_in_memory():
         pytest.skip("a real broker keeps its messages across restarts: nothing to recover")

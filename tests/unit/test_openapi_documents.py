@@ -95,13 +95,13 @@ def test_an_optional_header_is_a_string_with_its_lengths(document: dict[str, Any
 
 def test_each_operation_lists_the_problems_it_can_answer(document: dict[str, Any]) -> None:
     responses = _operation(document, "post", "/api/v1/teapots/{teapot_id}/offers")["responses"]
-    assert set(responses) == {"200", "201", "400", "401", "403", "404", "409", "422", "503"}
+    assert set(responses) == {"200", "201", "400", "401", "403", "404", "409", "422", "429", "503"}
     # 200: the first answer, replayed to a repeated Idempotency-Key (kit.idempotency).
     assert responses["200"]["content"]["application/json"] == responses["201"]["content"]["application/json"]
     assert responses["400"]["content"]["application/problem+json"]["schema"]["$ref"].endswith("/InvalidRequest")
     assert responses["404"]["content"]["application/problem+json"]["schema"]["$ref"].endswith("/ProblemDetails")
     # No parameters, no path, no change: only who is calling, and what is behind.
-    assert set(_operation(document, "get", "/api/v1/teapots/count")["responses"]) == {"200", "401", "403", "503"}
+    assert set(_operation(document, "get", "/api/v1/teapots/count")["responses"]) == {"200", "401", "403", "429", "503"}
 
 
 def test_the_problem_shapes_carry_type_title_status_and_the_fields_at_fault(document: dict[str, Any]) -> None:

@@ -1,5 +1,6 @@
 """The `flexsupply` command: run the stack, its parts, migrations and the optimizer."""
 
+import os
 from typing import Annotated
 
 import typer
@@ -38,6 +39,15 @@ def _require_shared_broker() -> None:
         raise typer.Exit(code=2)
 
 
+def _count_in_redis_broker() -> None:
+    """Separate processes must count rate limits together: in the Redis broker unless told where."""
+    from flexsupply.kit.settings import KitSettings
+
+    settings = KitSettings()
+    if settings.rate_limit_url is None and settings.broker_url.startswith(("redis://", "rediss://")):
+        os.environ["FLEXSUPPLY_RATE_LIMIT_URL"] = settings.broker_url
+
+
 def _migrate(names: list[str]) -> None:
     from flexsupply.kit.migrations import upgrade
 
@@ -65,6 +75,7 @@ def up(
     from rich.table import Table
 
     from flexsupply.cli.stack import embedded_app
+    from flexsupply.kit.access_log import uvicorn_log_config
     from flexsupply.kit.settings import KitSettings
 
     settings = KitSettings()
@@ -84,6 +95,7 @@ def up(
         host=host,
         port=port,
         log_level="info",
+        log_config=uvicorn_log_config(),
         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
     )
 
@@ -97,9 +109,12 @@ def serve(
     """Run one service alone (distributed mode: its database and the broker come from the environment)."""
     import uvicorn
 
+    from flexsupply.kit.access_log import uvicorn_log_config
+
     if service not in SERVICE_NAMES:
         raise typer.BadParameter(f"choose one of {', '.join(SERVICE_NAMES)}", param_hint="SERVICE")
     _require_shared_broker()
+    _count_in_redis_broker()
     loaded = load_service(service)
     settings = loaded.settings
     uvicorn.run(
@@ -107,6 +122,7 @@ def serve(
         host=host or settings.host,
         port=port or settings.port,
         log_level="info",
+        log_config=uvicorn_log_config(),
         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
     )
 

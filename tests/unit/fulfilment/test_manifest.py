@@ -1,12 +1,13 @@
 """Courier manifests: RFC 4180 CSV that no spreadsheet runs as formulas, and plain JSON rows."""
 
+import codecs
 import csv
 import io
 from dataclasses import replace
 from typing import Any
 from uuid import UUID
 
-from flexsupply.fulfilment.domain.manifest import COLUMNS, ManifestLine, to_csv, to_json_rows
+from flexsupply.fulfilment.domain.manifest import COLUMNS, ManifestLine, to_csv, to_csv_file, to_json_rows
 
 SHIPMENT, ORDER = UUID(int=0x51), UUID(int=0x01)
 
@@ -91,3 +92,11 @@ def test_json_rows_are_plain_values_with_ids_as_strings() -> None:
 def test_no_lines_is_the_header_alone() -> None:
     assert to_csv([]) == ",".join(COLUMNS) + "\r\n"
     assert to_json_rows([]) == []
+
+
+def test_the_csv_file_starts_with_a_utf8_byte_order_mark_so_excel_reads_chinese_text() -> None:
+    manifest = [line(recipient="王芳", address="宁波市海曙区中山路8号")]
+    data = to_csv_file(manifest)
+    assert data.startswith(codecs.BOM_UTF8)
+    assert data.decode("utf-8-sig") == to_csv(manifest)
+    assert rows(data.decode("utf-8-sig"))[1][2:5] == ["王芳", "13800138000", "宁波市海曙区中山路8号"]

@@ -32,9 +32,10 @@ from flexsupply.matching.domain.award import (
     covers,
     excluded_suppliers,
     fixed_allocations,
+    held_to_accepted,
+    hold_to_accepted,
     is_overdue,
     keeps_accepted,
-    notice_id,
 )
 from flexsupply.matching.domain.planning import OfferAward, package_awards
 
@@ -91,12 +92,6 @@ def test_silence_counts_only_for_an_offered_award_whose_deadline_came():
     assert not is_overdue(AwardStatus.WITHDRAWN, DEADLINE, DEADLINE + timedelta(hours=1))
 
 
-def test_a_notice_id_is_the_same_for_the_same_award_and_event_and_differs_otherwise():
-    assert notice_id(O1, "award.offered") == notice_id(O1, "award.offered")
-    assert notice_id(O1, "award.offered") != notice_id(O1, "award.withdrawn")
-    assert notice_id(O1, "award.offered") != notice_id(O2, "award.offered")
-
-
 # --- firm quantities ------------------------------------------------------------------------------------------
 
 
@@ -136,6 +131,33 @@ def test_a_rematch_leaves_out_every_supplier_that_refused_an_award_unless_it_acc
     ]
     assert excluded_suppliers(answers) == {S1, S2}
     assert excluded_suppliers(iter(answers)) == {S1, S2}
+    assert held_to_accepted(iter(answers)) == {S3}  # kept for its accepted units, offered nothing more
+
+
+def test_a_held_supplier_offers_only_its_accepted_units_and_no_reserve():
+    def offer(offer_id: str, supplier: UUID) -> Offer:
+        return Offer(
+            id=offer_id,
+            supplier=str(supplier),
+            sku="loaf",
+            moq=1,
+            capacity=500,
+            lead_time_days=1,
+            quality=90,
+            price_tiers=[PriceTier(min_quantity=0, unit_cents=1000)],
+            shipping_cents={"ningbo": 100},
+        )
+
+    problem = Problem(
+        currency="CNY",
+        suppliers=[Supplier(id=str(S1)), Supplier(id=str(S2))],
+        offers=[offer("a", S1), offer("b", S1), offer("c", S2)],
+        packages=[Package(id=str(P), sku="loaf", needed_by_days=5, lines=[PackageLine(region="ningbo", quantity=9)])],
+    )
+    fixed = [Allocation(package=str(P), offer="a", region="ningbo", quantity=4)]
+    held = hold_to_accepted(problem, [str(S1)], fixed)
+    assert [(o.id, o.capacity) for o in held.offers] == [("a", 4), ("c", 500)]
+    assert hold_to_accepted(problem, [], fixed) == problem
 
 
 def test_accepted_awards_become_one_fixed_allocation_per_offer_and_region():

@@ -11,8 +11,10 @@ from flexsupply.matching.domain.package import (
     NotEditable,
     PackageStatus,
     PackageStep,
+    WindowTooLate,
     allowed_steps,
     check_editable,
+    check_sale_move,
     check_terms,
     next_status,
     sale_outcome,
@@ -82,7 +84,8 @@ def test_an_illegal_move_names_the_state_and_the_moves_it_allows():
     with pytest.raises(InvalidTransition) as raised:
         next_status(S.PLANNED, Step.AWARD)
     assert (
-        str(raised.value) == "a planned package cannot award; allowed from planned: replan, open_sale, firm_up, cancel"
+        str(raised.value)
+        == "a planned package cannot award; allowed from planned: replan, open_sale, move_sale, firm_up, cancel"
     )
 
 
@@ -201,3 +204,36 @@ def test_a_sign_up_is_open_until_closed_its_time_passes_or_sourcing_starts():
     assert not is_open(package_is_draft=True, closes_at=NOW, closed_at=None, now=NOW)
     assert not is_open(package_is_draft=True, closes_at=None, closed_at=NOW, now=NOW)
     assert not is_open(package_is_draft=False, closes_at=later, closed_at=None, now=NOW)
+
+
+AT = datetime(2026, 12, 1, tzinfo=UTC)
+
+
+def move_sale(
+    *,
+    fields: frozenset[str] = frozenset({"sale_opens_at", "sale_closes_at"}),
+    opens_at: datetime = AT + timedelta(days=3),
+    closes_at: datetime = AT + timedelta(days=4),
+    current_opens_at: datetime = AT + timedelta(days=1),
+) -> None:
+    check_sale_move(
+        fields=fields,
+        opens_at=opens_at,
+        closes_at=closes_at,
+        current_opens_at=current_opens_at,
+        needed_by=AT + timedelta(days=10),
+        lead_times={"o-1": 3, "o-2": 6},
+        now=AT,
+    )
+
+
+def test_a_planned_sale_moves_only_its_window_before_it_opens_and_closes_in_time_for_its_lead_times():
+    move_sale()  # closes 4 days in, 6 before needed_by: o-2 just makes it
+    with pytest.raises(WindowTooLate, match="must close by 2026-12-05 00:00 UTC: the plan's offer o-2 needs 6 days"):
+        move_sale(closes_at=AT + timedelta(days=4, minutes=1))
+    with pytest.raises(NotEditable, match="not title"):
+        move_sale(fields=frozenset({"title", "sale_opens_at"}))
+    with pytest.raises(NotEditable, match="has opened"):
+        move_sale(current_opens_at=AT)
+    with pytest.raises(InvalidField):
+        move_sale(opens_at=AT - timedelta(hours=1))

@@ -7,7 +7,7 @@ delivery is at least once.
 """
 
 from typing import Any, ClassVar, Literal
-from uuid import UUID
+from uuid import UUID, uuid5
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
@@ -53,6 +53,17 @@ class SupplierNotice(Event):
     data: dict[str, Any]
     # Another service's id for this notice, so that a redelivered event queues one webhook, not two.
     notice_id: UUID
+
+    @classmethod
+    def about(cls, subject_id: UUID, supplier_id: UUID, event_type: str, data: BaseModel) -> "SupplierNotice":
+        """The notice telling a supplier `event_type` about `subject_id` (an award, a production order), `data` its
+        body. Its id is the same every time, so a retried transaction or a redelivered event is one webhook."""
+        return cls(
+            supplier_id=supplier_id,
+            event_type=event_type,
+            data=data.model_dump(mode="json"),
+            notice_id=uuid5(subject_id, event_type),
+        )
 
 
 # --- sourcing (matching -> suppliers) ----------------------------------------------------------------------------
@@ -196,6 +207,16 @@ class PickupPoint(BaseModel):
     phone: str = Field(min_length=5, max_length=16, pattern=r"^\+[1-9][0-9]{4,14}$", description="E.164.")
 
 
+class ReservesShort(Event):
+    """A package's reserves left after take-overs no longer cover 1+N: staff arrange more backup (matching ->
+    fulfilment, shown to staff as an exception)."""
+
+    name = "matching.reserves_short"
+    package_id: UUID
+    short_units: int
+    message: str
+
+
 class PackageAwarded(Event):
     """Every award of a package was accepted: production may start for exactly the firm quantities.
 
@@ -262,6 +283,36 @@ class SupplierFailureDue(Event):
     failure_id: UUID
 
 
+# --- fulfilment -> matching -------------------------------------------------------------------------------------
+
+
+class ReserveUsed(Event):
+    """A backup took over units of a failed supplier out of the reserve it holds for the package: matching counts
+    them used, once per take-over production order."""
+
+    name = "fulfilment.reserve_used"
+    takeover_id: UUID  # the backup's production order
+    package_id: UUID
+    supplier_id: UUID  # the backup
+    offer_id: str
+    units: int
+    failed_supplier_id: UUID
+
+
+class FulfilmentStarted(Event):
+    """A package's first production order started: the package is in fulfilment."""
+
+    name = "fulfilment.package_started"
+    package_id: UUID
+
+
+class FulfilmentCompleted(Event):
+    """Every unit of a package is made or failed, and every parcel delivered or otherwise closed: it is completed."""
+
+    name = "fulfilment.package_completed"
+    package_id: UUID
+
+
 # --- the routing table ------------------------------------------------------------------------------------------
 
 # Event name -> the queues that consume it. Queue names are "<service>.<purpose>": the consuming service declares
@@ -284,6 +335,10 @@ SUBSCRIPTIONS: dict[str, tuple[str, ...]] = {
     SupplierOutcome.name: ("suppliers.events",),
     DeliveryAssignmentDue.name: ("fulfilment.events",),
     SupplierFailureDue.name: ("fulfilment.events",),
+    ReservesShort.name: ("fulfilment.events",),
+    ReserveUsed.name: ("matching.events",),
+    FulfilmentStarted.name: ("matching.events",),
+    FulfilmentCompleted.name: ("matching.events",),
 }
 
 

@@ -17,6 +17,7 @@ from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
 from flexsupply.kit import i18n
+from flexsupply.kit.access_log import RedactTokens
 from flexsupply.kit.errors import internal_error_handler, problem_details
 from flexsupply.kit.health import health, live
 from flexsupply.kit.idempotency import IdempotencyKeyReused
@@ -96,6 +97,16 @@ def build_app(
         cors_config=CORSConfig(allow_origins=[]),
         logging_config=LoggingConfig(
             root={"level": log_level, "handlers": ["queue_listener"]},
+            # litestar logs a failed request's path, which may hold a buyer's token.
+            filters={"redact": {"()": RedactTokens}},
+            loggers={
+                "litestar": {
+                    "level": log_level,
+                    "handlers": ["queue_listener"],
+                    "propagate": False,
+                    "filters": ["redact"],
+                }
+            },
             log_exceptions="debug",
             disable_stack_trace={404, 400, 401, 403, 409, 422},
         ),

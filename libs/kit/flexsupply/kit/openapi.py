@@ -43,6 +43,7 @@ PROBLEMS: Mapping[int, str] = {
     404: "Nothing is found at this path, or the caller may not see it.",
     409: "The request conflicts with what is stored (a duplicate, or a step the current state does not allow).",
     422: "The request is understood but refused: an Idempotency-Key reused for another request, or a rule broken.",
+    429: "Too many requests of this kind from this caller: try again after `Retry-After` seconds.",
     503: "A database or a peer service is unavailable; try again later.",
 }
 
@@ -264,6 +265,7 @@ def problem_statuses(
     if CHANGES.intersection(methods):
         statuses += [409, 422]
     if not public:
+        statuses.append(429)  # unknown keys from one address are cut off (kit.ratelimit)
         statuses.append(503)  # every authenticated route reaches a database, and some a peer service
     return statuses
 

@@ -1,9 +1,19 @@
 """Settings shared by every service, read from FLEXSUPPLY_* environment variables."""
 
 from pathlib import Path
+from typing import Annotated
 
-from pydantic import Field, SecretStr
+from limits import parse
+from pydantic import AfterValidator, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def _rate(value: str) -> str:
+    parse(value)  # a ValueError names what is wrong at start-up, not at the first request
+    return value
+
+
+RateString = Annotated[str, AfterValidator(_rate)]
 
 
 class KitSettings(BaseSettings):
@@ -36,6 +46,23 @@ class KitSettings(BaseSettings):
     suppliers_url: str | None = Field(default=None, description="Base URL of the suppliers service (distributed).")
     matching_url: str | None = Field(default=None, description="Base URL of the matching service (distributed).")
     fulfilment_url: str | None = Field(default=None, description="Base URL of the fulfilment service (distributed).")
+
+    # Rate limits, in the `limits` notation ("20/minute", "5/second"): see kit.ratelimit and the README.
+    rate_limit_url: str | None = Field(
+        default=None,
+        description="redis://host:6379/N: rate-limit counters shared by every process (in memory when unset; "
+        "`flexsupply serve` uses the broker's URL when it is Redis).",
+    )
+    rate_limit_orders_per_phone: RateString = "20/minute"
+    rate_limit_orders_per_address: RateString = "600/minute"
+    rate_limit_signups_per_address: RateString = "120/minute"
+    rate_limit_cases_per_address: RateString = "30/minute"
+    rate_limit_payment_callbacks_per_address: RateString = "600/minute"
+    rate_limit_failed_auth_per_address: RateString = "60/minute"
+    login_failures_per_account: int = Field(default=5, ge=1, description="Wrong passwords in a row that lock it.")
+    login_failures_per_address: int = Field(default=20, ge=1, description="Failed logins in a row from one address.")
+    login_lock_seconds: int = Field(default=30, ge=1, description="The first lock; each next one lasts twice as long.")
+    login_max_lock_seconds: int = Field(default=3600, ge=1)
 
     def sqlite_url(self, service: str) -> str:
         return f"sqlite+aiosqlite:///{(self.data_dir / f'{service}.db').resolve()}"

@@ -2,7 +2,7 @@
 
 from uuid import UUID
 
-from flexsupply.contracts.events import DeliveryAssignmentDue, PackageAwarded, SupplierFailureDue
+from flexsupply.contracts.events import DeliveryAssignmentDue, PackageAwarded, ReservesShort, SupplierFailureDue
 from flexsupply.fulfilment import delivery, failures, production
 from flexsupply.fulfilment.settings import FulfilmentSettings
 from flexsupply.kit.db import Database, database_for_current_loop
@@ -31,3 +31,9 @@ async def assign_orders(event: DeliveryAssignmentDue, event_id: UUID) -> None:
 @event_queue.on(SupplierFailureDue)
 async def take_over(event: SupplierFailureDue, event_id: UUID) -> None:
     await failures.take_over(_database(), event.failure_id)
+
+
+@event_queue.on(ReservesShort)
+async def record_reserves_short(event: ReservesShort, event_id: UUID) -> None:
+    async with _database().transaction() as session:
+        await failures.record_reserves_short(session, event)

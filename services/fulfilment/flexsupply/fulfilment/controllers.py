@@ -6,14 +6,15 @@ their addresses (another's is 'not found'); a buyer uses the link of their order
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from litestar import Controller, Response, get, post
+from litestar import Controller, Request, Response, get, post
 from litestar.connection import ASGIConnection
 from litestar.handlers import BaseRouteHandler
 from litestar.params import FromPath, FromQuery, JSONBody, PathParameter
 from sqlmodel import Field, SQLModel
 
-from flexsupply.fulfilment import cases, delivery, failures, production
-from flexsupply.fulfilment.domain.manifest import to_csv, to_json_rows
+from flexsupply.fulfilment import cases, delivery, failures, production, stops
+from flexsupply.fulfilment.deps import SERVICE
+from flexsupply.fulfilment.domain.manifest import to_csv_file, to_json_rows
 from flexsupply.fulfilment.domain.states import CaseStatus, ProductionStatus, ProductionStep, ShipmentStatus
 from flexsupply.fulfilment.schemas import (
     AssignmentPublic,
@@ -33,12 +34,16 @@ from flexsupply.fulfilment.schemas import (
     ShipmentPublic,
     ShipmentStepBody,
     SupplierFailurePublic,
+    SupplierStopCreate,
+    SupplierStopPublic,
 )
 from flexsupply.kit.auth import Principal, Role, caller_of, operators_only
+from flexsupply.kit.db import Database
 from flexsupply.kit.idempotency import IdempotencyKey
 from flexsupply.kit.openapi import problem_responses
 from flexsupply.kit.pagination import Limit, Offset
-from flexsupply.kit.service import Caller, Idempotent, Transaction
+from flexsupply.kit.ratelimit import client_address, rate_limits
+from flexsupply.kit.service import Caller, Idempotent, Transaction, database_key
 
 OrderToken = Annotated[str, PathParameter(min_length=1, max_length=64)]
 CSV = "text/csv; charset=utf-8"
@@ -207,14 +212,15 @@ class ProductionOrderController(Controller):
         caller: Caller,
         production_order_id: FromPath[UUID],
         batch_id: FromQuery[UUID | None] = None,
-    ) -> Response[str]:
-        """The same manifest as CSV, for a courier's upload or a spreadsheet."""
+    ) -> Response[bytes]:
+        """The same manifest as CSV (UTF-8 with a byte-order mark, so Excel reads it as UTF-8), for a courier's
+        upload or a spreadsheet."""
         lines = await production.manifest_lines(
             transaction, production_order_id, batch_id=batch_id, supplier_id=_supplier(caller)
         )
         name = f"manifest-{production_order_id}{f'-{batch_id}' if batch_id else ''}.csv"
         return Response(
-            to_csv(lines), media_type=CSV, headers={"Content-Disposition": f'attachment; filename="{name}"'}
+            to_csv_file(lines), media_type=CSV, headers={"Content-Disposition": f'attachment; filename="{name}"'}
         )
 
 
@@ -352,13 +358,53 @@ class BuyerOrderController(Controller):
         """The order by the token of the buyer's link (the same as the sale's order page)."""
         return await delivery.buyer_view(transaction, buyer_token)
 
-    @post("/{buyer_token:str}/cases", status_code=201, exclude_from_auth=True)
+    @post("/{buyer_token:str}/cases", status_code=201, exclude_from_auth=True, responses=problem_responses(429))
     async def open_case(
-        self, transaction: Transaction, buyer_token: OrderToken, data: JSONBody[CaseCreate]
+        self,
+        request: Request[Any, Any, Any],
+        transaction: Transaction,
+        buyer_token: OrderToken,
+        data: JSONBody[CaseCreate],
     ) -> BuyerDeliveryPublic:
         """Damaged, wrong, missing or late: staff see it at once. The same complaint sent again is one case."""
+        limits = rate_limits(request)
+        await limits.hit(limits.cases_per_address, client_address(request))
         await cases.open_case(transaction, buyer_token, data.kind, data.description)
         return await delivery.buyer_view(transaction, buyer_token)
+
+
+class SupplierStopController(Controller):
+    """A supplier that stops altogether (staff): every open production order of it failed in one action, with one
+    take-over plan, previewed before it is applied."""
+
+    path = "/api/v1/supplier-stops"
+    tags = ["production"]
+    guards = [operators_only]
+
+    @post("/", status_code=201)
+    async def preview_supplier_stop(
+        self, request: Request[Any, Any, Any], caller: Caller, data: JSONBody[SupplierStopCreate]
+    ) -> SupplierStopPublic:
+        """Preview (a dry run: nothing changes) which backups would take over each of the supplier's open
+        production orders; 409 when it has none. Apply it with POST .../{id}/apply."""
+        # No request transaction: the plan is solved with none held.
+        database: Database = request.app.state[database_key(SERVICE)]
+        return await stops.preview(database, data.supplier_id, data.reason, caller.actor)
+
+    @get("/{stop_id:uuid}")
+    async def get_supplier_stop(
+        self, transaction: Transaction, caller: Caller, stop_id: FromPath[UUID]
+    ) -> SupplierStopPublic:
+        return stops.stop_public(await stops.get_stop(transaction, stop_id))
+
+    @post("/{stop_id:uuid}/apply", status_code=202)
+    async def apply_supplier_stop(
+        self, transaction: Transaction, caller: Caller, stop_id: FromPath[UUID]
+    ) -> SupplierStopPublic:
+        """Fail every production order of the preview and issue its backups' production orders, all or none (409
+        if anything it was planned from has changed: preview again); the failures' jobs then move the buyers'
+        orders. Applying it again changes nothing."""
+        return stops.stop_public(await stops.apply(transaction, stop_id, caller.actor))
 
 
 CONTROLLERS = [
@@ -366,6 +412,7 @@ CONTROLLERS = [
     ProductionOrderController,
     ShipmentController,
     FailureController,
+    SupplierStopController,
     ExceptionController,
     CaseController,
     BuyerOrderController,

@@ -9,6 +9,7 @@ redelivered job finds its production orders issued and only finishes what is lef
 """
 
 import asyncio
+from collections.abc import Sequence
 from datetime import datetime
 from uuid import UUID
 
@@ -18,7 +19,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from flexsupply.allocation import NoPlanInTime, Problem
 from flexsupply.contracts.errors import NotFound
-from flexsupply.contracts.events import DeliveryAssignmentDue, SupplierFailureDue
+from flexsupply.contracts.events import DeliveryAssignmentDue, ReservesShort, ReserveUsed, SupplierFailureDue
 from flexsupply.fulfilment import cases, delivery
 from flexsupply.fulfilment.domain.states import (
     HANDED_OVER,
@@ -31,11 +32,12 @@ from flexsupply.fulfilment.domain.states import (
     next_production_status,
     next_shipment_status,
 )
-from flexsupply.fulfilment.domain.takeover import Making, NoTakeover, plan_takeover
+from flexsupply.fulfilment.domain.takeover import Making, NoTakeover, Takeover, plan_takeover
 from flexsupply.fulfilment.models import (
     AwardedPackage,
     BuyerNotice,
     ExceptionKind,
+    FulfilmentException,
     JobStatus,
     OutboxMessage,
     Piece,
@@ -251,58 +253,92 @@ async def _issue_backups(database: Database, failure_id: UUID) -> None:
                 return  # another delivery of this job got here first
             if await _making(session, failure) != making:
                 continue  # another failure meanwhile: re-match from what is made now
-            for takeover in takeovers:
-                issue_production_order(
-                    session,
-                    ProductionOrder(
-                        package_id=awarded.package_id,
-                        supplier_id=takeover.supplier_id,
-                        offer_id=takeover.offer_id,
-                        sku=awarded.sku,
-                        region=takeover.region,
-                        quantity=takeover.quantity,
-                        unit_cents=takeover.unit_cents,
-                        shipping_cents=takeover.shipping_cents,
-                        currency=awarded.currency,
-                        due_by=awarded.needed_by,
-                        failure_id=failure.id,
-                    ),
-                    actor="fulfilment:backup",
-                    note=f"backup for failure {failure.id}",
-                )
-            if takeovers:
-                failure.outcome = "; ".join(
-                    f"{t.quantity} units for {t.region} to supplier {t.supplier_id}" for t in takeovers
-                )[:2000]
+            issue_takeovers(session, awarded, failure, takeovers)
         return
     raise RuntimeError(f"failure {failure_id}: the package kept changing during the take-over")
 
 
+def issue_takeovers(
+    session: AsyncSession, awarded: AwardedPackage, failure: SupplierFailure, takeovers: Sequence[Takeover]
+) -> None:
+    """The backups' production orders for a failure's units; matching hears what each used of its reserve."""
+    for takeover in takeovers:
+        production = ProductionOrder(
+            package_id=awarded.package_id,
+            supplier_id=takeover.supplier_id,
+            offer_id=takeover.offer_id,
+            sku=awarded.sku,
+            region=takeover.region,
+            quantity=takeover.quantity,
+            unit_cents=takeover.unit_cents,
+            shipping_cents=takeover.shipping_cents,
+            currency=awarded.currency,
+            due_by=awarded.needed_by,
+            failure_id=failure.id,
+        )
+        issue_production_order(session, production, actor="fulfilment:backup", note=f"backup for failure {failure.id}")
+        used = ReserveUsed(
+            takeover_id=production.id,
+            package_id=awarded.package_id,
+            supplier_id=takeover.supplier_id,
+            offer_id=takeover.offer_id,
+            units=takeover.quantity,
+            failed_supplier_id=failure.supplier_id,
+        )
+        outbox.publish(session, OutboxMessage, used)
+    if takeovers:
+        failure.outcome = "; ".join(
+            f"{t.quantity} units for {t.region} to supplier {t.supplier_id}" for t in takeovers
+        )[:2000]
+
+
+async def record_reserves_short(session: AsyncSession, event: ReservesShort) -> None:
+    """Matching says the reserves left no longer cover 1+N: staff see it among the package's exceptions, once."""
+    seen = (
+        await session.exec(
+            select(func.count()).where(
+                FulfilmentException.package_id == event.package_id,
+                FulfilmentException.kind == ExceptionKind.RESERVE_SHORT,
+                FulfilmentException.message == event.message[:1000],
+            )
+        )
+    ).one()
+    if not seen:
+        raise_exception(session, event.package_id, ExceptionKind.RESERVE_SHORT, None, event.message)
+
+
 async def _making(session: AsyncSession, failure: SupplierFailure) -> list[Making]:
-    """What each production order of the package makes now, from `failure`'s point of view: the units of other
-    failures that no backup took are theirs to place (or to wait), so they are held out."""
+    return [making for _, making in await making_of(session, failure.package_id, failure.id)]
+
+
+async def making_of(session: AsyncSession, package_id: UUID, failure_id: UUID | None) -> list[tuple[UUID, Making]]:
+    """What each production order of the package makes now, from failure `failure_id`'s point of view: the units of
+    other failures that no backup took are theirs to place (or to wait), so they are held out."""
     productions = (
         await session.exec(
             select(ProductionOrder)
-            .where(ProductionOrder.package_id == failure.package_id)
+            .where(ProductionOrder.package_id == package_id)
             .order_by(col(ProductionOrder.created_at), col(ProductionOrder.id))
         )
     ).all()
     failures = {
         row.production_order_id: row.id
-        for row in (await session.exec(select(SupplierFailure).where(SupplierFailure.package_id == failure.package_id)))
+        for row in (await session.exec(select(SupplierFailure).where(SupplierFailure.package_id == package_id)))
     }
     taken = {production.failure_id for production in productions if production.failure_id is not None}
     return [
-        Making(
-            supplier_id=production.supplier_id,
-            offer_id=production.offer_id,
-            region=production.region,
-            units=production.quantity - production.failed_units,
-            failed=production.status is ProductionStatus.FAILED,
-            held_out=production.failed_units
-            if failures.get(production.id) not in (None, failure.id) and failures[production.id] not in taken
-            else 0,
+        (
+            production.id,
+            Making(
+                supplier_id=production.supplier_id,
+                offer_id=production.offer_id,
+                region=production.region,
+                units=production.quantity - production.failed_units,
+                failed=production.status is ProductionStatus.FAILED,
+                held_out=production.failed_units
+                if failures.get(production.id) not in (None, failure_id) and failures[production.id] not in taken
+                else 0,
+            ),
         )
         for production in productions
     ]

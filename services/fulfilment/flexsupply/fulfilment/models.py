@@ -180,6 +180,7 @@ class ExceptionKind(StrEnum):
     NO_BACKUP = "no_backup"  # backups could not take a failure's units over: staff must find another way
     DELIVERY = "delivery"  # a shipment reported lost, refused or damaged in transit
     ASSIGNMENT = "assignment"  # buyers' orders could not be assigned to production
+    RESERVE_SHORT = "reserve_short"  # after take-overs, the reserves left no longer cover 1+N (matching says so)
 
 
 class FulfilmentException(FulfilmentTable, table=True):
@@ -214,6 +215,44 @@ class SupplierFailure(FulfilmentTable, table=True):
     job_due_at: datetime | None = Field(default=None, sa_type=UtcDateTime)  # type: ignore[call-overload]
     created_at: datetime = Field(default_factory=utc_now, sa_type=UtcDateTime)  # type: ignore[call-overload]
     finished_at: datetime | None = Field(default=None, sa_type=UtcDateTime)  # type: ignore[call-overload]
+
+
+class StopStatus(StrEnum):
+    PREVIEWED = "previewed"
+    APPLIED = "applied"
+
+
+class SupplierStop(FulfilmentTable, table=True):
+    """A supplier that stops altogether: every open production order of it failed in one action, with one take-over
+    plan, previewed first and applied as previewed (or refused if what it was made from has changed)."""
+
+    __tablename__ = "supplier_stop"  # type: ignore[assignment]
+
+    id: UUID = Field(default_factory=uuid4, primary_key=True)
+    supplier_id: UUID = Field(index=True)
+    reason: str = Field(max_length=1000)
+    requested_by: str = Field(max_length=100)
+    status: StopStatus = Field(default=StopStatus.PREVIEWED, sa_type=varchar_enum(StopStatus))
+    # Per production order failing: its package, region and remainder, and who takes it over (or why nobody).
+    plan: list[dict[str, Any]] = Field(sa_type=JSON)
+    # What the plan was made from, per package: what each production order makes and what is unshipped.
+    state: dict[str, Any] = Field(sa_type=JSON)
+    failure_ids: list[str] = Field(default_factory=list, sa_type=JSON)
+    created_at: datetime = Field(default_factory=utc_now, sa_type=UtcDateTime)  # type: ignore[call-overload]
+    applied_at: datetime | None = Field(default=None, sa_type=UtcDateTime)  # type: ignore[call-overload]
+    applied_by: str | None = Field(default=None, max_length=100)
+
+
+class PackageMilestone(FulfilmentTable, table=True):
+    """When a package's production started, and when it was completed: each reached once, told to matching once.
+
+    No foreign key to the awarded package: writing one would wait for that row's lock, which failures take first."""
+
+    __tablename__ = "package_milestone"  # type: ignore[assignment]
+
+    package_id: UUID = Field(primary_key=True)
+    kind: str = Field(max_length=20, primary_key=True)  # started | completed
+    at: datetime = Field(default_factory=utc_now, sa_type=UtcDateTime)  # type: ignore[call-overload]
 
 
 class BuyerNotice(FulfilmentTable, table=True):

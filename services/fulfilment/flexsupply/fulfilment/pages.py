@@ -33,7 +33,7 @@ from litestar.types import ASGIApp
 from flexsupply.contracts.errors import InvalidField, NotFound
 from flexsupply.fulfilment import board, cases, delivery, failures, notices, production, staff
 from flexsupply.fulfilment.deps import SERVICE
-from flexsupply.fulfilment.domain.manifest import to_csv
+from flexsupply.fulfilment.domain.manifest import to_csv_file
 from flexsupply.fulfilment.domain.states import CaseKind, InvalidMove, Resolution
 from flexsupply.fulfilment.names import DisplayNames
 from flexsupply.fulfilment.schemas import BuyerDeliveryPublic
@@ -42,7 +42,9 @@ from flexsupply.kit import i18n
 from flexsupply.kit.clock import utc_now
 from flexsupply.kit.db import Database
 from flexsupply.kit.i18n import N_
+from flexsupply.kit.ratelimit import RateLimited, client_address, rate_limits
 from flexsupply.kit.service import Transaction, database_key
+from flexsupply.kit.translated_problems import TranslatedProblems
 
 HERE = Path(__file__).resolve().parent
 TEMPLATES = HERE / "templates"  # our templates sit in templates/fulfilment/: one app may hold other services' too
@@ -231,6 +233,17 @@ def _cents(text: str) -> int:
 # --- the board ---
 
 
+def _login_problem(problem: dict[str, Any]) -> dict[str, Any]:
+    """A locked login (429, kit.ratelimit: "... try again in 5 s") in the request's language."""
+    if problem.get("status") != 429:
+        return problem
+    wait = re.search(r"(\d+) s\b", str(problem.get("detail", "")))
+    detail = i18n.gettext(
+        "Too many failed logins: please try again in %(seconds)s seconds.", seconds=wait.group(1) if wait else 60
+    )
+    return problem | {"title": i18n.gettext("Too many tries"), "detail": detail}
+
+
 class BoardLogin(Controller):
     path = "/"
 
@@ -240,14 +253,21 @@ class BoardLogin(Controller):
             return Redirect(BOARD, status_code=303)
         return _login_page(request)
 
-    @post("/login", status_code=303)
+    @post("/login", status_code=303, middleware=[DefineMiddleware(TranslatedProblems, translate=_login_problem)])
     async def login(self, request: Request[Any, Any, Any], transaction: Transaction) -> Response[Any]:
         form = await _form(request)
         email = form.get("email", "")
+        # Locked (too many wrong passwords for the account, or failed logins from the address): refused before any
+        # password is hashed, so guessing costs the server nothing while it lasts.
+        limits, account, address = rate_limits(request), email.strip().lower(), client_address(request)
+        await limits.check_lock(limits.login_per_account, account)
+        await limits.check_lock(limits.login_per_address, address)
         member = await staff.authenticate(transaction, email, form.get("password", ""))
         if member is None:
-            message = i18n.gettext(BAD_LOGIN)
-            return _login_page(request, email=email, message=message, status_code=401)
+            await limits.failed(limits.login_per_account, account)
+            await limits.failed(limits.login_per_address, address)
+            return _login_page(request, email=email, message=i18n.gettext(BAD_LOGIN), status_code=401)
+        await limits.succeeded(limits.login_per_account, account)
         # A new session, with a new CSRF token: nothing from before the login carries over.
         request.set_session(
             {
@@ -326,7 +346,7 @@ class BoardPages(Controller):
             return _not_found(request, NO_MANIFEST)
         name = f"manifest-{production_order_id.hex[:8]}" + (f"-batch-{batch_id.hex[:8]}" if batch_id else "")
         return Response(
-            content=to_csv(lines),
+            content=to_csv_file(lines),
             media_type="text/csv; charset=utf-8",
             headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
         )
@@ -490,11 +510,21 @@ class DeliveryPages(Controller):
         """Report a problem; the same report sent again (a double tap, a resent form) is the same case."""
         form = await request.form()
         kind_text, description = str(form.get("kind", "")), str(form.get("description", "")).strip()
-        problem = None
+        problem, status_code = None, 400
         if kind_text not in CaseKind.__members__.values():
             problem = i18n.gettext("Please choose what went wrong.")
         elif not 1 <= len(description) <= 2000:
             problem = i18n.gettext("Please tell us what happened (up to 2000 characters).")
+        else:
+            limits = rate_limits(request)
+            try:
+                await limits.hit(limits.cases_per_address, client_address(request))
+            except RateLimited as exc:  # the page again, saying when to try, with what the buyer typed
+                seconds = exc.headers.get("Retry-After", "60") if exc.headers else "60"
+                problem = i18n.gettext(
+                    "Too many reports were sent from here: please try again in %(seconds)s seconds.", seconds=seconds
+                )
+                status_code = 429
         try:
             async with _database(state).transaction() as session:
                 if problem is None:
@@ -513,7 +543,7 @@ class DeliveryPages(Controller):
             token,
             message=problem,
             form={"kind": kind_text, "description": description},
-            status_code=400,
+            status_code=status_code,
         )
 
 

@@ -18,6 +18,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from flexsupply.contracts.errors import InvalidField, NotFound
 from flexsupply.contracts.events import PackageAwarded, SupplierNotice, SupplierOutcome
+from flexsupply.fulfilment import progress
 from flexsupply.fulfilment.domain.manifest import ManifestLine
 from flexsupply.fulfilment.domain.shipping import BatchTooLarge, OpenPiece, fill_batch
 from flexsupply.fulfilment.domain.states import (
@@ -68,7 +69,7 @@ PRODUCTION_ISSUED, PRODUCTION_FAILED = "production_order.issued", "production_or
 SYSTEM = "fulfilment"
 # A queued job not finished by then is sent again by the sweeper (its message may have been lost).
 JOB_LEASE = timedelta(minutes=2)
-_NOTICES = uuid.UUID("6f1d3c52-3f0e-4a8e-9c55-5c1f0e7a2b10")  # namespace of notice and outcome ids
+_NOTICES = uuid.UUID("6f1d3c52-3f0e-4a8e-9c55-5c1f0e7a2b10")  # namespace of outcome ids
 
 
 def event_id(subject_id: UUID, kind: str) -> UUID:
@@ -77,13 +78,7 @@ def event_id(subject_id: UUID, kind: str) -> UUID:
 
 
 def tell_supplier(session: AsyncSession, supplier_id: UUID, event_type: str, subject_id: UUID, data: SQLModel) -> None:
-    notice = SupplierNotice(
-        supplier_id=supplier_id,
-        event_type=event_type,
-        data=data.model_dump(mode="json"),
-        notice_id=event_id(subject_id, event_type),
-    )
-    outbox.publish(session, OutboxMessage, notice)
+    outbox.publish(session, OutboxMessage, SupplierNotice.about(subject_id, supplier_id, event_type, data))
 
 
 def record_outcome(session: AsyncSession, supplier_id: UUID, kind: str, units: int, subject_id: UUID) -> None:
@@ -326,6 +321,8 @@ async def move_production(
         raise InvalidMove(f"{step} is not a step a supplier takes here")
     production = await own_production_order(session, production_order_id, supplier_id, lock=True)
     _move_production(session, production, step, actor)
+    if step is ProductionStep.START:
+        await progress.note_started(session, production.package_id)
     await session.flush()
     return production
 
@@ -573,6 +570,8 @@ async def move_shipments(
     for production in productions.values():
         await _finish_if_shipped(session, production, actor)
     await session.flush()
+    for package_id in sorted({production.package_id for production in productions.values()}, key=str):
+        await progress.note_if_completed(session, package_id)
     return [ShipmentPublic.model_validate(shipment) for shipment in moved]
 
 

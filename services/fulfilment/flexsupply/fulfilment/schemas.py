@@ -18,7 +18,7 @@ from flexsupply.fulfilment.domain.states import (
     ShipmentStatus,
     ShipmentStep,
 )
-from flexsupply.fulfilment.models import ExceptionKind, JobStatus
+from flexsupply.fulfilment.models import ExceptionKind, JobStatus, StopStatus
 
 Code = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64, pattern=PRINTABLE)]
 Note = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500, pattern=PRINTABLE)]
@@ -129,6 +129,43 @@ class ShipmentPublic(SQLModel):
 
 class FailureCreate(SQLModel):
     reason: Reason
+
+
+class SupplierStopCreate(SQLModel):
+    supplier_id: UUID = Field(description="The supplier that stops: every open production order of it fails.")
+    reason: Reason
+
+
+class TakeoverPublic(SQLModel):
+    supplier_id: UUID
+    offer_id: str
+    region: str
+    quantity: int
+    unit_cents: int
+    shipping_cents: int
+
+
+class StopStepPublic(SQLModel):
+    production_order_id: UUID
+    package_id: UUID
+    region: str
+    units: int = Field(description="Its unshipped remainder, which fails.")
+    takeovers: list[TakeoverPublic] = Field(description="The backups that take the remainder over.")
+    no_takeover: str | None = Field(description="Why no backup can take it: its units wait (an exception for staff).")
+
+
+class SupplierStopPublic(SQLModel):
+    """One action failing a supplier across all its open production orders, with its take-over plan."""
+
+    id: UUID
+    supplier_id: UUID
+    reason: str
+    requested_by: str
+    status: StopStatus = Field(description="previewed (nothing changed yet), or applied.")
+    steps: list[StopStepPublic]
+    failure_ids: list[UUID] = Field(description="Once applied: the failures, one per production order.")
+    created_at: datetime
+    applied_at: datetime | None
 
 
 class SupplierFailurePublic(SQLModel):

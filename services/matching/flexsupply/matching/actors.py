@@ -6,8 +6,11 @@ from flexsupply.clients.suppliers import SuppliersClient
 from flexsupply.contracts.events import (
     AwardAnswerDue,
     BuyerRefundOwed,
+    FulfilmentCompleted,
+    FulfilmentStarted,
     MatchRunRequested,
     RefundDue,
+    ReserveUsed,
     RfqRoundAcknowledged,
     SaleClosingDue,
     SaleOpeningDue,
@@ -149,6 +152,27 @@ async def owe_buyer_refund(event: BuyerRefundOwed, event_id: UUID) -> None:
     settings = MatchingSettings()
     async with database_for_current_loop(settings.database_url).transaction() as session:
         await refunds.owe_fulfilment_refund(session, event)
+
+
+@event_queue.on(ReserveUsed)
+async def record_reserve_use(event: ReserveUsed, event_id: UUID) -> None:
+    settings = MatchingSettings()
+    async with database_for_current_loop(settings.database_url).transaction() as session:
+        await awards.record_reserve_use(session, event)
+
+
+@event_queue.on(FulfilmentStarted)
+async def start_fulfilment(event: FulfilmentStarted, event_id: UUID) -> None:
+    settings = MatchingSettings()
+    async with database_for_current_loop(settings.database_url).transaction() as session:
+        await awards.follow_fulfilment(session, event.package_id, completed=False)
+
+
+@event_queue.on(FulfilmentCompleted)
+async def complete_fulfilment(event: FulfilmentCompleted, event_id: UUID) -> None:
+    settings = MatchingSettings()
+    async with database_for_current_loop(settings.database_url).transaction() as session:
+        await awards.follow_fulfilment(session, event.package_id, completed=True)
 
 
 @solve_queue.on(MatchRunRequested)

@@ -5,10 +5,11 @@ from pathlib import Path
 from litestar import Router
 from litestar.di import Provide
 
-from flexsupply.clients.suppliers import SupplierKeyIntrospection
-from flexsupply.kit.auth import bearer_authentication, provide_caller
+from flexsupply.clients.suppliers import supplier_for_api_key
+from flexsupply.kit.auth import SupplierKeyIntrospection, bearer_authentication, provide_caller
 from flexsupply.kit.service import ServiceDescription, idempotency_provider
 from flexsupply.matching import (
+    awards,
     checkout,
     controllers,
     pages,
@@ -21,7 +22,7 @@ from flexsupply.matching import (
 )
 from flexsupply.matching.deps import SERVICE, RegionCatalogue, provide_transaction, resolve_leader
 from flexsupply.matching.domain.award import AnswerTooLate, AwardConflict, AwardNotOffered
-from flexsupply.matching.domain.package import InvalidTransition, NotEditable
+from flexsupply.matching.domain.package import InvalidTransition, NotEditable, WindowTooLate
 from flexsupply.matching.domain.planning import InvalidRound
 from flexsupply.matching.domain.refund import InvalidRefundMove
 from flexsupply.matching.domain.sale import BuyerLimitReached, InvalidOrderMove, SaleNotOnSale, SaleNotOpen, SoldOut
@@ -66,7 +67,11 @@ def create_router(settings: MatchingSettings) -> Router:
         },
         # Leaders' keys are this service's own; suppliers' keys are asked of the suppliers service.
         middleware=[
-            bearer_authentication(settings.require_operator_token, resolve_leader, SupplierKeyIntrospection(settings))
+            bearer_authentication(
+                settings.require_operator_token,
+                resolve_leader,
+                SupplierKeyIntrospection(settings, supplier_for_api_key),
+            )
         ],
     )
 
@@ -88,6 +93,7 @@ DESCRIPTION = ServiceDescription(
         sales.sweep_sales,
         checkout.sweep_wechat_payments,
         refunds.sweep_refunds,
+        awards.sweep_waiting_awards,
     ),
     domain_errors={
         runs.NothingToMatch: 409,
@@ -105,6 +111,7 @@ DESCRIPTION = ServiceDescription(
         SaleNotOpen: 409,
         SoldOut: 409,
         NotEditable: 409,
+        WindowTooLate: 409,
         SignupClosed: 409,
         SignupExists: 409,
     },

@@ -27,6 +27,8 @@ from flexsupply.contracts.events import (
     AwardedReserve,
     ConfirmedOrder,
     PackageAwarded,
+    ReservesShort,
+    ReserveUsed,
     SupplierNotice,
 )
 from flexsupply.kit import outbox
@@ -44,13 +46,14 @@ from flexsupply.matching.domain.award import (
     declined_reason,
     excluded_suppliers,
     fixed_allocations,
+    held_to_accepted,
     is_overdue,
     keeps_accepted,
-    notice_id,
     silence_reason,
 )
 from flexsupply.matching.domain.package import InvalidTransition, PackageStatus, PackageStep
 from flexsupply.matching.domain.planning import OfferAward, package_awards, rematch_problem
+from flexsupply.matching.domain.reserve import Cover, Use, cover
 from flexsupply.matching.domain.sale import OrderStatus
 from flexsupply.matching.models import (
     Award,
@@ -58,17 +61,21 @@ from flexsupply.matching.models import (
     MatchRun,
     OutboxMessage,
     Reservation,
+    ReserveUse,
     RunKind,
     RunStatus,
     Sale,
     SaleOrder,
+    SourcingRound,
 )
 from flexsupply.matching.schemas import (
     AwardPublic,
     AwardRunPublic,
     FirmQuantitiesPublic,
     PackageAwardsPublic,
+    PackagePublic,
     ReservationPublic,
+    ReserveCoverPublic,
 )
 from flexsupply.matching.settings import MatchingSettings
 
@@ -120,10 +127,14 @@ async def request_award(
     actor: str,
     time_limit_seconds: float,
     answer_within_hours: int,
-) -> MatchRun:
+) -> MatchRun | None:
     """Match the firm quantities again, keeping the planned suppliers where possible; the run's plan becomes the
     awards. Asked again after a re-match found no plan, it keeps the accepted awards and leaves out the suppliers
-    that declined, as a re-match does."""
+    that declined, as a re-match does.
+
+    A package of a federated round is awarded with the round's other closed packages, in one solve over their firm
+    quantities, so that each pays its share of the pooled tiers and set-up fees as its plan did. While another
+    package of the round has yet to close, it waits (None): the last to close awards them all."""
     package = await services.get_package(session, package_id, community_id, lock=True)
     if package.status is not PackageStatus.CLOSED:
         raise AwardConflict(f"a {package.status} package cannot be awarded: only a closed one can")
@@ -133,6 +144,24 @@ async def request_award(
     awards = await _awards_of(session, package.id)
     if any(award.status is AwardStatus.OFFERED for award in awards):
         raise AwardConflict(f"awards of package {package.id} are waiting for their suppliers' answers")
+    if not awards:
+        together = await _awarded_together(session, package)
+        if together is None:
+            return None
+        if len(together) > 1 and package.round_id is not None:
+            run = await runs.request_run(
+                session,
+                round_id=package.round_id,
+                kind=RunKind.AWARD,
+                actor=actor,
+                reason="award the federated round's firm quantities together",
+                time_limit_seconds=time_limit_seconds,
+                package_ids=[member.id for member in together],
+                firm_quantities={str(member.id): dict(member.firm_quantities or {}) for member in together},
+                previous_run_id=package.plan_run_id,
+            )
+            run.answer_within_hours = answer_within_hours
+            return run
     return await _request(
         session,
         package,
@@ -157,7 +186,8 @@ async def _request(
     answer_within_hours: int,
 ) -> MatchRun:
     """An award or re-match run from the current plan: without every supplier that refused an award of the
-    package, with the accepted awards' allocations fixed."""
+    package, with the accepted awards' allocations fixed (a supplier that accepted one and refused a further one
+    makes those and no more)."""
     if package.round_id is None or package.plan_run_id is None:
         raise AwardConflict(f"package {package.id} has no plan to award from")
     accepted = [line for award in awards if award.status is AwardStatus.ACCEPTED for line in _lines(award)]
@@ -172,10 +202,81 @@ async def _request(
         firm_quantities={str(package.id): dict(package.firm_quantities or {})},
         previous_run_id=package.plan_run_id,
         excluded_supplier_ids=sorted(str(supplier) for supplier in _excluded(awards)),
+        held_supplier_ids=sorted(str(supplier) for supplier in _held(awards)),
         fixed_allocations=fixed_allocations(package.id, accepted),
     )
     run.answer_within_hours = answer_within_hours
     return run
+
+
+BEFORE_CLOSE = frozenset({PackageStatus.SOURCING, PackageStatus.PLANNED, PackageStatus.ON_SALE})
+
+
+async def _awarded_together(session: AsyncSession, package: DemandPackage) -> list[DemandPackage] | None:
+    """The packages awarded in one run with `package` (locked): those of its federated round closed with firm
+    quantities, planned by the same run and not awarded yet; None while one of the round's is still before its
+    close."""
+    round_ = await session.get(SourcingRound, package.round_id) if package.round_id else None
+    others = [UUID(member) for member in (round_.package_ids if round_ else []) if UUID(member) != package.id]
+    if not others:
+        return [package]
+    query = select(DemandPackage).where(col(DemandPackage.id).in_(others), DemandPackage.round_id == package.round_id)
+    members = (await session.exec(query.order_by(col(DemandPackage.id)).with_for_update())).all()
+    if any(member.status in BEFORE_CLOSE for member in members):
+        return None
+    together = [package]
+    for member in members:
+        if (
+            member.status is PackageStatus.CLOSED
+            and member.firm_quantities
+            and member.plan_run_id == package.plan_run_id
+            and not await _awards_of(session, member.id)
+            and await _pending_run(session, member) is None
+        ):
+            together.append(member)
+    return sorted(together, key=lambda member: str(member.id))
+
+
+async def sweep_waiting_awards(session: AsyncSession, overdue_before: datetime) -> int:
+    """Award the packages whose sale went ahead and that wait for nothing any more: a federated round's package
+    that closed first waits for the others, and one of them may have been cancelled instead of closing."""
+    waiting = (
+        await session.exec(
+            select(DemandPackage)
+            .join(Sale, col(Sale.package_id) == col(DemandPackage.id))
+            .where(
+                DemandPackage.status == PackageStatus.CLOSED,
+                col(Sale.went_ahead).is_(True),
+                col(DemandPackage.updated_at) < overdue_before,
+            )
+            .order_by(col(DemandPackage.id))
+        )
+    ).all()
+    if not waiting:
+        return 0
+    award_runs = await session.exec(select(MatchRun.package_ids).where(col(MatchRun.kind).in_(AWARD_RUNS)))
+    awarding = {package_id for package_ids in award_runs.all() for package_id in package_ids}
+    settings = MatchingSettings()
+    requested = 0
+    for package in waiting:
+        if str(package.id) in awarding or await _awards_of(session, package.id):
+            continue
+        try:
+            async with session.begin_nested():
+                run = await request_award(
+                    session,
+                    package.id,
+                    None,
+                    runs.SYSTEM,
+                    settings.match_time_limit_seconds,
+                    settings.award_answer_hours,
+                )
+        except AwardConflict:
+            continue  # it cannot be awarded as it is (no plan to award from, say): its leader sees why on asking
+        if run is not None:
+            awarding.update(run.package_ids)  # its round's other packages are in it
+            requested += 1
+    return requested
 
 
 async def _rematch(session: AsyncSession, package: DemandPackage, actor: str, reason: str) -> MatchRun | None:
@@ -218,6 +319,10 @@ def _excluded(awards: Sequence[Award]) -> set[UUID]:
     return excluded_suppliers((award.supplier_id, award.status) for award in awards)
 
 
+def _held(awards: Sequence[Award]) -> set[UUID]:
+    return held_to_accepted((award.supplier_id, award.status) for award in awards)
+
+
 def _answer_hours(run: MatchRun) -> int:
     return run.answer_within_hours if run.answer_within_hours is not None else MatchingSettings().award_answer_hours
 
@@ -247,7 +352,14 @@ async def _issue_package(
 
     # Answers that came while the run was solving: a supplier that refused since, or an award accepted since that
     # the plan moved. The plan is not issued; another re-match starts from the current awards.
-    late = sorted(_excluded(awards) & wanted.keys(), key=str)
+    late = sorted(
+        (
+            supplier
+            for supplier in (_excluded(awards) | _held(awards)) & wanted.keys()
+            if beyond_accepted(wanted[supplier].offers, accepted[supplier]) or wanted[supplier].reservations
+        ),
+        key=str,
+    )
     if late or not keeps_accepted(plan, package.id, [line for lines in accepted.values() for line in lines]):
         why = (
             f"supplier {', '.join(map(str, late))} refused its award while the run was solving"
@@ -282,13 +394,7 @@ async def _issue_package(
         for reservation in holding:
             if reservation is not kept_reservation:
                 reservation.status = ReservationStatus.RELEASED
-                _tell(
-                    session,
-                    supplier_id,
-                    RESERVATION_RELEASED,
-                    reservation.id,
-                    ReservationPublic.model_validate(reservation),
-                )
+                _tell(session, supplier_id, RESERVATION_RELEASED, reservation.id, reservation_public(reservation, []))
         if reserve_lines and kept_reservation is None:
             reservation = Reservation(
                 package_id=package.id,
@@ -298,7 +404,7 @@ async def _issue_package(
                 total_cents=sum(line["total_cents"] for line in reserve_lines),
             )
             session.add(reservation)
-            _tell(session, supplier_id, RESERVATION_HELD, reservation.id, ReservationPublic.model_validate(reservation))
+            _tell(session, supplier_id, RESERVATION_HELD, reservation.id, reservation_public(reservation, []))
     await session.flush()
     await _award_if_all_accepted(session, package, actor)
 
@@ -329,13 +435,7 @@ def _offer(
 
 
 def _tell(session: AsyncSession, supplier_id: UUID, event_type: str, subject_id: UUID, data: SQLModel) -> None:
-    notice = SupplierNotice(
-        supplier_id=supplier_id,
-        event_type=event_type,
-        data=data.model_dump(mode="json"),
-        notice_id=notice_id(subject_id, event_type),
-    )
-    outbox.publish(session, OutboxMessage, notice)
+    outbox.publish(session, OutboxMessage, SupplierNotice.about(subject_id, supplier_id, event_type, data))
 
 
 # --- the suppliers' answers ------------------------------------------------------------------------------------
@@ -470,6 +570,31 @@ async def _award_if_all_accepted(session: AsyncSession, package: DemandPackage, 
     return True
 
 
+# --- cancelling ------------------------------------------------------------------------------------------------
+
+
+async def cancel_package(
+    session: AsyncSession, package_id: UUID, community_id: UUID | None, actor: str, reason: str
+) -> PackagePublic:
+    """Cancel the package (before it is awarded) with its sale's orders; a closed package's awards are withdrawn
+    and its reservations released, each supplier told, so nobody makes or holds anything for it."""
+    from flexsupply.matching import sales  # sales awards through this module
+
+    cancelled = await sales.cancel_package(session, package_id, community_id, actor, reason)
+    why = f"the package was cancelled: {reason}"[:500]
+    for award in await _awards_of(session, package_id):
+        if award.status in LIVE:
+            award.status, award.reason = AwardStatus.WITHDRAWN, why
+            _tell(session, award.supplier_id, AWARD_WITHDRAWN, award.id, award_public(award))
+    for reservation in await _held_reservations(session, package_id):
+        reservation.status = ReservationStatus.RELEASED
+        _tell(
+            session, reservation.supplier_id, RESERVATION_RELEASED, reservation.id, reservation_public(reservation, [])
+        )
+    await session.flush()
+    return cancelled
+
+
 # --- reading ---------------------------------------------------------------------------------------------------
 
 
@@ -506,7 +631,9 @@ async def supplier_reservations(
         Reservation.supplier_id == supplier_id, Reservation.status == ReservationStatus.HELD
     )
     query = query.order_by(col(Reservation.created_at).desc(), col(Reservation.id)).limit(limit).offset(offset)
-    return [ReservationPublic.model_validate(reservation) for reservation in (await session.exec(query)).all()]
+    reservations = (await session.exec(query)).all()
+    uses = await _uses_of(session, {reservation.package_id for reservation in reservations})
+    return [reservation_public(reservation, uses) for reservation in reservations]
 
 
 async def package_awards_view(
@@ -523,6 +650,8 @@ async def package_awards_view(
             .order_by(col(Reservation.created_at).desc(), col(Reservation.id))
         )
     ).all()
+    uses = await _uses_of(session, {package.id})
+    reserve_cover = await _cover(session, package, uses)
     award_runs = []
     if package.round_id is not None:
         query = (
@@ -536,7 +665,8 @@ async def package_awards_view(
         status=package.status,
         firm_quantities=package.firm_quantities,
         awards=[award_public(award) for award in awards],
-        reservations=[ReservationPublic.model_validate(reservation) for reservation in reservations],
+        reservations=[reservation_public(reservation, uses) for reservation in reservations],
+        reserve_cover=_cover_public(package, reserve_cover),
         runs=[AwardRunPublic.model_validate(run) for run in award_runs],
     )
 
@@ -555,3 +685,122 @@ async def _held_reservations(session: AsyncSession, package_id: UUID) -> Sequenc
 
 def _lines(award: Award) -> list[OfferAward]:
     return [OfferAward.model_validate(line) for line in award.lines]
+
+
+# --- reserves used by take-overs -------------------------------------------------------------------------------
+
+
+async def record_reserve_use(session: AsyncSession, event: ReserveUsed) -> bool:
+    """A backup took over a failed supplier's units out of its reserve (fulfilment's ReserveUsed): counted once
+    per take-over. When what the reserves leave stops covering 1+N, staff hear of it (ReservesShort). Returns
+    whether it was new."""
+    package = await session.get(DemandPackage, event.package_id, with_for_update=True)
+    if package is None or await session.get(ReserveUse, event.takeover_id) is not None:
+        return False
+    before = await _cover(session, package, await _uses_of(session, {package.id}))
+    session.add(
+        ReserveUse(
+            takeover_id=event.takeover_id,
+            package_id=event.package_id,
+            supplier_id=event.supplier_id,
+            offer_id=event.offer_id,
+            units=event.units,
+            failed_supplier_id=event.failed_supplier_id,
+        )
+    )
+    await session.flush()
+    after = await _cover(session, package, await _uses_of(session, {package.id}))
+    if after.short_units > 0 and before.short_units == 0:
+        message = _short_message(package, after)
+        outbox.publish(
+            session,
+            OutboxMessage,
+            ReservesShort(package_id=package.id, short_units=after.short_units, message=message),
+        )
+    return True
+
+
+def reservation_public(reservation: Reservation, uses: Sequence[ReserveUse]) -> ReservationPublic:
+    """A reservation with what take-overs used of it: the uses of its supplier's offers in it, while it is held."""
+    held = sum(int(line["quantity"]) for line in reservation.lines)
+    offers = {str(line["offer_id"]) for line in reservation.lines}
+    used = 0
+    if reservation.status is ReservationStatus.HELD:
+        used = sum(
+            use.units
+            for use in uses
+            if use.package_id == reservation.package_id
+            and use.supplier_id == reservation.supplier_id
+            and use.offer_id in offers
+        )
+    used = min(used, held)
+    return ReservationPublic.model_validate(
+        reservation, update={"held_units": held, "used_units": used, "left_units": held - used}
+    )
+
+
+async def _uses_of(session: AsyncSession, package_ids: set[UUID]) -> Sequence[ReserveUse]:
+    if not package_ids:
+        return []
+    query = select(ReserveUse).where(col(ReserveUse.package_id).in_(package_ids))
+    return (await session.exec(query.order_by(col(ReserveUse.recorded_at), col(ReserveUse.takeover_id)))).all()
+
+
+async def _cover(session: AsyncSession, package: DemandPackage, uses: Sequence[ReserveUse]) -> Cover:
+    held: dict[UUID, int] = defaultdict(int)
+    for reservation in await _held_reservations(session, package.id):
+        held[reservation.supplier_id] += sum(int(line["quantity"]) for line in reservation.lines)
+    accepted: dict[UUID, int] = defaultdict(int)
+    for award in await _awards_of(session, package.id):
+        if award.status is AwardStatus.ACCEPTED:
+            accepted[award.supplier_id] += sum(sum(line.quantities.values()) for line in _lines(award))
+    found = [Use(use.supplier_id, use.failed_supplier_id, use.units) for use in uses]
+    return cover(held, accepted, found, package.backups)
+
+
+def _short_message(package: DemandPackage, found: Cover) -> str:
+    return (
+        f"package {package.id}: the reserves left ({found.left_units} units) no longer cover 1+{package.backups}; "
+        f"a failure of supplier {found.at_risk_supplier_id} would leave {found.short_units} units without backup"
+    )
+
+
+def _cover_public(package: DemandPackage, found: Cover) -> ReserveCoverPublic:
+    next_step = None
+    if found.short_units > 0:
+        next_step = (
+            f"{_short_message(package, found)}: arrange more reserve with a backup supplier; a take-over that finds "
+            "no backup can then be tried again (POST /api/v1/failures/{id}/retry)"
+        )
+    return ReserveCoverPublic(
+        backups=package.backups,
+        held_units=found.held_units,
+        used_units=found.used_units,
+        left_units=found.left_units,
+        short_units=found.short_units,
+        next_step=next_step,
+    )
+
+
+# --- the package follows its fulfilment ------------------------------------------------------------------------
+
+FULFILMENT = "fulfilment"
+
+
+async def follow_fulfilment(session: AsyncSession, package_id: UUID, *, completed: bool) -> PackageStatus | None:
+    """Fulfilment started production (FulfilmentStarted) or closed every parcel (FulfilmentCompleted): the package
+    moves on to in fulfilment, or to completed (through in fulfilment when the start's event is late). A
+    redelivered or late event finds the package there already and changes nothing."""
+    package = await session.get(DemandPackage, package_id, with_for_update=True)
+    if package is None:
+        return None
+    if package.status is PackageStatus.AWARDED:
+        await services.move_package(
+            session, package, PackageStep.START_FULFILMENT, FULFILMENT, reason="production started"
+        )
+    if completed and package.status is PackageStatus.IN_FULFILMENT:
+        await services.move_package(
+            session, package, PackageStep.COMPLETE, FULFILMENT, reason="every parcel delivered or closed"
+        )
+    await session.flush()
+    return package.status

@@ -3,7 +3,7 @@
 from typing import Annotated, Any
 from uuid import UUID
 
-from litestar import Controller, Response, get, patch, post
+from litestar import Controller, Request, Response, get, patch, post
 from litestar.di import NamedDependency
 from litestar.openapi import ResponseSpec
 from litestar.params import FromPath, FromQuery, JSONBody, PathParameter, QueryParameter
@@ -11,13 +11,15 @@ from litestar.params import FromPath, FromQuery, JSONBody, PathParameter, QueryP
 from flexsupply.contracts.errors import NotFound
 from flexsupply.kit.auth import leaders_only, operators_only, suppliers_only
 from flexsupply.kit.idempotency import IdempotencyKey
+from flexsupply.kit.openapi import problem_responses
 from flexsupply.kit.pagination import DEFAULT_LIMIT, Limit, Offset
+from flexsupply.kit.ratelimit import client_address, rate_limits
 from flexsupply.kit.service import Caller, Idempotent, Transaction
-from flexsupply.matching import awards, runs, sales, services
+from flexsupply.matching import awards, runs, sale_window, services
 from flexsupply.matching.deps import RegionCatalogue, community_scope, leaders_and_operators
-from flexsupply.matching.domain.award import AwardStatus
+from flexsupply.matching.domain.award import AwardConflict, AwardStatus
 from flexsupply.matching.domain.package import PackageStatus
-from flexsupply.matching.problems import TranslatedProblems
+from flexsupply.matching.problems import TRANSLATED_PROBLEMS
 from flexsupply.matching.runs import NothingToMatch
 from flexsupply.matching.schemas import (
     AwardDecline,
@@ -177,16 +179,22 @@ class PackageController(Controller):
         package_id: FromPath[UUID],
         data: JSONBody[PackageUpdate],
     ) -> PackagePublic:
-        """Change a draft's terms (409 once sourcing has started); only the fields sent change."""
+        """Change a draft's terms; only the fields sent change. A planned package (its sale not yet open) may move
+        its sale window, `sale_opens_at` and `sale_closes_at`, as far as the plan's lead times allow (409 saying
+        why otherwise): its suppliers are told, and the members on its sign-up link see it. Anything else is a
+        409 once sourcing has started."""
         known = await regions.codes() if "quantities" in data.model_fields_set else None
-        return await services.update_package(transaction, package_id, community_scope(caller), data, known)
+        return await sale_window.update_package(
+            transaction, package_id, community_scope(caller), data, known, caller.actor
+        )
 
     @post("/{package_id:uuid}/cancel", status_code=200, guards=[leaders_and_operators])
     async def cancel_package(
         self, transaction: Transaction, caller: Caller, package_id: FromPath[UUID], data: JSONBody[PackageCancel]
     ) -> PackagePublic:
-        """Cancel the package, saying why (any time before it is awarded)."""
-        return await sales.cancel_package(transaction, package_id, community_scope(caller), caller.actor, data.reason)
+        """Cancel the package, saying why (any time before it is awarded): its orders end, its awards are withdrawn
+        and its reservations released."""
+        return await awards.cancel_package(transaction, package_id, community_scope(caller), caller.actor, data.reason)
 
     @get("/{package_id:uuid}/history", guards=[leaders_and_operators])
     async def package_history(
@@ -233,13 +241,18 @@ class SignupController(Controller):
     @post(
         "/{token:str}/entries",
         exclude_from_auth=True,
-        middleware=[TranslatedProblems],  # a member's phone shows the refusal as it is
-        responses={200: ResponseSpec(SignupEntryPublic, description="The entry with this phone, replaced.")},
+        middleware=[TRANSLATED_PROBLEMS],  # a member's phone shows the refusal as it is
+        responses={
+            200: ResponseSpec(SignupEntryPublic, description="The entry with this phone, replaced."),
+            **problem_responses(429),
+        },
     )
     async def sign_up(
-        self, transaction: Transaction, token: SignupToken, data: JSONBody[SignupEntryCreate]
+        self, request: Request, transaction: Transaction, token: SignupToken, data: JSONBody[SignupEntryCreate]
     ) -> Response[SignupEntryPublic]:
         """Sign up, or change one's entry: the same phone replaces it (201 when new, 200 when replaced)."""
+        limits = rate_limits(request)
+        await limits.hit(limits.signups_per_address, client_address(request))
         entry, created = await services.sign_up(transaction, token, data)
         return Response(entry, status_code=201 if created else 200)
 
@@ -362,6 +375,11 @@ class PackageAwardController(Controller):
             data.time_limit_seconds or settings.match_time_limit_seconds,
             data.answer_within_hours or settings.award_answer_hours,
         )
+        if run is None:
+            raise AwardConflict(
+                f"package {package_id} is awarded with its federated round: it waits until the round's other "
+                "packages have closed (the last to close awards them all)"
+            )
         return runs.run_public(run)
 
     @get("/{package_id:uuid}/awards", guards=[leaders_and_operators])

@@ -192,6 +192,8 @@ class MatchRun(MatchingTable, table=True):
     firm_quantities: dict[str, dict[str, int]] | None = Field(default=None, sa_type=JSON)
     previous_run_id: UUID | None = Field(default=None, foreign_key="match_run.id")
     excluded_supplier_ids: list[str] = Field(default_factory=list, sa_type=JSON)
+    # Suppliers that accepted an award and then refused a further one: kept for their accepted units, no more.
+    held_supplier_ids: list[str] = Field(default_factory=list, sa_type=JSON)
     fixed_allocations: list[dict[str, Any]] = Field(default_factory=list, sa_type=JSON)
     # Award and re-match runs: how long each supplier has to answer the awards the plan makes (a re-match keeps the
     # award run's window).
@@ -248,6 +250,20 @@ class Reservation(MatchingTable, table=True):
         default=ReservationStatus.HELD, sa_type=varchar_enum(ReservationStatus), index=True
     )
     created_at: datetime = Field(default_factory=utc_now, sa_type=UtcDateTime)  # type: ignore[call-overload]
+
+
+class ReserveUse(MatchingTable, table=True):
+    """Units of a reservation a backup now makes, after a producing supplier failed (as fulfilment reported it)."""
+
+    __tablename__ = "reserve_use"  # type: ignore[assignment]
+
+    takeover_id: UUID = Field(primary_key=True)  # fulfilment's production order for the backup: counted once
+    package_id: UUID = Field(foreign_key="demand_package.id", index=True)
+    supplier_id: UUID
+    offer_id: str = Field(max_length=100)
+    units: int
+    failed_supplier_id: UUID
+    recorded_at: datetime = Field(default_factory=utc_now, sa_type=UtcDateTime)  # type: ignore[call-overload]
 
 
 class Sale(MatchingTable, table=True):

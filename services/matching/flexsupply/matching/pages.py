@@ -26,6 +26,7 @@ from flexsupply.kit.clock import utc_now
 from flexsupply.kit.db import Database
 from flexsupply.kit.i18n import N_
 from flexsupply.kit.idempotency import IdempotencyKeyReused
+from flexsupply.kit.ratelimit import RateLimited, client_address, rate_limits
 from flexsupply.kit.service import Transaction, database_key
 from flexsupply.matching import sales, wechatpay
 from flexsupply.matching.deps import SERVICE, RegionCatalogue
@@ -187,8 +188,11 @@ class BuyerPages(Controller):
             invalid = [str(error["loc"][0]) for error in exc.errors() if error.get("loc")]
             return await again(field_hints(invalid), 400)
         try:
+            await rate_limits(request).order(client_address(request), data.phone)
             order, _ = await sales.place_order(database, package_id, idempotency_key, data)
             return Redirect(f"/order/{order.token}", status_code=303)
+        except RateLimited as exc:
+            message, status_code = f"{exc.detail.capitalize()}.", 429
         except NotFound:
             return _missing(NO_SALE)
         except InvalidField as exc:

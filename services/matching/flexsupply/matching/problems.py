@@ -1,21 +1,21 @@
 """Refusals in the buyer's words and language: the order form's field hints, and the problem details of the two
 endpoints people reach from a phone (a sale's order, a sign-up's entry), translated by the request's locale.
 
-The problem details are made app-wide in English (kit.errors, for API clients); the middleware on those two
+The problem details are made app-wide in English (kit.errors, for API clients); kit.translated_problems on those two
 endpoints rewrites `title` and `detail` (and each field error's message) by the problem's `type`, so that a page's
 script, or a member's phone, can show them as they are. Anything it does not know passes unchanged.
 """
 
-import json
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
-from litestar.types import ASGIApp, HTTPResponseBodyEvent, HTTPResponseStartEvent, Message, Receive, Scope, Send
+from litestar.middleware import DefineMiddleware
 
 from flexsupply.kit import i18n
-from flexsupply.kit.errors import PROBLEM_MEDIA_TYPE, PROBLEM_TYPE_BASE
+from flexsupply.kit.errors import PROBLEM_TYPE_BASE
 from flexsupply.kit.i18n import N_
+from flexsupply.kit.translated_problems import TranslatedProblems
 
 # What to type in each field, told when it was not: never the validator's own words.
 FIELD_HINTS = {
@@ -96,34 +96,5 @@ def translated(problem: dict[str, Any]) -> dict[str, Any]:
         return problem
 
 
-class TranslatedProblems:
-    """Route middleware: a problem-details answer's words in the request's language (kit.i18n's locale)."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        held: HTTPResponseStartEvent | None = None  # a problem's start, held until its body is whole
-        body = bytearray()
-
-        async def send_translated(message: Message) -> None:
-            nonlocal held
-            if message["type"] == "http.response.start":
-                headers = list(message.get("headers", []))
-                if dict(headers).get(b"content-type", b"").startswith(PROBLEM_MEDIA_TYPE.encode()):
-                    held = {"type": "http.response.start", "status": message["status"], "headers": headers}
-                    return
-            elif message["type"] == "http.response.body" and held is not None:
-                body.extend(message.get("body", b""))
-                if message.get("more_body"):
-                    return
-                content = json.dumps(translated(json.loads(body)), ensure_ascii=False).encode()
-                headers = [(key, value) for key, value in held["headers"] if key != b"content-length"]
-                held["headers"] = [*headers, (b"content-length", str(len(content)).encode())]
-                finished: HTTPResponseBodyEvent = {"type": "http.response.body", "body": content, "more_body": False}
-                await send(held)
-                await send(finished)
-                return
-            await send(message)
-
-        await self.app(scope, receive, send_translated)
+# Route middleware for the two endpoints (`middleware=[TRANSLATED_PROBLEMS]`).
+TRANSLATED_PROBLEMS = DefineMiddleware(TranslatedProblems, translate=translated)

@@ -9,7 +9,7 @@ dramatiq retry it with backoff.
 import logging
 import time
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -30,7 +30,8 @@ from flexsupply.contracts.sourcing import RoundResponses
 from flexsupply.kit import outbox
 from flexsupply.kit.clock import utc_now
 from flexsupply.kit.db import Database
-from flexsupply.matching.domain.cost_sharing import split_plan
+from flexsupply.matching.domain.award import hold_to_accepted
+from flexsupply.matching.domain.cost_sharing import PlannedAllocation, split_plan
 from flexsupply.matching.domain.package import PackageStatus, PackageStep
 from flexsupply.matching.domain.planning import (
     InvalidRound,
@@ -39,9 +40,9 @@ from flexsupply.matching.domain.planning import (
     days_left,
     federation_saving_cents,
     firm_problem,
-    sale_caps,
     standalone_problems,
 )
+from flexsupply.matching.domain.sale import sale_caps
 from flexsupply.matching.models import (
     FINISHED_RUNS,
     DemandPackage,
@@ -51,7 +52,7 @@ from flexsupply.matching.models import (
     RunStatus,
     SourcingRound,
 )
-from flexsupply.matching.schemas import MatchRunPublic, PackagePlanPublic
+from flexsupply.matching.schemas import MatchRunPublic, PackagePlanPublic, PlannedAllocationPublic
 from flexsupply.matching.services import move_package
 
 log = logging.getLogger(__name__)
@@ -78,6 +79,7 @@ async def request_run(
     firm_quantities: dict[str, dict[str, int]] | None = None,
     previous_run_id: UUID | None = None,
     excluded_supplier_ids: Sequence[str] = (),
+    held_supplier_ids: Sequence[str] = (),
     fixed_allocations: Sequence[Allocation] = (),
 ) -> MatchRun:
     """Store a run and publish it for a worker, in the caller's transaction."""
@@ -91,6 +93,7 @@ async def request_run(
         firm_quantities=firm_quantities,
         previous_run_id=previous_run_id,
         excluded_supplier_ids=list(excluded_supplier_ids),
+        held_supplier_ids=list(held_supplier_ids),
         fixed_allocations=[allocation.model_dump() for allocation in fixed_allocations],
         lease_until=utc_now(),  # queued: when its message was last sent (the sweeper re-sends after the grace)
     )
@@ -154,6 +157,7 @@ class Claim:
     previous_problem: dict[str, Any] | None
     previous_plan: dict[str, Any] | None
     excluded_supplier_ids: list[str]
+    held_supplier_ids: list[str]
     fixed_allocations: list[dict[str, Any]]
 
 
@@ -211,6 +215,7 @@ async def claim_run(session: AsyncSession, run_id: UUID, lease_margin_seconds: f
         previous_problem=previous.problem if previous else None,
         previous_plan=previous.plan if previous else None,
         excluded_supplier_ids=run.excluded_supplier_ids,
+        held_supplier_ids=run.held_supplier_ids,
         fixed_allocations=run.fixed_allocations,
     )
 
@@ -293,11 +298,16 @@ async def _solve_round(claim: Claim, suppliers: SuppliersClient, params: SolvePa
 
 async def _solve_again(claim: Claim, params: SolveParams, started: float) -> RunResult:
     """Award and re-match runs: the previous run's problem (on firm quantities for an award), solved to keep as
-    much of the previous plan as possible, without the excluded suppliers and with the accepted awards fixed."""
+    much of the previous plan as possible, without the excluded suppliers, with the accepted awards fixed and the
+    held suppliers making those and no more."""
     if claim.previous_problem is None or claim.previous_plan is None:
         raise InvalidRound("there is no plan to award from: match the round first")
     previous_problem = Problem.model_validate(claim.previous_problem)
     previous_plan = Plan.model_validate(claim.previous_plan)
+    if claim.kind is RunKind.REMATCH:
+        # A federated round awarded together: a re-match after a decline is the package's alone, so that the
+        # other packages' awards, which it does not reissue, stay as the plan it prices from says.
+        previous_problem, previous_plan = only_packages(previous_problem, previous_plan, claim.packages)
     problem = previous_problem
     if claim.kind is RunKind.AWARD:
         firm = {UUID(package_id): units for package_id, units in (claim.firm_quantities or {}).items()}
@@ -307,12 +317,27 @@ async def _solve_again(claim: Claim, params: SolveParams, started: float) -> Run
             firm,
             needed_by_days={package.id: days_left(package.id, package.needed_by, now) for package in claim.packages},
         )
-    build_seconds = time.perf_counter() - started
     fixed = [Allocation.model_validate(allocation) for allocation in claim.fixed_allocations]
+    problem = hold_to_accepted(problem, claim.held_supplier_ids, fixed)
+    build_seconds = time.perf_counter() - started
     plan = await anyio.to_thread.run_sync(
         lambda: rematch(problem, previous_plan, claim.excluded_supplier_ids, fixed, params)
     )
     return RunResult(problem=problem, plan=plan, left_out=[], build_seconds=build_seconds)
+
+
+def only_packages(problem: Problem, plan: Plan, packages: Sequence[RoundPackage]) -> tuple[Problem, Plan]:
+    ids = {str(package.id) for package in packages}
+    if {package.id for package in problem.packages} <= ids:
+        return problem, plan
+    alone = problem.model_copy(update={"packages": [p for p in problem.packages if p.id in ids]})
+    kept = plan.model_copy(
+        update={
+            "allocations": [a for a in plan.allocations if a.package in ids],
+            "reserves": [r for r in plan.reserves if r.package in ids],
+        }
+    )
+    return alone, kept
 
 
 async def record_result(session: AsyncSession, run_id: UUID, result: RunResult) -> MatchRun | None:
@@ -355,7 +380,7 @@ async def record_result(session: AsyncSession, run_id: UUID, result: RunResult) 
     for package in packages:
         if package is None or package.id not in shares:
             continue
-        caps = sale_caps(plan, package.id, package.cap_units)
+        caps = _sale_caps(shares[package.id].allocations, package.cap_units)
         package_plans[str(package.id)] = shares[package.id].model_dump(mode="json") | {"sale_caps": caps}
         package.plan_run_id = run.id
         if run.kind is RunKind.SOURCING and package.status is PackageStatus.SOURCING:
@@ -444,7 +469,18 @@ async def current_plan(session: AsyncSession, package: DemandPackage) -> Package
     plan = (run.package_plans or {}).get(str(package.id)) if run is not None else None
     if run is None or plan is None:
         raise NotFound(f"package {package.id} has no plan yet")
-    return PackagePlanPublic.model_validate(plan | {"run_id": run.id})
+    public = PackagePlanPublic.model_validate(plan | {"run_id": run.id})
+    # Derived again, not read: a plan recorded before the caps had one rule holds caps that may pass cap_units.
+    return public.model_copy(update={"sale_caps": _sale_caps(public.allocations, package.cap_units)})
+
+
+def _sale_caps(
+    allocations: Iterable[PlannedAllocation] | Iterable[PlannedAllocationPublic], cap_units: int
+) -> dict[str, int]:
+    planned: dict[str, int] = defaultdict(int)
+    for allocation in allocations:
+        planned[allocation.region] += allocation.quantity
+    return sale_caps(planned, cap_units)
 
 
 async def round_runs(session: AsyncSession, round_id: UUID) -> Sequence[MatchRun]:

@@ -16,13 +16,15 @@ from litestar.response import ServerSentEvent
 from flexsupply.contracts.errors import NotFound
 from flexsupply.kit.clock import utc_now
 from flexsupply.kit.db import Database
+from flexsupply.kit.openapi import problem_responses
 from flexsupply.kit.pagination import DEFAULT_LIMIT, Limit, Offset
+from flexsupply.kit.ratelimit import client_address, rate_limits
 from flexsupply.kit.service import Caller, Transaction, database_key
 from flexsupply.matching import refunds, sales, wechatpay
 from flexsupply.matching.deps import SERVICE, community_scope, leaders_and_operators
 from flexsupply.matching.domain.sale import SaleNotOnSale
 from flexsupply.matching.payments import decode_statement, providers
-from flexsupply.matching.problems import TranslatedProblems
+from flexsupply.matching.problems import TRANSLATED_PROBLEMS
 from flexsupply.matching.schemas import (
     BuyerOrderPublic,
     LeaderOrderPublic,
@@ -102,14 +104,24 @@ class SaleController(Controller):
     @post(
         "/{package_id:uuid}/orders",
         exclude_from_auth=True,
-        middleware=[TranslatedProblems],  # a buyer's page or script shows the refusal as it is
-        responses={200: ResponseSpec(OrderPlaced, description="The same key's first order, replayed.")},
+        middleware=[TRANSLATED_PROBLEMS],  # a buyer's page or script shows the refusal as it is
+        responses={
+            200: ResponseSpec(OrderPlaced, description="The same key's first order, replayed."),
+            **problem_responses(429),
+        },
     )
     async def place_order(
-        self, state: State, package_id: FromPath[UUID], idempotency_key: OrderKey, data: JSONBody[OrderCreate]
+        self,
+        request: Request,
+        state: State,
+        package_id: FromPath[UUID],
+        idempotency_key: OrderKey,
+        data: JSONBody[OrderCreate],
     ) -> Response[OrderPlaced]:
         """Order (201). Sold out is a 409 `sold-out` saying what is left; outside the window a 409 `sale-not-open`
-        with the opening time; over the per-buyer limit a 409 `buyer-limit-reached`. Pay within `pay_by`."""
+        with the opening time; over the per-buyer limit a 409 `buyer-limit-reached`. Pay within `pay_by`. Too
+        many orders from one phone or one address: a 429 with `Retry-After`."""
+        await rate_limits(request).order(client_address(request), data.phone)
         order, created = await sales.place_order(_database(state), package_id, idempotency_key, data)
         return Response(
             order, status_code=201 if created else 200, headers={"Idempotent-Replayed": str(not created).lower()}
@@ -232,7 +244,7 @@ class PaymentCallbackController(Controller):
     path = "/api/v1/payments"
     tags = ["payments"]
 
-    @post("/{provider:str}/callbacks", exclude_from_auth=True, status_code=200)
+    @post("/{provider:str}/callbacks", exclude_from_auth=True, status_code=200, responses=problem_responses(429))
     async def payment_callback(
         self,
         request: Request,
@@ -242,6 +254,8 @@ class PaymentCallbackController(Controller):
     ) -> PaymentCallbackAnswer:
         """A provider's confirmation that an order was paid (401 when the signature does not verify). Repeated,
         it changes nothing."""
+        limits = rate_limits(request)
+        await limits.hit(limits.payment_callbacks_per_address, client_address(request))
         known = providers(settings.require_operator_token())
         if provider not in known:
             raise NotFound(f"no payment provider {provider!r}; known: {', '.join(sorted(known))}")

@@ -6,11 +6,11 @@ from typing import Annotated, Any
 from uuid import UUID
 
 import pydantic
-from pydantic import AfterValidator, AwareDatetime, StringConstraints, field_validator
+from pydantic import AfterValidator, AwareDatetime, StringConstraints, ValidationInfo, field_validator
 from sqlmodel import Field, SQLModel
 
 from flexsupply.contracts.events import PickupPoint
-from flexsupply.contracts.rules import MAX_CENTS, MAX_UNITS, Currency, RegionCode, Sku, Units, as_utc
+from flexsupply.contracts.rules import MAX_CENTS, MAX_UNITS, Backups, Currency, RegionCode, Sku, Units, as_utc
 from flexsupply.contracts.text import PRINTABLE
 from flexsupply.matching.domain.award import AwardStatus, ReservationStatus
 from flexsupply.matching.domain.package import PackageStatus, PackageStep
@@ -87,7 +87,7 @@ class PackageTerms(SQLModel):
     quantities: Quantities
     needed_by: UtcDatetime = Field(description="When buyers must have it (UTC).")
     min_quality: int = Field(default=0, ge=0, le=100, description="Least acceptable quality score.")
-    backups: int = Field(default=0, ge=0, le=5, description="N of 1+N: backup suppliers to hold.")
+    backups: Backups = Field(default=0, description="N of 1+N: backup suppliers to hold.")
     target_unit_cents: int | None = Field(default=None, ge=0, le=MAX_CENTS, description="Hoped-for landed cost.")
     currency: Currency = "CNY"
     sale_opens_at: UtcDatetime
@@ -116,53 +116,24 @@ class PackageCreate(PackageTerms):
     )
 
 
-class PackageUpdate(SQLModel):
-    """Only the fields sent change (a draft only)."""
+class PackageUpdate(PackageTerms):
+    """Only the fields sent change (a draft only): each of the terms, with the terms' bounds, none required."""
 
-    # These may be changed but not removed: absent means unchanged (services read only what was sent) and null is
-    # refused, so the type (and the OpenAPI document) offers no null. `target_unit_cents` may be removed.
-    title: Name = Field(default=None)
-    sku: Sku = Field(default=None)
-    spec: Spec = Field(default=None)
-    quantities: Quantities = Field(default=None)
-    needed_by: UtcDatetime = Field(default=None)
-    min_quality: int = Field(default=None, ge=0, le=100)
-    backups: int = Field(default=None, ge=0, le=5)
-    target_unit_cents: int | None = Field(default=None, ge=0, le=MAX_CENTS)
-    currency: Currency = Field(default=None)
-    sale_opens_at: UtcDatetime = Field(default=None)
-    sale_closes_at: UtcDatetime = Field(default=None)
-    threshold_units: int = Field(default=None, ge=1, le=MAX_UNITS)
-    cap_units: int = Field(default=None, ge=1, le=MAX_UNITS)
-    per_buyer_limit: int = Field(default=None, ge=1, le=MAX_UNITS)
-    sale_price_cents: int = Field(default=None, ge=0, le=MAX_CENTS)
-    payment_minutes: int = Field(default=None, ge=5, le=1440)
-    pickup_points: dict[RegionCode, PickupPoint] = Field(default=None)
-
-    @field_validator(
-        "title",
-        "sku",
-        "spec",
-        "quantities",
-        "needed_by",
-        "min_quality",
-        "backups",
-        "currency",
-        "sale_opens_at",
-        "sale_closes_at",
-        "threshold_units",
-        "cap_units",
-        "per_buyer_limit",
-        "sale_price_cents",
-        "payment_minutes",
-        "pickup_points",
-        mode="before",
-    )
+    # Absent means unchanged (services read only what was sent). Null is refused where the terms have no null
+    # default, so the type (and the OpenAPI document) offers no null there; `target_unit_cents` may be removed.
+    @field_validator("*", mode="before")
     @classmethod
-    def _required_fields_stay(cls, value: object) -> object:
-        if value is None:
+    def _required_fields_stay(cls, value: object, info: ValidationInfo) -> object:
+        if value is None and PackageTerms.model_fields[info.field_name or ""].default is not None:
             raise ValueError("may be changed but not removed")
         return value
+
+
+# Derived, not repeated: a bound added to the terms binds a change too. The subclass holds copies of the terms'
+# fields, so this touches only the change's.
+for _field in PackageUpdate.model_fields.values():
+    _field.default, _field.default_factory = None, None
+PackageUpdate.model_rebuild(force=True)
 
 
 class PackagePublic(PackageTerms):
@@ -221,6 +192,9 @@ class SignupInvitation(SQLModel):
     per_person_max: int
     closes_at: datetime | None
     open: bool
+    sale_opens_at: datetime = Field(description="When the flash sale opens (it may have been moved since).")
+    sale_closes_at: datetime
+    notices: list[str] = Field(description="What the group was told since signing up: each move of the sale.")
 
 
 class SignupPublic(SQLModel):
@@ -308,7 +282,9 @@ class PackagePlanPublic(SQLModel):
     cost: CostBreakdownPublic
     units: int
     landed_unit_cents: int = Field(description="The package's cost share per unit, rounded half up.")
-    sale_caps: dict[str, int] = Field(description="Per region: the least of the leader's cap and the plan's units.")
+    sale_caps: dict[str, int] = Field(
+        description="Per region, what any sale may sell: the plan's units, scaled down to the leader's cap in all."
+    )
 
 
 class MatchRunPublic(SQLModel):
@@ -417,7 +393,24 @@ class ReservationPublic(SQLModel):
     lines: list[ReservationLinePublic]
     total_cents: int
     status: ReservationStatus
+    held_units: int = Field(description="Units of backup capacity reserved.")
+    used_units: int = Field(description="Of those, units the supplier now makes after a producing supplier failed.")
+    left_units: int = Field(description="Backup capacity still held for a further failure.")
     created_at: datetime
+
+
+class ReserveCoverPublic(SQLModel):
+    """What the package's held reserves still cover (1+N) after take-overs."""
+
+    backups: int = Field(description="N of 1+N, as the package asks.")
+    held_units: int
+    used_units: int
+    left_units: int
+    short_units: int = Field(
+        description="Units the worst single failure among the suppliers still making would leave without backup "
+        "(with N-1 backups failing too); 0 when the reserves left cover 1+N."
+    )
+    next_step: str | None = Field(description="What to do when the reserves left fall short.")
 
 
 class AwardRunPublic(SQLModel):
@@ -429,6 +422,10 @@ class AwardRunPublic(SQLModel):
     requested_by: str
     reason: str | None
     excluded_supplier_ids: list[UUID]
+    held_supplier_ids: list[UUID] = Field(
+        description="Suppliers that accepted an award and refused a further one: they make what they accepted, "
+        "and are offered nothing more."
+    )
     created_at: datetime
     finished_at: datetime | None
     explanation: list[str]
@@ -441,6 +438,7 @@ class PackageAwardsPublic(SQLModel):
     firm_quantities: dict[str, int] | None
     awards: list[AwardPublic] = Field(description="Every award made for the package, newest first.")
     reservations: list[ReservationPublic] = Field(description="Every reservation, newest first.")
+    reserve_cover: ReserveCoverPublic
     runs: list[AwardRunPublic] = Field(description="The award and re-match runs, newest first.")
 
 

@@ -367,6 +367,11 @@ async def _signup_by_token(session: AsyncSession, token: str) -> tuple[Signup, D
 
 async def signup_invitation(session: AsyncSession, token: str) -> SignupInvitation:
     signup, package = await _signup_by_token(session, token)
+    moves = await session.exec(
+        select(PackageTransition.reason)
+        .where(PackageTransition.package_id == package.id, PackageTransition.step == PackageStep.MOVE_SALE)
+        .order_by(col(PackageTransition.at), col(PackageTransition.id))
+    )
     return SignupInvitation(
         title=package.title,
         spec=package.spec,
@@ -374,6 +379,9 @@ async def signup_invitation(session: AsyncSession, token: str) -> SignupInvitati
         per_person_max=signup.per_person_max,
         closes_at=signup.closes_at,
         open=_signup_is_open(signup, package),
+        sale_opens_at=package.sale_opens_at,
+        sale_closes_at=package.sale_closes_at,
+        notices=[reason for reason in moves.all() if reason],
     )
 
 

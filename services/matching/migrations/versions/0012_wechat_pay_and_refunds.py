@@ -1,7 +1,7 @@
 """WeChat Pay orders, refunds as state machines, and the community's payee for transfers
 
 Revision ID: 0012
-Revises: 0008
+Revises: 0011
 Create Date: 2026-12-07 23:40:00
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 import flexsupply.kit.db
 
 revision: str = "0012"
-down_revision: str | None = "0008"
+down_revision: str | None = "0011"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -10,6 +10,7 @@ from flexsupply.kit.service import ServiceDescription, idempotency_provider
 from flexsupply.suppliers import controllers, desk, services
 from flexsupply.suppliers.deps import SERVICE, provide_transaction, resolve_supplier
 from flexsupply.suppliers.domain.rfq import ReplyDeadlinePassed
+from flexsupply.suppliers.domain.webhook_retry import NoWebhookUrl
 from flexsupply.suppliers.models import IdempotencyRecord, OutboxMessage, SuppliersTable
 from flexsupply.suppliers.settings import SuppliersSettings
 
@@ -27,6 +28,7 @@ def create_router(settings: SuppliersSettings) -> Router:
             controllers.RfqController,
             controllers.RfqRoundController,
             *desk.routes(settings),
+            controllers.WebhookDeliveryController,
         ],
         dependencies={
             "transaction": Provide(provide_transaction),
@@ -49,5 +51,5 @@ DESCRIPTION = ServiceDescription(
     actor_modules=("flexsupply.suppliers.actors",),
     sweepers=(services.sweep_overdue_webhooks,),
     template_directories=(desk.TEMPLATES,),
-    domain_errors={ReplyDeadlinePassed: 409},
+    domain_errors={ReplyDeadlinePassed: 409, NoWebhookUrl: 409},
 )

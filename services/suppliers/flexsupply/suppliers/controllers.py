@@ -162,7 +162,8 @@ class SupplierController(Controller):
     async def list_webhook_deliveries(
         self, transaction: Transaction, caller: Caller, supplier_id: FromPath[UUID]
     ) -> list[WebhookDeliveryPublic]:
-        """Events sent to the supplier's webhook and whether they arrived."""
+        """Events sent to the supplier's webhook and whether they arrived (resend one at
+        `POST /api/v1/webhook-deliveries/{id}/resend`)."""
         deliveries = await services.list_webhook_deliveries(transaction, supplier_id)
         return [WebhookDeliveryPublic.model_validate(d) for d in deliveries]
 
@@ -355,3 +356,27 @@ class RfqRoundController(Controller):
         """The round's current, still valid quotes (as offers: `id` is the quote's), the suppliers that declined,
         and the capacity of every supplier asked: the input matching plans the round with."""
         return await services.round_responses(transaction, round_id)
+
+
+class WebhookDeliveryController(Controller):
+    """A supplier's own webhook deliveries: every notice sent to it, whether it arrived, and a resend."""
+
+    path = "/api/v1/webhook-deliveries"
+    tags = ["suppliers"]
+
+    @get("/", guards=[suppliers_only])
+    async def list_own_webhook_deliveries(
+        self, transaction: Transaction, caller: Caller
+    ) -> list[WebhookDeliveryPublic]:
+        """Every event sent, or still being sent, to this supplier's webhook, with its body, oldest first."""
+        deliveries = await services.list_webhook_deliveries(transaction, caller.require_supplier())
+        return [WebhookDeliveryPublic.model_validate(d) for d in deliveries]
+
+    @post("/{delivery_id:uuid}/resend", status_code=202)
+    async def resend_webhook_delivery(
+        self, transaction: Transaction, caller: Caller, delivery_id: FromPath[UUID]
+    ) -> WebhookDeliveryPublic:
+        """Send the event again now, with the same `webhook-id`, on a fresh retry schedule (a supplier its own,
+        another's is 404; operators any). 409 when the supplier has no webhook URL."""
+        delivery = await services.resend_webhook(transaction, delivery_id, caller.supplier_id)
+        return WebhookDeliveryPublic.model_validate(delivery)

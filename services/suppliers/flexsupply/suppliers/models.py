@@ -84,9 +84,12 @@ class WebhookDelivery(SuppliersTable, table=True):
         index=True,
     )
     attempts: int = 0
-    # When the next attempt is owed (or, while one is in flight, until when it may take): the sweeper re-sends
-    # what is overdue, so a message lost with a killed worker delays a delivery but never drops it.
+    # When the next attempt is owed: the sweeper re-sends what is overdue, so a message lost with a killed worker
+    # delays a delivery but never drops it.
     next_attempt_at: datetime = Field(default_factory=utc_now, sa_type=UtcDateTime, index=True)  # type: ignore[call-overload]
+    # While an attempt is in flight, until when it may take (its call's deadline and a margin): a worker killed
+    # mid-call leaves a lease that runs out, and the sweeper sends the attempt again at once.
+    leased_until: datetime | None = Field(default=None, sa_type=UtcDateTime)  # type: ignore[call-overload]
     last_error: str | None = Field(default=None, max_length=500)
     created_at: datetime = Field(default_factory=utc_now, sa_type=UtcDateTime)  # type: ignore[call-overload]
     delivered_at: datetime | None = Field(default=None, sa_type=UtcDateTime)  # type: ignore[call-overload]

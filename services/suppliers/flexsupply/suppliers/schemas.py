@@ -1,7 +1,7 @@
 """Bodies only the suppliers API uses."""
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 from uuid import UUID
 
 from pydantic import AnyHttpUrl, AwareDatetime, EmailStr, StringConstraints, UrlConstraints, field_validator
@@ -112,10 +112,12 @@ class OfferPublic(OfferTerms):
 
 
 class WebhookDeliveryPublic(SQLModel):
-    id: UUID
+    id: UUID = Field(description="The `webhook-id` every attempt carries: receivers dedupe on it.")
     event_type: str
-    status: str
-    attempts: int
+    payload: dict[str, Any] = Field(description="The event as sent (the signed body).")
+    status: str = Field(description="pending (an attempt is due or in flight), delivered, or failed.")
+    attempts: int = Field(description="Attempts since it was queued or last resent.")
+    next_attempt_at: datetime = Field(description="While pending, when the next attempt is due.")
     last_error: str | None
     created_at: datetime
     delivered_at: datetime | None

@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID, uuid5
 
+from sqlalchemy import and_, or_
 from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from sqlmodel.sql.expression import Select
@@ -48,6 +49,7 @@ from flexsupply.suppliers.domain.scorecard import (
     Scorecard,
     effective_quality,
 )
+from flexsupply.suppliers.domain.webhook_retry import NoWebhookUrl
 from flexsupply.suppliers.models import (
     ApiKey,
     DeliveryStatus,
@@ -438,25 +440,55 @@ async def queue_notice(session: AsyncSession, notice: SupplierNotice) -> bool:
 
 async def sweep_overdue_webhooks(session: AsyncSession, overdue_before: datetime) -> int:
     """Publish again each pending delivery whose attempt is overdue: its message was lost (a killed worker, a
-    broker holding a dead worker's messages, the in-process queue of the last run)."""
+    broker holding a dead worker's messages, the in-process queue of the last run). An attempt whose lease ran
+    out is sent again at once, with no grace: the lease already outlasts the call, so its worker is gone."""
+    now = utc_now()
+    leased = col(WebhookDelivery.leased_until)
     overdue = (
         await session.exec(
             select(WebhookDelivery).where(
                 WebhookDelivery.status == DeliveryStatus.PENDING,
-                col(WebhookDelivery.next_attempt_at) < overdue_before,
+                or_(
+                    and_(leased.is_(None), col(WebhookDelivery.next_attempt_at) < overdue_before),
+                    leased < now,
+                ),
             )
         )
     ).all()
     for delivery in overdue:
-        delivery.next_attempt_at = utc_now()
+        delivery.next_attempt_at, delivery.leased_until = now, None
         webhooks.schedule(session, delivery)
     return len(overdue)
 
 
 async def list_webhook_deliveries(session: AsyncSession, supplier_id: UUID) -> Sequence[WebhookDelivery]:
+    """Every event sent, or being sent, to the supplier's webhook, oldest first: its inbox of notices."""
     await get_supplier(session, supplier_id)
     query = select(WebhookDelivery).where(WebhookDelivery.supplier_id == supplier_id)
     return (await session.exec(query.order_by(col(WebhookDelivery.created_at)))).all()
+
+
+async def resend_webhook(session: AsyncSession, delivery_id: UUID, supplier_id: UUID | None) -> WebhookDelivery:
+    """Send a delivery again now, with the same `webhook-id`, on a fresh schedule: a failed one once the endpoint
+    is back, or a delivered one the supplier lost. One in flight is left to finish. `supplier_id` is the caller's
+    when a supplier asks: another supplier's delivery is not found."""
+    delivery = await session.get(WebhookDelivery, delivery_id, with_for_update=True)
+    if delivery is None or (supplier_id is not None and delivery.supplier_id != supplier_id):
+        raise NotFound(f"webhook delivery {delivery_id} not found")
+    supplier = await get_supplier(session, delivery.supplier_id)
+    if not supplier.webhook_url:
+        raise NoWebhookUrl(f"supplier {supplier.id} has no webhook URL: set one, then resend")
+    now = utc_now()
+    if delivery.status is DeliveryStatus.PENDING and delivery.leased_until is not None and delivery.leased_until > now:
+        return delivery
+    delivery.status, delivery.attempts, delivery.next_attempt_at, delivery.leased_until = (
+        DeliveryStatus.PENDING,
+        0,
+        now,
+        None,
+    )
+    webhooks.schedule(session, delivery)
+    return delivery
 
 
 # --- requests for quotation ----------------------------------------------------------------------------------

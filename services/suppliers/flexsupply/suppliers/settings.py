@@ -2,11 +2,12 @@ import contextlib
 import hashlib
 import os
 import secrets
+from typing import Annotated
 
 from pydantic import AliasChoices, Field, SecretStr
 
 from flexsupply.kit.settings import KitSettings
-from flexsupply.suppliers.webhooks import RetryPolicy
+from flexsupply.suppliers.domain.webhook_retry import STANDARD_SCHEDULE_SECONDS, RetryPolicy
 
 
 class SuppliersSettings(KitSettings):
@@ -15,9 +16,11 @@ class SuppliersSettings(KitSettings):
         validation_alias=AliasChoices("FLEXSUPPLY_SUPPLIERS_DATABASE_URL"),
         description="SQLAlchemy URL of the suppliers database; a SQLite file in the data folder when unset.",
     )
-    webhook_attempts: int = Field(default=5, ge=1, le=20)
-    webhook_retry_seconds: float = Field(
-        default=5.0, gt=0, description="Wait before a failed webhook's second attempt; doubles with each attempt."
+    webhook_retry_schedule_seconds: tuple[Annotated[float, Field(ge=0)], ...] = Field(
+        default=STANDARD_SCHEDULE_SECONDS,
+        min_length=1,
+        max_length=20,
+        description="Waits after each failed webhook attempt (a JSON list); the delivery fails after the last.",
     )
 
     session_secret: SecretStr | None = Field(
@@ -35,7 +38,7 @@ class SuppliersSettings(KitSettings):
 
     @property
     def webhook_policy(self) -> RetryPolicy:
-        return RetryPolicy(self.webhook_attempts, self.webhook_retry_seconds, self.http_timeout_seconds)
+        return RetryPolicy(self.webhook_retry_schedule_seconds, self.http_timeout_seconds)
 
     @property
     def database_url(self) -> str:

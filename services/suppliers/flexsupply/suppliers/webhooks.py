@@ -1,14 +1,19 @@
 """Deliver one webhook event to a supplier, signed per Standard Webhooks. No transaction is held over the call.
 
-The delivery row owns the schedule: an attempt takes a lease (`next_attempt_at` moves past the call's timeout), a
-failure sets the next attempt with exponential backoff and publishes the retry as an outbox event due then. A
-duplicate message, early or late, finds the row leased, not yet due, or done, and does nothing.
+The delivery row owns the schedule (domain.webhook_retry): an attempt takes a lease (`leased_until`, past the call's
+hard deadline), a failure sets `next_attempt_at` to the schedule's next step and publishes the retry as an outbox
+event due then, so a wait of ten hours is a row in the database, never a message held in a broker. A duplicate
+message, early or late, finds the row leased, not yet due, or done, and does nothing. The sweeper
+(services.sweep_overdue_webhooks) sends again what a lost message or a killed worker left owed.
+
+Delivery is at least once: a worker killed after the supplier answered but before the answer was recorded makes the
+attempt again, with the same `webhook-id`; receivers dedupe on it.
 """
 
+import asyncio
 import json
 import logging
 from dataclasses import dataclass
-from datetime import timedelta
 from uuid import UUID
 
 import httpx
@@ -19,25 +24,10 @@ from flexsupply.contracts.events import WebhookDue
 from flexsupply.kit import outbox
 from flexsupply.kit.clock import utc_now
 from flexsupply.kit.db import Database
+from flexsupply.suppliers.domain.webhook_retry import RetryPolicy
 from flexsupply.suppliers.models import DeliveryStatus, OutboxMessage, Supplier, WebhookDelivery
 
 log = logging.getLogger(__name__)
-MAX_BACKOFF_SECONDS = 600.0
-LEASE_MARGIN_SECONDS = 10.0
-
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    max_attempts: int
-    first_backoff_seconds: float
-    call_timeout_seconds: float
-
-    def backoff(self, attempt_number: int) -> timedelta:
-        return timedelta(seconds=min(MAX_BACKOFF_SECONDS, self.first_backoff_seconds * 2 ** (attempt_number - 1)))
-
-    @property
-    def lease(self) -> timedelta:
-        return timedelta(seconds=self.call_timeout_seconds + LEASE_MARGIN_SECONDS)
 
 
 @dataclass(frozen=True)
@@ -60,8 +50,12 @@ async def _start_attempt(database: Database, delivery_id: UUID, policy: RetryPol
             log.warning("webhook delivery %s is not in this database: is the worker on another one?", delivery_id)
             return None
         now = utc_now()
-        if delivery.status is not DeliveryStatus.PENDING or delivery.next_attempt_at > now + timedelta(seconds=1):
-            return None  # done, given up, in flight elsewhere, or not yet due: a duplicate message
+        if delivery.status is not DeliveryStatus.PENDING:
+            return None  # done or given up: a duplicate message
+        if delivery.leased_until is not None and delivery.leased_until > now:
+            return None  # in flight elsewhere
+        if (delivery.next_attempt_at - now).total_seconds() > 1:
+            return None  # not yet due: an early duplicate
         supplier = await session.get(Supplier, delivery.supplier_id)
         if supplier is None or not supplier.webhook_url:
             delivery.status, delivery.last_error = DeliveryStatus.FAILED, "the supplier has no webhook URL"
@@ -70,40 +64,52 @@ async def _start_attempt(database: Database, delivery_id: UUID, policy: RetryPol
             delivery.status = DeliveryStatus.FAILED
             return None
         delivery.attempts += 1
-        delivery.next_attempt_at = now + policy.lease
+        delivery.leased_until = now + policy.lease
         body = json.dumps(delivery.payload, separators=(",", ":"), sort_keys=True)
         return _Attempt(url=supplier.webhook_url, secret=supplier.webhook_secret, body=body, number=delivery.attempts)
+
+
+async def _call(http: httpx.AsyncClient, attempt: _Attempt, delivery_id: UUID, timeout_seconds: float) -> str | None:
+    """POST the event; the error, or None once the supplier took it."""
+    sent_at = utc_now()
+    headers = {
+        "content-type": "application/json",
+        "webhook-id": str(delivery_id),
+        "webhook-timestamp": str(int(sent_at.timestamp())),
+        "webhook-signature": Webhook(attempt.secret).sign(str(delivery_id), sent_at, attempt.body),
+    }
+    try:
+        # A whole-call deadline (httpx's timeouts are per phase, and connects are retried): the lease depends on it.
+        async with asyncio.timeout(timeout_seconds):
+            response = await http.post(attempt.url, content=attempt.body.encode(), headers=headers)
+    except TimeoutError:
+        return f"no answer within {timeout_seconds:g} s"
+    except httpx.HTTPError as exc:
+        return f"{type(exc).__name__}: {exc}"[:500]
+    return None if response.is_success else f"HTTP {response.status_code}"
 
 
 async def deliver(database: Database, http: httpx.AsyncClient, delivery_id: UUID, policy: RetryPolicy) -> None:
     attempt = await _start_attempt(database, delivery_id, policy)
     if attempt is None:
         return
-    sent_at = utc_now()
-    signature = Webhook(attempt.secret).sign(str(delivery_id), sent_at, attempt.body)
-    headers = {
-        "content-type": "application/json",
-        "webhook-id": str(delivery_id),
-        "webhook-timestamp": str(int(sent_at.timestamp())),
-        "webhook-signature": signature,
-    }
-    try:
-        response = await http.post(attempt.url, content=attempt.body.encode(), headers=headers)
-        error = None if response.is_success else f"HTTP {response.status_code}"
-    except httpx.HTTPError as exc:
-        error = f"{type(exc).__name__}: {exc}"[:500]
+    error = await _call(http, attempt, delivery_id, policy.call_timeout_seconds)
     async with database.transaction() as session:
         delivery = await session.get(WebhookDelivery, delivery_id, with_for_update=True)
         assert delivery is not None
         if error is None:
             delivery.status, delivery.delivered_at, delivery.last_error = DeliveryStatus.DELIVERED, utc_now(), None
+            delivery.leased_until = None
             return
-        delivery.last_error = error
-        if attempt.number >= policy.max_attempts:
+        if delivery.status is not DeliveryStatus.PENDING or delivery.attempts != attempt.number:
+            return  # a later attempt (after this lease ran out, or a resend) owns the delivery now
+        delivery.last_error, delivery.leased_until = error, None
+        wait = policy.wait_after(attempt.number)
+        if wait is None:
             delivery.status = DeliveryStatus.FAILED
             log.warning("webhook %s failed for good after %d attempts: %s", delivery_id, attempt.number, error)
             return
-        delivery.next_attempt_at = utc_now() + policy.backoff(attempt.number)
+        delivery.next_attempt_at = utc_now() + wait
         schedule(session, delivery)
         log.info(
             "webhook %s attempt %d failed (%s); next at %s",

@@ -4,7 +4,7 @@ When a supplier last logged out of the desk (supplier.desk_sessions_valid_after)
 then is over, a copy of its cookie too.
 
 Revision ID: 0006
-Revises: 0004
+Revises: 0005
 Create Date: 2026-12-08 00:00:00
 """
 
@@ -16,7 +16,7 @@ from alembic import op
 import flexsupply.kit.db
 
 revision: str = "0006"
-down_revision: str | None = "0004"
+down_revision: str | None = "0005"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -9,11 +9,11 @@ this, the engine's re-match keeps every fixed unit and takes the least cost.
 """
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from uuid import UUID
 
-from flexsupply.allocation import Allocation, Offer, Plan, PlanStatus, Problem, SolveParams, rematch
+from flexsupply.allocation import Allocation, NoPlanInTime, Offer, Plan, PlanStatus, Problem, SolveParams, rematch
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,3 +135,49 @@ def plan_takeover(
             )
         )
     return takeovers
+
+
+@dataclass(frozen=True, slots=True)
+class StopStep:
+    """One production order of a stopping supplier: who takes its remainder over, or why nobody can."""
+
+    production_order_id: UUID
+    units: int
+    takeovers: tuple[Takeover, ...]
+    no_takeover: str | None = None
+
+
+def plan_stop(
+    problem: Problem,
+    package_id: str,
+    making: Sequence[tuple[UUID, Making]],
+    remainders: Mapping[UUID, int],
+    reserves: Mapping[str, int],
+    time_limit_seconds: float = 5.0,
+) -> list[StopStep]:
+    """A supplier stops altogether: each of its open production orders of the package (`remainders`: id -> units
+    not shipped) fails, and their take-overs are planned one after the other, in `making`'s order, as their jobs
+    would place them: each its own failure's units, the later ones held out until their turn, every earlier
+    take-over's production kept."""
+    now = {production_id: m for production_id, m in making}
+    for production_id, units in remainders.items():
+        m = now[production_id]
+        now[production_id] = replace(m, units=m.units - units, failed=True, held_out=units)
+    steps: list[StopStep] = []
+    added: list[Making] = []
+    for production_id, _ in making:
+        if production_id not in remainders:
+            continue
+        now[production_id] = replace(now[production_id], held_out=0)
+        try:
+            takeovers = plan_takeover(
+                problem, package_id, [*now.values(), *added], reserves, time_limit_seconds=time_limit_seconds
+            )
+        except (NoTakeover, NoPlanInTime) as error:
+            # Its units wait, as a failed take-over's do: no later take-over places them.
+            now[production_id] = replace(now[production_id], held_out=remainders[production_id])
+            steps.append(StopStep(production_id, remainders[production_id], (), str(error)))
+            continue
+        added.extend(Making(t.supplier_id, t.offer_id, t.region, t.quantity, failed=False) for t in takeovers)
+        steps.append(StopStep(production_id, remainders[production_id], tuple(takeovers)))
+    return steps

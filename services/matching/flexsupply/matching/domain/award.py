@@ -11,9 +11,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Final
-from uuid import UUID, uuid5
+from uuid import UUID
 
-from flexsupply.allocation import Allocation, Plan
+from flexsupply.allocation import Allocation, Plan, Problem
 from flexsupply.contracts.errors import InvalidField
 from flexsupply.matching.domain.planning import OfferAward
 
@@ -80,12 +80,6 @@ def check_firm_quantities(quantities: Mapping[str, int], sale_caps: Mapping[str,
     return {region: units for region, units in sorted(quantities.items()) if units > 0}
 
 
-def notice_id(subject_id: UUID, event_type: str) -> UUID:
-    """The id of the notice telling a supplier `event_type` about an award or reservation: the same every time, so
-    a redelivered or repeated notice is one webhook."""
-    return uuid5(subject_id, event_type)
-
-
 def _units(lines: Iterable[OfferAward]) -> dict[tuple[str, str], int]:
     units: dict[tuple[str, str], int] = defaultdict(int)
     for line in lines:
@@ -101,6 +95,31 @@ def excluded_suppliers(answers: Iterable[tuple[UUID, AwardStatus]]) -> set[UUID]
     answers = list(answers)
     accepted = {supplier for supplier, status in answers if status is AwardStatus.ACCEPTED}
     return {supplier for supplier, status in answers if status in REFUSED} - accepted
+
+
+def held_to_accepted(answers: Iterable[tuple[UUID, AwardStatus]]) -> set[UUID]:
+    """The suppliers a re-match keeps for their accepted units and offers nothing more: each that accepted an award
+    of the package and then refused a further one (declined, or let it expire)."""
+    answers = list(answers)
+    accepted = {supplier for supplier, status in answers if status is AwardStatus.ACCEPTED}
+    return {supplier for supplier, status in answers if status in REFUSED} & accepted
+
+
+def hold_to_accepted(problem: Problem, held: Iterable[str], fixed: Iterable[Allocation]) -> Problem:
+    """The problem with each `held` supplier's offers capped at their fixed (accepted) units: no more production,
+    and no reserve, from a supplier that refused to make more. An offer of theirs with no fixed units is dropped."""
+    held = set(held)
+    if not held:
+        return problem
+    fixed_units: dict[str, int] = defaultdict(int)
+    for allocation in fixed:
+        fixed_units[allocation.offer] += allocation.quantity
+    offers = [
+        offer if offer.supplier not in held else offer.model_copy(update={"capacity": fixed_units[offer.id]})
+        for offer in problem.offers
+        if offer.supplier not in held or fixed_units[offer.id] > 0
+    ]
+    return problem.model_copy(update={"offers": offers})
 
 
 def fixed_allocations(package_id: UUID, accepted: Iterable[OfferAward]) -> list[Allocation]:

@@ -1,14 +1,16 @@
 """A demand package's life: one state machine, and the rules its terms must keep.
 
 draft -> sourcing -> planned -> on_sale -> closed -> awarded -> in_fulfilment -> completed, with a way back from
-planned to sourcing when a new run finds no plan, and cancelled from any state before awarded.
+planned to sourcing when a new run finds no plan, and cancelled from any state before awarded. A planned package's
+sale window may move (the leader postpones it) as long as the plan's suppliers can still deliver in time.
 """
 
-from collections.abc import Collection, Iterable
-from datetime import datetime
+from collections.abc import Collection, Iterable, Mapping
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Final
 
+from flexsupply.contracts import moves
 from flexsupply.contracts.errors import InvalidField
 
 
@@ -17,7 +19,11 @@ class InvalidTransition(Exception):
 
 
 class NotEditable(Exception):
-    """Only a draft package's terms may change."""
+    """Only a draft package's terms may change (and a planned one's sale window)."""
+
+
+class WindowTooLate(Exception):
+    """The sale would close too late for the plan's suppliers to make the package by its needed-by date."""
 
 
 class PackageStatus(StrEnum):
@@ -40,6 +46,7 @@ class PackageStep(StrEnum):
     REACH_THRESHOLD = "reach_threshold"
     MISS_THRESHOLD = "miss_threshold"
     FIRM_UP = "firm_up"
+    MOVE_SALE = "move_sale"
     AWARD = "award"
     START_FULFILMENT = "start_fulfilment"
     COMPLETE = "complete"
@@ -52,6 +59,8 @@ FORWARD: Final[dict[tuple[PackageStatus, PackageStep], PackageStatus]] = {
     # A later run (new quotes, a supplier gone) found no plan: the package needs sourcing again.
     (PackageStatus.PLANNED, PackageStep.REPLAN): PackageStatus.SOURCING,
     (PackageStatus.PLANNED, PackageStep.OPEN_SALE): PackageStatus.ON_SALE,
+    # The leader moves the sale's window before it opens (PATCH of sale_opens_at/sale_closes_at).
+    (PackageStatus.PLANNED, PackageStep.MOVE_SALE): PackageStatus.PLANNED,
     # The flash sale ran outside flexsupply (in the group's chat, say): the leader or an operator enters what was
     # sold as the firm quantities, which closes the package as a sale reaching its threshold would.
     (PackageStatus.PLANNED, PackageStep.FIRM_UP): PackageStatus.CLOSED,
@@ -67,21 +76,18 @@ CANCELLABLE: Final = frozenset(
 )
 
 
+# Every move, cancelling last: the order `allowed_steps` lists them in.
+MOVES: Final = FORWARD | {(status, PackageStep.CANCEL): PackageStatus.CANCELLED for status in CANCELLABLE}
+
+
 def allowed_steps(status: PackageStatus) -> list[PackageStep]:
     """The steps a package in `status` may take, in the order the loop takes them."""
-    steps = [step for (source, step) in FORWARD if source == status]
-    return [*steps, PackageStep.CANCEL] if status in CANCELLABLE else steps
+    return moves.allowed_steps(MOVES, status)
 
 
 def next_status(status: PackageStatus, step: PackageStep) -> PackageStatus:
     """Where `step` takes a package in `status`; InvalidTransition names the state and what it allows."""
-    if step == PackageStep.CANCEL and status in CANCELLABLE:
-        return PackageStatus.CANCELLED
-    if (status, step) not in FORWARD:
-        allowed = allowed_steps(status)
-        choices = f"allowed from {status}: {', '.join(allowed)}" if allowed else f"{status} is final"
-        raise InvalidTransition(f"a {status} package cannot {step}; {choices}")
-    return FORWARD[status, step]
+    return moves.next_status(MOVES, status, step, subject="package", refuse=InvalidTransition)
 
 
 def sale_outcome(sold_units: int, threshold_units: int) -> PackageStep:
@@ -92,6 +98,42 @@ def sale_outcome(sold_units: int, threshold_units: int) -> PackageStep:
 def check_editable(status: PackageStatus) -> None:
     if status != PackageStatus.DRAFT:
         raise NotEditable(f"a {status} package cannot be changed: only a draft can")
+
+
+SALE_WINDOW: Final = frozenset({"sale_opens_at", "sale_closes_at"})
+
+
+def check_sale_move(
+    *,
+    fields: Collection[str],
+    opens_at: datetime,
+    closes_at: datetime,
+    current_opens_at: datetime,
+    needed_by: datetime,
+    lead_times: Mapping[str, int],
+    now: datetime,
+) -> None:
+    """A planned package's sale window moved to [opens_at, closes_at): only the window may change, before the sale
+    opens, and the sale must close at least the longest lead time among the plan's offers (`lead_times`: offer id
+    -> days, producing and reserve alike: a backup must make it in time too) before needed_by, since production
+    starts at the close. NotEditable and WindowTooLate (409) say why; InvalidField (400) names the field."""
+    others = sorted(set(fields) - SALE_WINDOW)
+    if others:
+        raise NotEditable(f"a planned package may move its sale window only, not {', '.join(others)}")
+    if current_opens_at <= now:
+        raise NotEditable("the sale's window has opened: it can no longer move")
+    if opens_at <= now:
+        raise InvalidField("sale_opens_at", "is in the past")
+    if closes_at <= opens_at:
+        raise InvalidField("sale_closes_at", "the sale window closes before it opens")
+    if lead_times:
+        offer, days = max(sorted(lead_times.items()), key=lambda item: item[1])
+        latest = needed_by - timedelta(days=days)
+        if closes_at > latest:
+            raise WindowTooLate(
+                f"the sale must close by {latest:%Y-%m-%d %H:%M} UTC: the plan's offer {offer} needs {days} days "
+                f"after the close to deliver by needed_by ({needed_by:%Y-%m-%d %H:%M} UTC)"
+            )
 
 
 def check_terms(
