@@ -13,7 +13,7 @@ from litestar.connection import ASGIConnection
 from flexsupply.clients.retrying import call_peer
 from flexsupply.contracts.offers import EligibleOffers
 from flexsupply.contracts.sourcing import RoundResponses, RoundRfqs
-from flexsupply.kit.auth import API_KEY_PREFIX, Principal, Role
+from flexsupply.kit.auth import API_KEY_PREFIX, KEY_CACHE_SECONDS, Principal, Role
 from flexsupply.kit.peers import peer_client
 from flexsupply.kit.settings import KitSettings
 
@@ -77,10 +77,12 @@ class SupplierKeyIntrospection:
     """Authenticates suppliers on services that do not keep their keys, by asking the suppliers service.
 
     Answers are cached for a short while (keyed by a hash, never the key): a supplier polling its inbox costs one
-    call a minute, not one per request, and a revoked key stops working within `ttl_seconds`.
+    call per `ttl_seconds`, not one per request, and a revoked key stops working within it.
     """
 
-    def __init__(self, settings: KitSettings, ttl_seconds: float = 30.0, max_entries: int = 10_000) -> None:
+    def __init__(
+        self, settings: KitSettings, ttl_seconds: float = KEY_CACHE_SECONDS, max_entries: int = 10_000
+    ) -> None:
         self.settings = settings
         self.ttl_seconds = ttl_seconds
         self.max_entries = max_entries

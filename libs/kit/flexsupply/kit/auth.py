@@ -23,6 +23,10 @@ from litestar.types import ASGIApp
 
 API_KEY_PREFIX = "fsk"
 LEADER_KEY_PREFIX = "flk"
+# Services that do not keep supplier keys ask the suppliers service and remember the answer this long: a revoked key
+# still works there for at most this (on the suppliers service itself, not at all). Revocation cannot clear their
+# memory by an event: a dramatiq message reaches one worker process, never the web processes that hold the memory.
+KEY_CACHE_SECONDS = 5.0
 
 
 class Role(StrEnum):

@@ -8,6 +8,7 @@ from pydantic import StringConstraints
 from sqlmodel import Field, SQLModel
 
 from flexsupply.contracts.events import AwardedAllocation, AwardedReserve, PickupPoint
+from flexsupply.contracts.rules import Boolean
 from flexsupply.contracts.text import PRINTABLE
 from flexsupply.fulfilment.domain.states import (
     BatchStatus,
@@ -43,7 +44,7 @@ class AwardedPackagePublic(SQLModel):
 class BatchCreate(SQLModel):
     quantity: int = Field(ge=1, le=1_000_000)
     lot_number: Code
-    quality_passed: bool
+    quality_passed: Boolean
 
 
 class ShipmentStepBody(SQLModel):

@@ -40,6 +40,7 @@ from flexsupply.matching.schemas import (
 from flexsupply.matching.settings import MatchingSettings
 
 Settings = NamedDependency[MatchingSettings]
+SSE_MEDIA_TYPE = "text/event-stream"
 OrderToken = Annotated[str, PathParameter(min_length=16, max_length=64, description="The order's token.")]
 # Required here: a buyer's retry (a double tap, an answer lost on the way) must never order twice.
 OrderKey = Annotated[
@@ -90,8 +91,15 @@ class SaleController(Controller):
     @get(
         "/{package_id:uuid}/stock/events",
         exclude_from_auth=True,
-        responses={200: ResponseSpec(StockPublic, description="`event: stock` with the stock, on each change.")},
-        media_type="text/event-stream",
+        responses={
+            200: ResponseSpec(
+                str,
+                generate_examples=False,
+                media_type=SSE_MEDIA_TYPE,
+                description="Server-sent events: `event: stock`, its `data` a StockPublic as JSON, on each change.",
+            )
+        },
+        media_type=SSE_MEDIA_TYPE,
     )
     async def stock_events(self, state: State, package_id: FromPath[UUID]) -> ServerSentEvent:
         """The live counter: a server-sent event each time the stock changes, until the sale has ended."""

@@ -10,7 +10,7 @@ from pydantic import AfterValidator, AwareDatetime, StringConstraints, field_val
 from sqlmodel import Field, SQLModel
 
 from flexsupply.contracts.events import PickupPoint
-from flexsupply.contracts.rules import MAX_CENTS, MAX_UNITS, Currency, RegionCode, Sku, Units, as_utc
+from flexsupply.contracts.rules import MAX_CENTS, MAX_UNITS, Boolean, Currency, RegionCode, Sku, Units, as_utc
 from flexsupply.contracts.text import PRINTABLE
 from flexsupply.matching.domain.award import AwardStatus, ReservationStatus
 from flexsupply.matching.domain.package import PackageStatus, PackageStep
@@ -67,7 +67,7 @@ class CommunityCreated(SQLModel):
 
 
 class LeaderKeyRotate(SQLModel):
-    revoke_existing: bool = Field(default=True, description="Revoke the leader's other keys now.")
+    revoke_existing: Boolean = Field(default=True, description="Revoke the leader's other keys now.")
 
 
 class LeaderMe(SQLModel):

@@ -9,7 +9,7 @@ from sqlmodel import Field, SQLModel
 
 from flexsupply.contracts.events import RfqItem
 from flexsupply.contracts.offers import OfferTerms
-from flexsupply.contracts.rules import MAX_UNITS, RegionCode
+from flexsupply.contracts.rules import MAX_UNITS, Boolean, RegionCode
 from flexsupply.contracts.sourcing import RfqStatus
 from flexsupply.suppliers.models import QuoteStatus
 
@@ -85,7 +85,7 @@ class ApiKeyIssued(ApiKeyPublic):
 
 
 class ApiKeyRotate(SQLModel):
-    revoke_existing: bool = Field(default=True, description="Revoke every other key of the supplier now.")
+    revoke_existing: Boolean = Field(default=True, description="Revoke every other key of the supplier now.")
 
 
 class SupplierCreated(SQLModel):
