@@ -8,7 +8,7 @@ that request waits on a row lock: once through SQLAlchemy (a supplier's update),
 import asyncio
 import os
 import sqlite3
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Callable, Coroutine, Iterator
 from contextlib import contextmanager
 from typing import Any
 from uuid import UUID
@@ -41,7 +41,10 @@ def _dsn(url: str) -> str:
 
 
 async def _terminated_while_waiting(
-    url: str, lock_rows: str, lock_arguments: tuple[Any, ...], request: Callable[[], Awaitable[httpx.Response]]
+    url: str,
+    lock_rows: str,
+    lock_arguments: tuple[Any, ...],
+    request: Callable[[], Coroutine[Any, Any, httpx.Response]],
 ) -> httpx.Response:
     """`request`'s answer when its backend is terminated while it waits for rows another connection locked."""
     locker, killer = await asyncpg.connect(_dsn(url)), await asyncpg.connect(_dsn(url))
