@@ -20,6 +20,7 @@ from flexsupply.kit.errors import internal_error_handler, problem_details
 from flexsupply.kit.health import health, live
 from flexsupply.kit.idempotency import IdempotencyKeyReused
 from flexsupply.kit.openapi import DocumentedProblems, PydanticModelSchemas
+from flexsupply.kit.printable import PrintableUrls
 
 Lifespan = Callable[[Litestar], AbstractAsyncContextManager[None]]
 DOCS_ASSETS = "/docs-assets"
@@ -75,6 +76,7 @@ def build_app(
         lifespan=list(lifespans),
         plugins=[problem_details(errors), DocumentedProblems(), PydanticModelSchemas()],
         exception_handlers={500: internal_error_handler},
+        middleware=[PrintableUrls()],
         # Server-rendered pages (Jinja, autoescaped); one app may hold several services' template folders.
         template_config=(
             TemplateConfig(directory=list(template_directories), engine=JinjaTemplateEngine)

@@ -16,6 +16,7 @@ from litestar.response import ServerSentEvent
 from flexsupply.contracts.errors import InvalidField, NotFound
 from flexsupply.kit.clock import utc_now
 from flexsupply.kit.db import Database
+from flexsupply.kit.idempotency import IDEMPOTENCY_KEY_PATTERN
 from flexsupply.kit.pagination import DEFAULT_LIMIT, Limit, Offset
 from flexsupply.kit.service import Caller, Transaction, database_key
 from flexsupply.matching import sales
@@ -50,7 +51,7 @@ OrderKey = Annotated[
         required=True,
         min_length=8,
         max_length=200,
-        pattern=r"^[\x21-\x7e]+$",
+        pattern=IDEMPOTENCY_KEY_PATTERN,
         description="Required: the same key returns the first order instead of a second one.",
     ),
 ]
