@@ -18,12 +18,15 @@ import pytest
 from sqlalchemy import String
 from sqlmodel import AutoString, SQLModel
 
+from flexsupply.contracts.text import REASON_LENGTH
 from flexsupply.fulfilment import models as fulfilment
 from flexsupply.matching import models as matching
 from flexsupply.suppliers import models as suppliers
+from tests.integration.test_match_runs import finished_run
 from tests.support.catalogue import create_supplier
 from tests.support.databases import SERVICES
 from tests.support.matching import register_community
+from tests.support.sales import order, planned_sale
 
 OPERATOR_TOKEN = os.environ["FLEXSUPPLY_OPERATOR_TOKEN"]
 NUL = "Mid\x00dle of a text"
@@ -289,3 +292,39 @@ def test_the_idempotency_key_is_as_long_as_the_column_that_keeps_it():
         if parameter["name"] == "Idempotency-Key"
     }
     assert lengths == {_column_length(matching.SaleOrder, "idempotency_key")}
+
+
+LONGEST_REASON = "r" * REASON_LENGTH
+
+
+async def test_a_cancel_reason_as_long_as_allowed_fits_the_notes_it_is_written_into(
+    operator: httpx.AsyncClient, anonymous: httpx.AsyncClient, as_key: KeyClient
+):
+    """The reason is kept whole in the package's history, and quoted in each order's and the sale's note (columns
+    no longer than it): a 500 on PostgreSQL when the quote overflowed them."""
+    sale = await planned_sale(operator, as_key, finished_run, opens_in_seconds=0)
+    placed = await order(anonymous, sale.id)
+    assert placed.status_code == 201, placed.text
+
+    cancelled = await sale.leader.post(f"/api/v1/packages/{sale.id}/cancel", json={"reason": LONGEST_REASON})
+
+    assert cancelled.status_code == 200, cancelled.text
+    history = (await sale.leader.get(f"/api/v1/packages/{sale.id}/history")).json()
+    assert history[-1]["reason"] == LONGEST_REASON
+    buyer_order = (await anonymous.get(f"/api/v1/orders/{placed.json()['token']}")).json()
+    assert buyer_order["reason"].startswith("the group-buy was cancelled: rrr")
+    assert len(buyer_order["reason"]) == REASON_LENGTH
+    assert len((await anonymous.get(f"/api/v1/sales/{sale.id}")).json()["outcome"]) <= REASON_LENGTH
+
+
+async def test_an_early_close_reason_as_long_as_allowed_fits_the_outcome(
+    operator: httpx.AsyncClient, anonymous: httpx.AsyncClient, as_key: KeyClient
+):
+    sale = await planned_sale(operator, as_key, finished_run, opens_in_seconds=0)
+    assert (await order(anonymous, sale.id)).status_code == 201  # the first order opens the sale
+
+    closed = await sale.leader.post(f"/api/v1/packages/{sale.id}/sale/close", json={"reason": LONGEST_REASON})
+
+    assert closed.status_code == 200, closed.text
+    assert "closed early: rrr" in closed.json()["outcome"]
+    assert len(closed.json()["outcome"]) == REASON_LENGTH

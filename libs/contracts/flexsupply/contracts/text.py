@@ -31,6 +31,13 @@ PersonName = Annotated[str, text(100)]  # a buyer's or a sign-up member's name
 Code = Annotated[str, text(64)]  # a lot number, a carrier, a tracking number
 Note = Annotated[str, text(500, multiline=True)]  # a decline's reason, a shipment's note
 Address = Annotated[str, text(500, min_length=5, multiline=True)]
-Reason = Annotated[str, text(1000, multiline=True)]
+REASON_LENGTH = 1000
+Reason = Annotated[str, text(REASON_LENGTH, multiline=True)]
 Description = Annotated[str, text(2000, multiline=True)]
 Spec = Annotated[str, text(4000, min_length=0, multiline=True)]
+
+
+def fit(composed: str, max_length: int) -> str:
+    """A note composed of a person's text and ours, cut (ending in an ellipsis) to the column it goes in: the
+    person's text alone may already fill that column, and is kept whole where it is stored alone."""
+    return composed if len(composed) <= max_length else composed[: max_length - 1] + "…"
