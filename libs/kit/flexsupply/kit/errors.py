@@ -98,7 +98,8 @@ def _database_problem(exc: Exception) -> ProblemDetailsException:
     return ProblemDetailsException(
         status_code=503,
         title="Database unavailable",
-        detail="A database this service uses cannot be reached or is busy; nothing was changed, try again later.",
+        detail="A database this service uses cannot be reached or is busy; try again later (a create with the same "
+        "Idempotency-Key: a connection lost while committing may have stored it).",
         type_=PROBLEM_TYPE_BASE + "database-unavailable",
         headers={"Retry-After": str(DATABASE_RETRY_AFTER_SECONDS)},
     )
