@@ -7,7 +7,6 @@ missing): the 400 must name that field, which it does only if the field's own co
 A second test holds each schema's `maxLength` to the length of the column that stores the field.
 """
 
-import os
 from collections.abc import Callable, Iterator
 from typing import Any
 from urllib.parse import quote
@@ -28,7 +27,6 @@ from tests.support.databases import SERVICES
 from tests.support.matching import register_community
 from tests.support.sales import order, planned_sale
 
-OPERATOR_TOKEN = os.environ["FLEXSUPPLY_OPERATOR_TOKEN"]
 NUL = "Mid\x00dle of a text"
 CONTROL = "Bell\x07 in a text"
 Path = tuple[str | int, ...]
