@@ -10,17 +10,24 @@ from pydantic import AfterValidator, AwareDatetime, StringConstraints, Validatio
 from sqlmodel import Field, SQLModel
 
 from flexsupply.contracts.events import PickupPoint
-from flexsupply.contracts.rules import MAX_CENTS, MAX_UNITS, Backups, Currency, RegionCode, Sku, Units, as_utc
-from flexsupply.contracts.text import PRINTABLE
+from flexsupply.contracts.rules import (
+    MAX_CENTS,
+    MAX_UNITS,
+    Backups,
+    Boolean,
+    Currency,
+    RegionCode,
+    Sku,
+    Units,
+    as_utc,
+)
+from flexsupply.contracts.text import Address, Name, Note, PersonName, Reason, Spec
 from flexsupply.matching.domain.award import AwardStatus, ReservationStatus
 from flexsupply.matching.domain.package import PackageStatus, PackageStep
 from flexsupply.matching.domain.refund import RefundCause, RefundMethod, RefundStatus
 from flexsupply.matching.domain.sale import OrderStatus
 from flexsupply.matching.domain.signup import normalise_phone
 
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-Spec = Annotated[str, StringConstraints(strip_whitespace=True, max_length=4000)]
-Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)]
 Phone = Annotated[str, StringConstraints(max_length=40), AfterValidator(normalise_phone)]
 UtcDatetime = Annotated[AwareDatetime, AfterValidator(as_utc)]
 Quantities = Annotated[
@@ -68,7 +75,7 @@ class CommunityCreated(SQLModel):
 
 
 class LeaderKeyRotate(SQLModel):
-    revoke_existing: bool = Field(default=True, description="Revoke the leader's other keys now.")
+    revoke_existing: Boolean = Field(default=True, description="Revoke the leader's other keys now.")
 
 
 class LeaderMe(SQLModel):
@@ -169,7 +176,7 @@ class SignupOpen(SQLModel):
 
 
 class SignupEntryCreate(SQLModel):
-    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+    name: PersonName
     phone: Phone = Field(description="Signing up again with the same phone replaces the entry.")
     region: RegionCode
     quantity: int = Field(ge=1, le=MAX_UNITS)
@@ -374,7 +381,7 @@ class AwardPublic(SQLModel):
 
 
 class AwardDecline(SQLModel):
-    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+    reason: Note
 
 
 class ReservationLinePublic(SQLModel):
@@ -445,16 +452,13 @@ class PackageAwardsPublic(SQLModel):
 
 # --- the flash sale ----------------------------------------------------------------------------------------------
 
-Address = Annotated[str, StringConstraints(strip_whitespace=True, min_length=5, max_length=500, pattern=PRINTABLE)]
-BuyerName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100, pattern=PRINTABLE)]
-
 
 class OrderCreate(SQLModel):
     """A buyer's order. Name, phone and address are shown only to the leader, staff and the shipping supplier."""
 
     quantity: int = Field(ge=1, le=MAX_UNITS)
     region: RegionCode = Field(description="One of the sale's delivery regions.")
-    name: BuyerName
+    name: PersonName
     phone: Phone = Field(description="The per-buyer limit counts by phone; stored as E.164.")
     address: Address
 
