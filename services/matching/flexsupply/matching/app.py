@@ -28,6 +28,7 @@ def create_router(settings: MatchingSettings) -> Router:
             controllers.CommunityController,
             controllers.LeaderController,
             controllers.PackageController,
+            controllers.PhotoController,
             controllers.SignupController,
             controllers.SourcingRoundController,
             controllers.MatchRunController,
