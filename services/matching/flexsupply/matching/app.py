@@ -15,6 +15,7 @@ from flexsupply.matching.domain.package import InvalidTransition, NotEditable
 from flexsupply.matching.domain.planning import InvalidRound
 from flexsupply.matching.domain.sale import BuyerLimitReached, InvalidOrderMove, SaleNotOnSale, SaleNotOpen, SoldOut
 from flexsupply.matching.domain.signup import SignupClosed, SignupExists
+from flexsupply.matching.lead import pages as lead_pages
 from flexsupply.matching.models import IdempotencyRecord, MatchingTable, OutboxMessage
 from flexsupply.matching.payments import PaymentRejected
 from flexsupply.matching.settings import MatchingSettings
@@ -40,6 +41,7 @@ def create_router(settings: MatchingSettings) -> Router:
             sale_controllers.MarketController,
             sale_controllers.PaymentCallbackController,
             *pages.routes(),
+            *lead_pages.routes(settings),
         ],
         dependencies={
             "transaction": Provide(provide_transaction),

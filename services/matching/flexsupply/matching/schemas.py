@@ -225,6 +225,9 @@ class SignupInvitation(SQLModel):
 
     title: str
     spec: str
+    display_name: str | None
+    description: str
+    photo_url: str | None
     regions: list[str]
     per_person_max: int
     closes_at: datetime | None

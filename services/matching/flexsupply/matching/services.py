@@ -379,6 +379,9 @@ async def signup_invitation(session: AsyncSession, token: str) -> SignupInvitati
     return SignupInvitation(
         title=package.title,
         spec=package.spec,
+        display_name=package.display_name,
+        description=package.description,
+        photo_url=photo_url(package),
         regions=sorted(package.quantities),
         per_person_max=signup.per_person_max,
         closes_at=signup.closes_at,
