@@ -152,4 +152,6 @@ def embedded_app(services: list[Service], settings: KitSettings, worker_threads:
         domain_errors=domain_errors(services),
         log_level=settings.log_level,
         template_directories=[path for service in services for path in service.description.template_directories],
+        locale_directories=[path for service in services for path in service.description.locale_directories],
+        time_zone=settings.community_time_zone,
     )

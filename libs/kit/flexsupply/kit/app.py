@@ -8,6 +8,7 @@ from pathlib import Path
 from litestar import Litestar, Router
 from litestar.config.cors import CORSConfig
 from litestar.logging import LoggingConfig
+from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
@@ -16,6 +17,7 @@ from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 from swagger_ui_bundle import swagger_ui_path
 
+from flexsupply.kit import i18n
 from flexsupply.kit.errors import internal_error_handler, problem_details
 from flexsupply.kit.health import health, live
 from flexsupply.kit.idempotency import IdempotencyKeyReused
@@ -62,6 +64,8 @@ def build_app(
     log_level: str = "INFO",
     debug: bool = False,
     template_directories: Sequence[Path] = (),
+    locale_directories: Sequence[Path] = (),
+    time_zone: str = i18n.DEFAULT_TIME_ZONE,
 ) -> Litestar:
     errors = {IdempotencyKeyReused: 422, **(domain_errors or {})}
     assets = create_static_files_router(
@@ -70,14 +74,20 @@ def build_app(
         include_in_schema=False,
         opt={"exclude_from_auth": True},
     )
+    i18n.register_catalogues(locale_directories)
     return Litestar(
         route_handlers=[live, health, assets, *routers],
+        middleware=[DefineMiddleware(i18n.LocaleMiddleware, time_zone=time_zone)],
         lifespan=list(lifespans),
         plugins=[problem_details(errors), DocumentedProblems(), PydanticModelSchemas()],
         exception_handlers={500: internal_error_handler},
         # Server-rendered pages (Jinja, autoescaped); one app may hold several services' template folders.
         template_config=(
-            TemplateConfig(directory=list(template_directories), engine=JinjaTemplateEngine)
+            TemplateConfig(
+                directory=list(template_directories),
+                engine=JinjaTemplateEngine,
+                engine_callback=lambda engine: i18n.install(engine.engine),
+            )
             if template_directories
             else None
         ),

@@ -60,6 +60,7 @@ class ServiceDescription:
     sweepers: tuple[Sweeper, ...] = ()
     domain_errors: Mapping[type[Exception], int] = field(default_factory=dict)
     template_directories: tuple[Path, ...] = ()  # the service's server-rendered pages, if any
+    locale_directories: tuple[Path, ...] = ()  # their message catalogues (kit.i18n)
 
     def lifespan(self, settings: Any) -> Lifespan:
         return service_lifespan(self.name, settings, settings.database_url, self.outbox_table, self.sweepers)
@@ -74,6 +75,8 @@ class ServiceDescription:
             domain_errors={**KIT_ERRORS, **self.domain_errors},
             log_level=settings.log_level,
             template_directories=self.template_directories,
+            locale_directories=self.locale_directories,
+            time_zone=settings.community_time_zone,
         )
 
 

@@ -26,6 +26,9 @@ class KitSettings(BaseSettings):
     http_timeout_seconds: float = Field(default=10.0, gt=0)
     outbox_poll_seconds: float = Field(default=0.5, gt=0)
     log_level: str = "INFO"
+    community_time_zone: str = Field(
+        default="Asia/Shanghai", description="The IANA time zone pages show times in (they are stored in UTC)."
+    )
     sweep_seconds: float = Field(default=15.0, gt=0, description="How often owed work is checked for lost messages.")
     sweep_grace_seconds: float = Field(
         default=60.0, ge=0, description="How long owed work may be overdue before its message is sent again."

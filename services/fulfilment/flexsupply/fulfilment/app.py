@@ -35,6 +35,7 @@ DESCRIPTION = ServiceDescription(
     create_router=create_router,
     metadata=FulfilmentTable.metadata,
     migrations=Path(__file__).resolve().parents[2] / "migrations",
+    locale_directories=(Path(__file__).resolve().parent / "locale",),
     outbox_table=OutboxMessage,
     actor_modules=("flexsupply.fulfilment.actors",),
     template_directories=(pages.TEMPLATES,),

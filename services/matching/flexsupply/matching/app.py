@@ -64,6 +64,7 @@ DESCRIPTION = ServiceDescription(
     create_router=create_router,
     metadata=MatchingTable.metadata,
     migrations=Path(__file__).resolve().parents[2] / "migrations",
+    locale_directories=(Path(__file__).resolve().parent / "locale",),
     outbox_table=OutboxMessage,
     actor_modules=("flexsupply.matching.actors",),
     template_directories=(pages.TEMPLATES,),

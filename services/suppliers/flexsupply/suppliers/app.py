@@ -43,6 +43,7 @@ DESCRIPTION = ServiceDescription(
     create_router=create_router,
     metadata=SuppliersTable.metadata,
     migrations=Path(__file__).resolve().parents[2] / "migrations",
+    locale_directories=(Path(__file__).resolve().parent / "locale",),
     outbox_table=OutboxMessage,
     actor_modules=("flexsupply.suppliers.actors",),
     sweepers=(services.sweep_overdue_webhooks,),
