@@ -48,7 +48,7 @@ REQUIRED = N_("is required")
 
 
 def yuan_to_cents(text: str, field: str) -> int:
-    """"59.9" yuan as 5990 cents, exactly."""
+    """ "59.9" yuan as 5990 cents, exactly."""
     try:
         amount = Decimal(text.strip().removeprefix("¥").strip())
         cents = amount * 100

@@ -7,15 +7,16 @@ board. The pages run no script: forms post and redirect, and a page with somethi
 Every rule is the JSON API's own: the pages call the same use cases and turn their answers and refusals into pages.
 """
 
+import contextlib
 import hashlib
 import hmac
 import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
@@ -28,7 +29,7 @@ from litestar.handlers.base import BaseRouteHandler
 from litestar.middleware import DefineMiddleware
 from litestar.middleware.session import SessionMiddleware
 from litestar.middleware.session.client_side import ClientSideSessionBackend, CookieBackendConfig
-from litestar.params import FromPath
+from litestar.params import FromPath, PathParameter
 from litestar.response import Redirect, Template
 from litestar.static_files import create_static_files_router
 from litestar.types import ASGIApp
@@ -77,7 +78,6 @@ LOGIN = f"{LEAD}/login"
 ASSETS = "/lead-assets"
 CSRF_FIELD = "csrf_token"
 SESSION_HOURS = 12
-TIME_ZONE = ZoneInfo("Asia/Shanghai")  # the community's: forms are read and times shown in it
 PUBLIC = {"exclude_from_auth": True}  # the console is guarded by its session, not by a bearer token
 CONTENT_SECURITY_POLICY = ResponseHeader(
     name="Content-Security-Policy",
@@ -86,6 +86,7 @@ CONTENT_SECURITY_POLICY = ResponseHeader(
 )
 N_ = i18n.N_
 Settings = NamedDependency[MatchingSettings]
+SignupToken = Annotated[str, PathParameter(min_length=1, max_length=64)]
 STATUS_WORDS = {
     PackageStatus.DRAFT: N_("Draft"),
     PackageStatus.SOURCING: N_("Asking suppliers for quotes"),
@@ -198,7 +199,7 @@ def _to_login(_: Request[Any, Any, Any], __: LoginRequired) -> Response[Any]:
 
 
 def _refused(request: Request[Any, Any, Any], __: FormRefused) -> Response[Any]:
-    t = _translator(request)
+    t = _translator()
     return Template(
         template_name="lead/message.html",
         context={
@@ -213,8 +214,14 @@ def _database(state: State) -> Database:
     return state[database_key(SERVICE)]
 
 
-def _translator(request: Request[Any, Any, Any]) -> Any:
-    return i18n.translator(i18n.request_locale(request))
+def _translator() -> Any:
+    """The request's catalogue (kit.i18n's middleware chose the language)."""
+    return i18n.translator(i18n.current_locale())
+
+
+def _zone() -> ZoneInfo:
+    """The community's time zone, in which forms are read and times shown."""
+    return ZoneInfo(i18n.current_time_zone())
 
 
 async def leader_only(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
@@ -328,7 +335,7 @@ class LeadLogin(Controller):
     @post("/login", status_code=303)
     async def login(self, request: Request[Any, Any, Any], state: State) -> Response[Any]:
         fields, _ = await _form(request)
-        t = _translator(request)
+        t = _translator()
         address = request.client.host if request.client else "unknown"
         if not LOGIN_THROTTLE.allows(address):
             return _login_page(request, message=t.gettext(TOO_MANY), status_code=429)
@@ -419,10 +426,8 @@ async def package_view(database: Database, settings: Settings, package_id: UUID,
     async with database.transaction() as session:
         package = await services.get_package(session, package_id, community_id)
         view = PackageView(package=services.package_public(package), regions={})
-        try:
+        with contextlib.suppress(NotFound):  # no sign-up opened
             view.signup = await services.signup_for_leader(session, package_id, community_id)
-        except NotFound:
-            pass
         plan_run: MatchRun | None = None
         if package.round_id is not None:
             view.sourcing_round = await services.get_round(session, package.round_id, community_id)
@@ -446,7 +451,7 @@ async def package_view(database: Database, settings: Settings, package_id: UUID,
             if view.sourcing_round is not None:
                 try:
                     asked = await suppliers.round_rfqs(view.sourcing_round.id)
-                except Exception:  # noqa: BLE001 - the suppliers service has not heard of the round yet (404)
+                except Exception:
                     asked = None
                 if asked is not None:
                     view.rfqs = []
@@ -515,10 +520,10 @@ class LeadPages(Controller):
     async def draft(self, request: Request[Any, Any, Any], state: State, settings: Settings) -> Response[Any]:
         """Draft the package from the form, then its photo (if one was chosen)."""
         fields, files = await _form(request)
-        t = _translator(request)
+        t = _translator()
         try:
             regions = await region_names(settings)
-            data = PackageCreate.model_validate(forms.draft_terms(fields, regions, TIME_ZONE))
+            data = PackageCreate.model_validate(forms.draft_terms(fields, regions, _zone()))
             photo = files.get("photo")
             content = await photo.read() if photo is not None and photo.filename else b""
             async with _database(state).transaction() as session:
@@ -538,11 +543,9 @@ class LeadPages(Controller):
         return await _package_page(request, state, settings, package_id)
 
     @get("/packages/{package_id:uuid}/poster")
-    async def poster(
-        self, request: Request[Any, Any, Any], state: State, package_id: FromPath[UUID]
-    ) -> Template:
+    async def poster(self, request: Request[Any, Any, Any], state: State, package_id: FromPath[UUID]) -> Template:
         """The sale's poster: name, price, times and a QR code of the sale link, to screenshot into the group."""
-        t, locale = _translator(request), i18n.request_locale(request)
+        t, locale = _translator(), i18n.current_locale()
         async with _database(state).transaction() as session:
             await services.get_package(session, package_id, _leader(request).require_leader())
             sale = await sales.sale_view(session, package_id)
@@ -582,7 +585,7 @@ class LeadPages(Controller):
             closes = fields.get("closes_at", "").strip()
             data = SignupOpen(
                 per_person_max=forms.whole(fields.get("per_person_max", ""), "per_person_max", low=1),
-                closes_at=forms.local_to_utc(closes, "closes_at", TIME_ZONE) if closes else None,
+                closes_at=forms.local_to_utc(closes, "closes_at", _zone()) if closes else None,
             )
             await services.open_signup(session, package_id, leader.require_leader(), data)
             return N_("The sign-up is open: share its link and the announcement in the group.")
@@ -606,7 +609,7 @@ class LeadPages(Controller):
         fields, _ = await _form(request)
 
         async def step(session: Any, leader: Principal) -> str:
-            reply_by = forms.local_to_utc(fields.get("reply_by", ""), "reply_by", TIME_ZONE)
+            reply_by = forms.local_to_utc(fields.get("reply_by", ""), "reply_by", _zone())
             data = RoundCreate(package_ids=[package_id], reply_by=reply_by)
             await services.start_round(session, data, leader.require_leader(), leader.actor)
             return N_("Suppliers are asked for quotes. Their answers appear below.")
@@ -654,8 +657,10 @@ class LeadPages(Controller):
             )
             if closed is None:
                 raise SaleNotOnSale("not on sale")
-            return N_("The sale is closed: it goes ahead.") if closed.went_ahead else N_(
-                "The sale is closed: too few were sold, so the package is cancelled."
+            return (
+                N_("The sale is closed: it goes ahead.")
+                if closed.went_ahead
+                else N_("The sale is closed: too few were sold, so the package is cancelled.")
             )
 
         return await _act(request, state, package_id, step)
@@ -666,7 +671,7 @@ class LeadPages(Controller):
     ) -> Template:
         """Match a payment statement to the orders; the report (and the lines no order matched) on the page."""
         _, files = await _form(request)
-        t, leader = _translator(request), _leader(request)
+        t, leader = _translator(), _leader(request)
         upload = files.get("statement")
         report: StatementReport | None = None
         message = None
@@ -687,7 +692,7 @@ class LeadPages(Controller):
 
 async def _act(request: Request[Any, Any, Any], state: State, package_id: UUID, step: Any) -> Response[Any]:
     """One form's use case in one transaction; its message (or the refusal's) shown on the package page."""
-    t = _translator(request)
+    t = _translator()
     try:
         async with _database(state).transaction() as session:
             message = await step(session, _leader(request))
@@ -711,9 +716,9 @@ async def _draft_page(
         regions = {}
     now = utc_now()
     defaults = {
-        "sale_opens_at": forms.utc_to_local_input(now + timedelta(days=1), TIME_ZONE),
-        "sale_closes_at": forms.utc_to_local_input(now + timedelta(days=2), TIME_ZONE),
-        "needed_by": forms.utc_to_local_input(now + timedelta(days=10), TIME_ZONE),
+        "sale_opens_at": forms.utc_to_local_input(now + timedelta(days=1), _zone()),
+        "sale_closes_at": forms.utc_to_local_input(now + timedelta(days=2), _zone()),
+        "needed_by": forms.utc_to_local_input(now + timedelta(days=10), _zone()),
         "min_quality": "0",
         "backups": "0",
         "per_buyer_limit": "5",
@@ -742,11 +747,13 @@ async def _package_page(
     message: str | None = None,
     status_code: int = 200,
 ) -> Template:
-    t, locale = _translator(request), i18n.request_locale(request)
+    t, locale = _translator(), i18n.current_locale()
     try:
         view = await package_view(_database(state), settings, package_id, _leader(request))
     except NotFound:
-        return _page(request, "message.html", {"title": t.gettext("Not found"), "message": t.gettext("Not found.")}, 404)
+        return _page(
+            request, "message.html", {"title": t.gettext("Not found"), "message": t.gettext("Not found.")}, 404
+        )
     base = _base_url(request)
     signup_url = f"{base}/signup/{view.signup.token}" if view.signup else None
     sale_url = f"{base}/sale/{package_id}"
@@ -764,7 +771,7 @@ async def _package_page(
             "run_words": RUN_WORDS,
             "rfq_words": RFQ_WORDS,
             "order_words": ORDER_WORDS,
-            "reply_by_default": forms.utc_to_local_input(now + timedelta(hours=2), TIME_ZONE),
+            "reply_by_default": forms.utc_to_local_input(now + timedelta(hours=2), _zone()),
             "report": report,
             "message": message,
         },
@@ -797,7 +804,7 @@ def _signup_page(
     )
 
 
-async def _invitation(state: State, settings: Settings, token: str) -> tuple[Any, dict[str, str]]:
+async def _invitation(state: State, settings: MatchingSettings, token: str) -> tuple[Any, dict[str, str]]:
     async with _database(state).transaction() as session:
         invitation = await services.signup_invitation(session, token)
     try:
@@ -816,7 +823,9 @@ class SignupPages(Controller):
     opt = PUBLIC
 
     @get("/{token:str}")
-    async def invitation(self, request: Request[Any, Any, Any], state: State, settings: Settings, token: str) -> Template:
+    async def invitation(
+        self, request: Request[Any, Any, Any], state: State, settings: Settings, token: SignupToken
+    ) -> Template:
         """What is being signed up for, and the form: name, phone, region and how many."""
         try:
             invitation, regions = await _invitation(state, settings, token)
@@ -825,9 +834,11 @@ class SignupPages(Controller):
         return _signup_page(invitation, regions)
 
     @post("/{token:str}", status_code=200)
-    async def sign_up(self, request: Request[Any, Any, Any], state: State, settings: Settings, token: str) -> Template:
+    async def sign_up(
+        self, request: Request[Any, Any, Any], state: State, settings: Settings, token: SignupToken
+    ) -> Template:
         """Sign up; the same phone again replaces its entry."""
-        t = _translator(request)
+        t = _translator()
         form = await request.form()
         fields = {name: str(form.get(name, "")).strip() for name in SIGNUP_FIELDS}
         try:
@@ -845,10 +856,9 @@ class SignupPages(Controller):
 
 
 def _missing_signup(request: Request[Any, Any, Any]) -> Template:
-    t = _translator(request)
+    t = _translator()
     return Template(
         template_name="lead/message.html",
         context={"title": t.gettext("Not found"), "message": t.gettext("There is no sign-up at this address.")},
         status_code=404,
     )
-

@@ -1,0 +1,206 @@
+"""The leader console (/lead) and the members' sign-up page (/signup/{token}) on the real app: the session, its
+CSRF token, a draft with a photo, and members' entries reaching the package through the same use cases as the API."""
+
+import re
+from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import httpx
+import pytest
+
+from tests.support.matching import register_community
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+# The smallest PNG: its signature is what the service checks.
+PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+    "1f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082"
+)
+
+
+def csrf(page: httpx.Response) -> str:
+    found = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+    assert found, page.text
+    return found.group(1)
+
+
+def local_input(moment: datetime) -> str:
+    return moment.astimezone(SHANGHAI).strftime("%Y-%m-%dT%H:%M")
+
+
+@pytest.fixture
+async def browser_like(app: Any) -> AsyncIterator[Callable[[], httpx.AsyncClient]]:
+    """Clients that keep cookies, as a phone's browser does (no bearer token)."""
+    clients: list[httpx.AsyncClient] = []
+
+    def make() -> httpx.AsyncClient:
+        client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://flexsupply.test")
+        clients.append(client)
+        return client
+
+    yield make
+    for client in clients:
+        await client.aclose()
+
+
+async def logged_in(client: httpx.AsyncClient, key: str) -> str:
+    """Log in with the leader key; the session's CSRF token for the next forms."""
+    page = await client.get("/lead/login")
+    answer = await client.post("/lead/login", data={"csrf_token": csrf(page), "key": key})
+    assert answer.status_code == 303 and answer.headers["location"] == "/lead", answer.text
+    return csrf(await client.get("/lead"))
+
+
+def draft_form(token: str, **changes: str) -> dict[str, str]:
+    now = datetime.now(UTC)
+    form = {
+        "csrf_token": token,
+        "display_name": "手工酸面包礼盒",
+        "description": "两只 500 克酸面包，礼盒装",
+        "sku": "bread-gift-box",
+        "quantity_ningbo": "20",
+        "quantity_shanghai": "",
+        "needed_by": local_input(now + timedelta(days=20)),
+        "min_quality": "80",
+        "backups": "0",
+        "sale_opens_at": local_input(now + timedelta(days=5)),
+        "sale_closes_at": local_input(now + timedelta(days=6)),
+        "price_yuan": "59.90",
+        "threshold_units": "10",
+        "cap_units": "100",
+        "per_buyer_limit": "5",
+    }
+    return form | changes
+
+
+async def test_a_page_of_the_console_asks_for_the_login_first(browser_like: Callable[[], httpx.AsyncClient]):
+    client = browser_like()
+    answer = await client.get("/lead")
+    assert answer.status_code == 303 and answer.headers["location"] == "/lead/login"
+    page = await client.get("/lead/login")
+    assert page.status_code == 200
+    assert 'lang="zh-CN"' in page.text and "团长登录" in page.text
+
+
+async def test_a_wrong_key_is_refused_and_the_right_one_logs_in(
+    operator: httpx.AsyncClient, browser_like: Callable[[], httpx.AsyncClient]
+):
+    community, key = await register_community(operator)
+    client = browser_like()
+    page = await client.get("/lead/login")
+    wrong = await client.post("/lead/login", data={"csrf_token": csrf(page), "key": key[:-2] + "xx"})
+    assert wrong.status_code == 401
+    assert "团长密钥无效" in wrong.text
+    await logged_in(client, key)
+    home = await client.get("/lead")
+    assert home.status_code == 200 and community["name"] in home.text
+    logout = await client.post("/lead/logout", data={"csrf_token": csrf(home)})
+    assert logout.status_code == 303
+    assert (await client.get("/lead")).headers["location"] == "/lead/login"
+
+
+async def test_a_form_without_the_session_csrf_token_is_refused(
+    operator: httpx.AsyncClient, browser_like: Callable[[], httpx.AsyncClient], as_key: Callable[[str], Any]
+):
+    _, key = await register_community(operator)
+    client = browser_like()
+    token = await logged_in(client, key)
+    for sent in ({}, {"csrf_token": "not-the-session-token"}):
+        refused = await client.post(
+            "/lead/packages", data=draft_form(token) | sent | {"csrf_token": sent.get("csrf_token", "")}
+        )
+        assert refused.status_code == 403
+    assert (await as_key(key).get("/api/v1/packages")).json() == []
+
+
+async def test_a_draft_with_a_photo_is_the_api_s_package_in_cents_and_utc(
+    operator: httpx.AsyncClient, browser_like: Callable[[], httpx.AsyncClient], as_key: Callable[[str], Any]
+):
+    _, key = await register_community(operator)
+    client = browser_like()
+    token = await logged_in(client, key)
+    form = draft_form(token)
+    answer = await client.post("/lead/packages", data=form, files={"photo": ("bread.png", PNG, "image/png")})
+    assert answer.status_code == 303, answer.text
+    package_id = answer.headers["location"].rsplit("/", 1)[1]
+    package = (await as_key(key).get(f"/api/v1/packages/{package_id}")).json()
+    assert package["display_name"] == "手工酸面包礼盒" and package["title"] == "手工酸面包礼盒"
+    assert package["sale_price_cents"] == 5990
+    assert package["quantities"] == {"ningbo": 20}
+    opens = datetime.fromisoformat(package["sale_opens_at"])
+    assert opens.utcoffset() == timedelta(0)
+    assert local_input(opens) == form["sale_opens_at"]
+    photo = await client.get(package["photo_url"])
+    assert photo.status_code == 200 and photo.content == PNG
+    assert photo.headers["content-type"] == "image/png"
+    sale = (await client.get(f"/api/v1/sales/{package_id}")).json()
+    assert sale["photo_url"] == package["photo_url"] and sale["description"] == "两只 500 克酸面包，礼盒装"
+    page = await client.get(f"/lead/packages/{package_id}")
+    assert "草稿" in page.text and package["photo_url"] in page.text
+
+
+async def test_a_file_that_is_not_an_image_is_refused_naming_the_photo(
+    operator: httpx.AsyncClient, browser_like: Callable[[], httpx.AsyncClient], as_key: Callable[[str], Any]
+):
+    _, key = await register_community(operator)
+    client = browser_like()
+    token = await logged_in(client, key)
+    answer = await client.post(
+        "/lead/packages", data=draft_form(token), files={"photo": ("bread.png", b"<svg></svg>", "image/png")}
+    )
+    assert answer.status_code == 400
+    assert "照片" in answer.text
+    assert 'value="手工酸面包礼盒"' in answer.text  # what was typed is kept
+    assert (await as_key(key).get("/api/v1/packages")).json() == []
+    api = await as_key(key).post(
+        "/api/v1/packages/00000000-0000-0000-0000-000000000000/photo", files={"photo": ("x", b"GIF89a", "image/gif")}
+    )
+    assert api.status_code == 400 and "photo" in api.text
+
+
+async def test_members_sign_up_on_the_page_and_the_leader_adopts_the_totals(
+    operator: httpx.AsyncClient, browser_like: Callable[[], httpx.AsyncClient], as_key: Callable[[str], Any]
+):
+    _, key = await register_community(operator)
+    assert (await operator.put("/api/v1/regions/ningbo", json={"name": "宁波"})).status_code == 200
+    leader = browser_like()
+    token = await logged_in(leader, key)
+    drafted = await leader.post("/lead/packages", data=draft_form(token, quantity_shanghai="5"))
+    package_page = drafted.headers["location"]
+    opened = await leader.post(f"{package_page}/signup", data={"csrf_token": token, "per_person_max": "3"})
+    assert opened.status_code == 303
+    page = await leader.get(package_page)
+    link = re.search(r'id="signup-link">http://flexsupply.test(/signup/[^<]+)<', page.text)
+    assert link, page.text
+    assert "接龙" in page.text  # the announcement to paste
+
+    member = browser_like()
+    invitation = await member.get(link.group(1))
+    assert invitation.status_code == 200 and "手工酸面包礼盒" in invitation.text and "宁波" in invitation.text
+    first = await member.post(
+        link.group(1), data={"name": "王芳", "phone": "+86 139 0000 0010", "region": "ningbo", "quantity": "2"}
+    )
+    assert first.status_code == 201 and "报名成功" in first.text
+    again = await member.post(
+        link.group(1), data={"name": "王芳", "phone": "13900000010", "region": "ningbo", "quantity": "3"}
+    )
+    assert again.status_code == 200 and "已修改" in again.text
+    other = await browser_like().post(
+        link.group(1), data={"name": "陈静", "phone": "13900000011", "region": "shanghai", "quantity": "1"}
+    )
+    assert other.status_code == 201
+    too_many = await member.post(
+        link.group(1), data={"name": "李伟", "phone": "13900000012", "region": "ningbo", "quantity": "4"}
+    )
+    assert too_many.status_code == 400 and 'value="李伟"' in too_many.text
+
+    package_id = package_page.rsplit("/", 1)[1]
+    signup = (await as_key(key).get(f"/api/v1/packages/{package_id}/signup")).json()
+    assert signup["totals"] == {"ningbo": 3, "shanghai": 1}
+    adopted = await leader.post(f"{package_page}/signup/adopt", data={"csrf_token": token})
+    assert adopted.status_code == 303
+    package = (await as_key(key).get(f"/api/v1/packages/{package_id}")).json()
+    assert package["quantities"] == {"ningbo": 3, "shanghai": 1}
+    assert "宁波" in (await leader.get(package_page)).text
