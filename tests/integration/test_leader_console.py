@@ -7,9 +7,14 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from uuid import uuid4
+
 import httpx
 import pytest
 
+from tests.integration.conftest import eventually
+from tests.support import sales
+from tests.support.catalogue import create_supplier, offer_body
 from tests.support.matching import register_community
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -204,3 +209,73 @@ async def test_members_sign_up_on_the_page_and_the_leader_adopts_the_totals(
     package = (await as_key(key).get(f"/api/v1/packages/{package_id}")).json()
     assert package["quantities"] == {"ningbo": 3, "shanghai": 1}
     assert "宁波" in (await leader.get(package_page)).text
+
+
+async def test_an_evening_from_quotes_to_the_close_on_the_console(
+    operator: httpx.AsyncClient, browser_like: Callable[[], httpx.AsyncClient], as_key: Callable[[str], Any]
+):
+    """Sourcing, the plan by supplier name, the sale link and QR, orders, a statement and the close: the pages call
+    the API's use cases, and the API sees what they did."""
+    sku = f"console-{uuid4().hex[:8]}"
+    supplier = await create_supplier(operator, name="甬江面包坊")
+    offer = await as_key(supplier["api_key"]["api_key"]).post(
+        "/api/v1/offers", json=offer_body(sku=sku, moq=1, shipping_cents={"ningbo": 100, "shanghai": 100})
+    )
+    assert offer.status_code == 201, offer.text
+    _, key = await register_community(operator)
+    leader = browser_like()
+    token = await logged_in(leader, key)
+    now = datetime.now(UTC)
+    # The sale window is open already: once planned, the sale opens with the first look at it.
+    form = draft_form(token, sku=sku, sale_opens_at=local_input(now - timedelta(minutes=2)), threshold_units="1")
+    package_page = (await leader.post("/lead/packages", data=form)).headers["location"]
+    package_id = package_page.rsplit("/", 1)[1]
+    sourcing = await leader.post(
+        f"{package_page}/sourcing", data={"csrf_token": token, "reply_by": local_input(now + timedelta(days=1))}
+    )
+    assert sourcing.status_code == 303
+    page = await leader.get(package_page)
+    assert "正在向供应商询价" in page.text
+
+    async def asked() -> str | None:
+        text = (await leader.get(package_page)).text
+        return text if "甬江面包坊" in text else None
+
+    await eventually(asked)
+    matched = await leader.post(f"{package_page}/match", data={"csrf_token": token})
+    assert matched.status_code == 303
+
+    async def planned() -> str | None:
+        text = (await leader.get(package_page)).text
+        return text if "已找到方案" in text and 'id="landed"' in text else None
+
+    plan_page = await eventually(planned, timeout_seconds=60)
+    plan = (await as_key(key).get(f"/api/v1/packages/{package_id}/plan")).json()
+    assert "甬江面包坊" in plan_page.split('id="plan"')[1]
+    assert f"¥{plan['landed_unit_cents'] // 100}.{plan['landed_unit_cents'] % 100:02d}" in plan_page
+    assert 'id="saving"' in plan_page
+    assert f"/sale/{package_id}" in plan_page
+
+    poster = await leader.get(f"{package_page}/poster")
+    assert poster.status_code == 200 and "¥59.90" in poster.text and "扫码下单" in poster.text
+    qr = await leader.get(f"{package_page}/qr.svg")
+    assert qr.headers["content-type"].startswith("image/svg+xml") and b"<svg" in qr.content
+
+    placed = await sales.order(leader, package_id, name="王芳")
+    assert placed.status_code == 201, placed.text
+    reference = placed.json()["payment_reference"]
+    statement = f"date,amount,memo\n2026-12-08,{placed.json()['amount_cents'] / 100:.2f},{reference}\n2026-12-08,1.00,lunch\n"
+    report = await leader.post(
+        f"{package_page}/statement",
+        data={"csrf_token": token},
+        files={"statement": ("statement.csv", statement.encode(), "text/csv")},
+    )
+    assert report.status_code == 200, report.text
+    assert "本次到账：1" in report.text and "lunch" in report.text
+    assert (await as_key(key).get(f"/api/v1/packages/{package_id}/orders")).json()[0]["status"] == "paid"
+
+    closed = await leader.post(f"{package_page}/close", data={"csrf_token": token, "reason": "够数了"})
+    assert closed.status_code == 303
+    after = await leader.get(package_page)
+    assert "抢购已结束：成团。" in after.text
+    assert (await as_key(key).get(f"/api/v1/packages/{package_id}")).json()["status"] in {"closed", "awarded"}
