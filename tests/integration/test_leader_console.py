@@ -264,7 +264,9 @@ async def test_an_evening_from_quotes_to_the_close_on_the_console(
     placed = await sales.order(leader, package_id, name="王芳")
     assert placed.status_code == 201, placed.text
     reference = placed.json()["payment_reference"]
-    statement = f"date,amount,memo\n2026-12-08,{placed.json()['amount_cents'] / 100:.2f},{reference}\n2026-12-08,1.00,lunch\n"
+    statement = (
+        f"date,amount,memo\n2026-12-08,{placed.json()['amount_cents'] / 100:.2f},{reference}\n2026-12-08,1.00,lunch\n"
+    )
     report = await leader.post(
         f"{package_page}/statement",
         data={"csrf_token": token},

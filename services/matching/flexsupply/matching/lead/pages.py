@@ -10,6 +10,7 @@ Every rule is the JSON API's own: the pages call the same use cases and turn the
 import contextlib
 import hashlib
 import hmac
+import io
 import re
 import secrets
 from collections.abc import Mapping
@@ -404,8 +405,9 @@ class PackageView:
     def working(self) -> bool:
         """Something moves without the leader: the page reloads itself until it settles."""
         queued = self.run is not None and self.run.status in ("queued", "running")
-        quoting = self.package.status is PackageStatus.SOURCING and self.run is None
-        return queued or quoting or self.package.status is PackageStatus.ON_SALE
+        # Until the suppliers service has sent the RFQs; then the leader reloads (a form being typed is not lost).
+        asking = self.package.status is PackageStatus.SOURCING and self.rfqs is None
+        return queued or asking
 
 
 def greedy_saving(run: MatchRun) -> int | None:
@@ -560,8 +562,10 @@ class LeadPages(Controller):
     async def qr(self, request: Request[Any, Any, Any], state: State, package_id: FromPath[UUID]) -> Response[bytes]:
         async with _database(state).transaction() as session:
             await services.get_package(session, package_id, _leader(request).require_leader())
-        qr = segno.make(f"{_base_url(request)}/sale/{package_id}", error="m")
-        return Response(qr.svg_inline(scale=8, border=2).encode(), media_type="image/svg+xml")
+        svg = io.BytesIO()
+        # A standalone document (with its namespace): an <img> shows nothing else.
+        segno.make(f"{_base_url(request)}/sale/{package_id}", error="m").save(svg, kind="svg", scale=8, border=2)
+        return Response(svg.getvalue(), media_type="image/svg+xml")
 
     @post("/packages/{package_id:uuid}/photo", status_code=303, request_max_body_size=MAX_PHOTO_BYTES + 100_000)
     async def photo(self, request: Request[Any, Any, Any], state: State, package_id: FromPath[UUID]) -> Response[Any]:
