@@ -5,9 +5,8 @@ import re
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
-
 from uuid import uuid4
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
