@@ -280,3 +280,16 @@ async def test_an_evening_from_quotes_to_the_close_on_the_console(
     after = await leader.get(package_page)
     assert "抢购已结束：成团。" in after.text
     assert (await as_key(key).get(f"/api/v1/packages/{package_id}")).json()["status"] in {"closed", "awarded"}
+
+
+async def test_logins_are_throttled_after_ten_failures_from_one_address(
+    operator: httpx.AsyncClient, browser_like: Callable[[], httpx.AsyncClient]
+):
+    _, key = await register_community(operator)
+    client = browser_like()
+    token = csrf(await client.get("/lead/login"))
+    for _ in range(10):
+        wrong = await client.post("/lead/login", data={"csrf_token": token, "key": "flk_wrong_key"})
+        assert wrong.status_code == 401
+    refused = await client.post("/lead/login", data={"csrf_token": token, "key": key})
+    assert refused.status_code == 429 and "登录失败次数过多" in refused.text

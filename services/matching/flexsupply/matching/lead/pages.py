@@ -25,7 +25,7 @@ import segno
 from litestar import Controller, Request, Response, Router, get, post
 from litestar.connection import ASGIConnection
 from litestar.datastructures import CacheControlHeader, ResponseHeader, State, UploadFile
-from litestar.di import NamedDependency
+from litestar.di import NamedDependency, Provide
 from litestar.handlers.base import BaseRouteHandler
 from litestar.middleware import DefineMiddleware
 from litestar.middleware.session import SessionMiddleware
@@ -141,7 +141,6 @@ REFUSALS = (
     NotFound,
     PeerUnavailable,
 )
-LOGIN_THROTTLE = LoginThrottle()
 
 
 class LoginRequired(Exception):
@@ -167,9 +166,11 @@ def routes(settings: Settings) -> list[Any]:
         httponly=True,
         samesite="lax",
     )
+    throttle = LoginThrottle()  # one per app: its counts are this process's
     console = Router(
         path=LEAD,
         route_handlers=[LeadLogin, LeadPages],
+        dependencies={"login_throttle": Provide(lambda: throttle, use_cache=True, sync_to_thread=False)},
         middleware=[DefineMiddleware(_session_middleware, config=sessions)],
         exception_handlers={LoginRequired: _to_login, FormRefused: _refused},
         opt=PUBLIC,
@@ -334,11 +335,13 @@ class LeadLogin(Controller):
         return _login_page(request)
 
     @post("/login", status_code=303)
-    async def login(self, request: Request[Any, Any, Any], state: State) -> Response[Any]:
+    async def login(
+        self, request: Request[Any, Any, Any], state: State, login_throttle: NamedDependency[LoginThrottle]
+    ) -> Response[Any]:
         fields, _ = await _form(request)
         t = _translator()
         address = request.client.host if request.client else "unknown"
-        if not LOGIN_THROTTLE.allows(address):
+        if not login_throttle.allows(address):
             return _login_page(request, message=t.gettext(TOO_MANY), status_code=429)
         key = fields.get("key", "").strip()
         parsed = auth.parse_api_key(key, auth.LEADER_KEY_PREFIX)
@@ -346,9 +349,9 @@ class LeadLogin(Controller):
             leader = await services.leader_for_api_key(session, key) if parsed else None
             me = await services.leader_me(session, leader.id) if leader else None
         if parsed is None or leader is None or me is None:
-            LOGIN_THROTTLE.failed(address)
+            login_throttle.failed(address)
             return _login_page(request, message=t.gettext(BAD_KEY), status_code=401)
-        LOGIN_THROTTLE.succeeded(address)
+        login_throttle.succeeded(address)
         # A new session, with a new CSRF token: nothing from before the login carries over.
         request.set_session(
             {
