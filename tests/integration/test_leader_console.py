@@ -255,6 +255,25 @@ async def test_an_evening_from_quotes_to_the_close_on_the_console(
     assert 'id="saving"' in plan_page
     assert f"/sale/{package_id}" in plan_page
 
+    home = await leader.get("/lead")
+    assert 'id="market"' in home.text
+    market = await leader.post(
+        "/lead/markets",
+        data={
+            "csrf_token": token,
+            "title": "周五集市",
+            "package_ids": package_id,
+            "starts_at": local_input(now - timedelta(minutes=3)),
+            "ends_at": local_input(now + timedelta(days=7)),
+        },
+    )
+    assert market.status_code == 303
+    scheduled = re.search(
+        r"集市之夜已安排：http://flexsupply.test(/market/[0-9a-f-]+)", (await leader.get("/lead")).text
+    )
+    assert scheduled, "no market link"
+    assert (await leader.get(scheduled.group(1))).status_code == 200
+
     poster = await leader.get(f"{package_page}/poster")
     assert poster.status_code == 200 and "¥59.90" in poster.text and "扫码下单" in poster.text
     qr = await leader.get(f"{package_page}/qr.svg")

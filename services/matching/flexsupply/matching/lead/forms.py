@@ -40,6 +40,9 @@ FIELD_LABELS: dict[str, str] = {
     "region": N_("Region"),
     "quantity": N_("Quantity"),
     "key": N_("Leader key"),
+    "starts_at": N_("Market starts"),
+    "ends_at": N_("Market ends"),
+    "package_ids": N_("Packages"),
 }
 NOT_AN_AMOUNT = N_("is not an amount in yuan such as 59 or 59.90")
 NOT_A_TIME = N_("is not a date and time")

@@ -57,6 +57,7 @@ from flexsupply.matching.lead.throttle import LoginThrottle
 from flexsupply.matching.models import LeaderKey, MatchRun
 from flexsupply.matching.schemas import (
     LeaderOrderPublic,
+    MarketCreate,
     MatchRunPublic,
     PackageCreate,
     PackagePlanPublic,
@@ -515,7 +516,45 @@ class LeadPages(Controller):
         """The leader's packages, newest first, each with where it stands in words."""
         async with _database(state).transaction() as session:
             found = await services.list_packages(session, _leader(request).require_leader(), None, 200, 0)
-        return _page(request, "packages.html", {"packages": list(reversed(found))})
+        now = utc_now()
+        schedulable = [p for p in found if p.status in (PackageStatus.PLANNED, PackageStatus.ON_SALE)]
+        return _page(
+            request,
+            "packages.html",
+            {
+                "packages": list(reversed(found)),
+                "schedulable": schedulable,
+                "market_starts": forms.utc_to_local_input(
+                    min((p.sale_opens_at for p in schedulable), default=now), _zone()
+                ),
+                "market_ends": forms.utc_to_local_input(
+                    max((p.sale_closes_at for p in schedulable), default=now), _zone()
+                ),
+            },
+        )
+
+    @post("/markets", status_code=303)
+    async def market(self, request: Request[Any, Any, Any], state: State) -> Response[Any]:
+        """A market evening of the chosen packages (their sale windows make its running order)."""
+        form = await request.form()
+        fields, _ = await _form(request)
+        t, leader = _translator(), _leader(request)
+        try:
+            chosen = [UUID(str(value)) for value in form.getall("package_ids", [])]
+            data = MarketCreate(
+                title=fields.get("title", ""),
+                starts_at=forms.local_to_utc(fields.get("starts_at", ""), "starts_at", _zone()),
+                ends_at=forms.local_to_utc(fields.get("ends_at", ""), "ends_at", _zone()),
+                package_ids=chosen,
+            )
+            async with _database(state).transaction() as session:
+                market = await sales.create_market(session, data, leader.require_leader(), leader.actor)
+        except ValueError as exc:  # a tampered id, or the form's or the use case's refusal
+            _tell(request, refusal_text(t, exc) if isinstance(exc, REFUSALS) else t.gettext(forms.REQUIRED))
+            return Redirect(LEAD, status_code=303)
+        link = f"{_base_url(request)}/market/{market.id}"
+        _tell(request, t.gettext("The market evening is scheduled: %(link)s") % {"link": link})
+        return Redirect(LEAD, status_code=303)
 
     @get("/packages/new")
     async def draft_form(self, request: Request[Any, Any, Any], settings: Settings) -> Template:
