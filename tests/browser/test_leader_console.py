@@ -146,5 +146,11 @@ async def test_a_leader_runs_an_evening_from_the_console(
         assert await page.locator("#qr").evaluate("image => image.naturalWidth") > 0
         await expect(page.locator("#poster")).to_contain_text("¥59.90")
         await shot(page, "poster")
+
+        await page.get_by_role("link", name="团长后台").click()
+        await page.get_by_label("标题").fill("周五面包集市")
+        await page.get_by_role("button", name="安排集市之夜").click()
+        await expect(page.locator("#flash")).to_contain_text("集市之夜已安排")
+        await shot(page, "packages")
     finally:
         await context.close()

@@ -165,6 +165,7 @@ def routes(settings: Settings) -> list[Any]:
         path=LEAD,
         max_age=SESSION_HOURS * 3600,
         httponly=True,
+        secure=settings.secure_cookies,
         samesite="lax",
     )
     throttle = LoginThrottle()  # one per app: its counts are this process's
@@ -898,7 +899,10 @@ class SignupPages(Controller):
         except (ValidationError, InvalidField, SignupClosed) as exc:
             return _signup_page(invitation, regions, form=fields, message=refusal_text(t, exc), status_code=400)
         said = t.gettext("You are signed up.") if created else t.gettext("Your entry is changed.")
-        return _signup_page(invitation, regions, message=said, entry=entry, status_code=201 if created else 200)
+        # The form keeps the entry: changing it is sending it again.
+        return _signup_page(
+            invitation, regions, form=fields, message=said, entry=entry, status_code=201 if created else 200
+        )
 
 
 def _missing_signup(request: Request[Any, Any, Any]) -> Template:
