@@ -14,7 +14,7 @@ import pytest
 from tests.integration.conftest import eventually
 from tests.support import sales
 from tests.support.catalogue import create_supplier, offer_body
-from tests.support.matching import register_community
+from tests.support.matching import create_package, register_community
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 # The smallest PNG: its signature is what the service checks.
@@ -312,3 +312,38 @@ async def test_logins_are_throttled_after_ten_failures_from_one_address(
         assert wrong.status_code == 401
     refused = await client.post("/lead/login", data={"csrf_token": token, "key": key})
     assert refused.status_code == 429 and "登录失败次数过多" in refused.text
+
+
+async def test_a_photo_uploaded_through_the_api_replaces_the_last_one_at_a_new_url(
+    operator: httpx.AsyncClient, anonymous: httpx.AsyncClient, as_key: Callable[[str], Any]
+):
+    _, key = await register_community(operator)
+    leader = as_key(key)
+    package = await create_package(leader, display_name="酸面包", description="当天烘焙")
+    assert (package["display_name"], package["description"], package["photo_url"]) == ("酸面包", "当天烘焙", None)
+    first = await leader.post(f"/api/v1/packages/{package['id']}/photo", files={"photo": ("a.png", PNG, "image/png")})
+    assert first.status_code == 200, first.text
+    webp = b"RIFF\x24\x00\x00\x00WEBPVP8 " + b"\x00" * 32
+    second = await leader.post(f"/api/v1/packages/{package['id']}/photo", files={"photo": ("b", webp, "image/png")})
+    assert second.status_code == 200, second.text
+    old_url, new_url = first.json()["photo_url"], second.json()["photo_url"]
+    assert old_url != new_url
+    assert (await anonymous.get(old_url)).status_code == 404
+    served = await anonymous.get(new_url)
+    assert served.content == webp and served.headers["content-type"] == "image/webp"  # the bytes say, not the upload
+    _, other_key = await register_community(operator)
+    theirs = await as_key(other_key).post(
+        f"/api/v1/packages/{package['id']}/photo", files={"photo": ("a.png", PNG, "image/png")}
+    )
+    assert theirs.status_code == 404
+    changed = await leader.patch(f"/api/v1/packages/{package['id']}", json={"display_name": None})
+    assert changed.status_code == 200 and changed.json()["display_name"] is None
+
+
+async def test_the_console_speaks_english_when_asked(browser_like: Callable[[], httpx.AsyncClient]):
+    client = browser_like()
+    english = await client.get("/lead/login?lang=en")
+    assert 'lang="en"' in english.text and "Group leader log in" in english.text
+    assert "Group leader log in" in (await client.get("/lead/login")).text  # the choice is kept in a cookie
+    chinese = await browser_like().get("/lead/login", headers={"accept-language": "en;q=0.5, zh-CN"})
+    assert "团长登录" in chinese.text
