@@ -5,6 +5,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from flexsupply.cli.demo import demo
 from flexsupply.cli.match import match
 from flexsupply.cli.pay import test_payment
 from flexsupply.cli.stack import SERVICE_NAMES, actor_modules, ensure_operator_token, load_service
@@ -15,6 +16,7 @@ GRACEFUL_SHUTDOWN_SECONDS = 5
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
 app.command()(match)
+app.command()(demo)
 app.command(name="test-payment")(test_payment)
 app.add_typer(staff, name="staff")
 console = Console(stderr=True)

@@ -1,7 +1,12 @@
 """`flexsupply match PROBLEM.json`: solve a matching problem file and print the plan."""
 
+import json
 import sys
+import threading
+import time
 import types
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -10,7 +15,8 @@ import typer
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from flexsupply.allocation import Plan, Problem
+    from flexsupply.allocation import Plan, Problem, SolveParams
+    from flexsupply.allocation.decisions import Decisions
 
 EXIT_INVALID_PROBLEM = 2
 EXIT_INFEASIBLE = 3
@@ -45,6 +51,15 @@ def match(
             "on every run; with more, its cost is.",
         ),
     ] = None,
+    decisions: Annotated[
+        bool,
+        typer.Option(
+            "--decisions",
+            help="Then price each promise (N backups against fewer, the quality floor, the deadline) or, without a "
+            "plan, find the cheapest single relaxations, by solving again within one more time limit.",
+        ),
+    ] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", help="No progress lines on stderr.")] = False,
 ) -> None:
     """Find the least-cost plan for a matching problem; explain why when there is none.
 
@@ -67,14 +82,21 @@ def match(
         params = SolveParams(time_limit_seconds=time_limit, work_limit=work_limit)
         if workers is not None:
             params = params.model_copy(update={"num_workers": workers})
-        plan = solve(problem, params)
+        with progress_lines(Console(stderr=True), quiet):
+            plan = solve(problem, params)
     except NoPlanInTime as error:
         typer.echo(str(error), err=True)
         raise typer.Exit(EXIT_NO_ANSWER) from error
+    found = plan_decisions(problem, plan, params) if decisions else None
     if json_output:
-        typer.echo(plan.model_dump_json(indent=2))
+        document = plan.model_dump(mode="json")
+        if found is not None:
+            document["decisions"] = found.model_dump(mode="json")
+        typer.echo(json.dumps(document, indent=2))
     else:
         print_plan(Console(), problem, plan)
+        if found is not None:
+            print_decisions(Console(), found)
     if plan.status == PlanStatus.INFEASIBLE:
         raise typer.Exit(EXIT_INFEASIBLE)
 
@@ -98,6 +120,83 @@ def import_solver_without_pandas() -> None:
         import ortools.sat.python.cp_model  # noqa: F401
     finally:
         del sys.modules["pandas"]
+
+
+PROGRESS_EVERY_SECONDS = 3.0
+
+
+@contextmanager
+def progress_lines(console: "Console", quiet: bool) -> Iterator[None]:
+    """A line on stderr every few seconds while a search has news: its incumbent, bound and gap."""
+    if quiet:
+        yield
+        return
+    from flexsupply.allocation.progress import SearchProgress, reporting
+
+    latest: list[SearchProgress] = []
+    stop = threading.Event()
+    began = time.perf_counter()
+
+    def report() -> None:
+        shown = None
+        while not stop.wait(PROGRESS_EVERY_SECONDS):
+            if latest and latest[-1] is not shown:
+                shown = latest[-1]
+                gap = "-" if shown.gap is None else f"{100 * shown.gap:.2f}%"
+                incumbent = "-" if shown.incumbent_cents is None else _money(shown.incumbent_cents)
+                bound = "-" if shown.bound_cents is None else _money(shown.bound_cents)
+                console.print(
+                    f"{time.perf_counter() - began:.0f} s, search {shown.search}: incumbent {incumbent}, "
+                    f"bound {bound}, gap {gap}",
+                    highlight=False,
+                )
+
+    printer = threading.Thread(target=report, name="match-progress", daemon=True)
+    printer.start()
+    try:
+        with reporting(latest.append):
+            yield
+    finally:
+        stop.set()
+        printer.join()
+
+
+def plan_decisions(problem: "Problem", plan: "Plan", params: "SolveParams") -> "Decisions":
+    from flexsupply.allocation.decisions import Decisions, promise_prices, relaxations
+
+    if plan.has_plan:
+        return Decisions(promise_prices=promise_prices(problem, plan, params))
+    return Decisions(relaxations=relaxations(problem, params))
+
+
+def print_decisions(console: "Console", decisions: "Decisions") -> None:
+    from rich.table import Table
+
+    if decisions.relaxations:
+        table = Table(title="Cheapest single changes that give a plan", title_justify="left")
+        for column in ("change", "plan cost", "status"):
+            table.add_column(column)
+        for relaxation in decisions.relaxations:
+            cost = (
+                "(another part still has no plan)" if relaxation.total_cents is None else _money(relaxation.total_cents)
+            )
+            table.add_row(relaxation.change, cost, str(relaxation.status))
+        console.print(table)
+    elif not decisions.promise_prices:
+        console.print("No single change found that gives a plan within the time limit.")
+    if decisions.promise_prices:
+        table = Table(title="What each promise costs", title_justify="left")
+        for column in ("package", "without it", "premium", "per unit", "status"):
+            table.add_column(column)
+        for price in decisions.promise_prices:
+            table.add_row(
+                price.package,
+                price.alternative,
+                _money(price.premium_cents),
+                _money(price.premium_unit_cents),
+                str(price.alternative_status),
+            )
+        console.print(table)
 
 
 def print_plan(console: "Console", problem: "Problem", plan: "Plan") -> None:

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from ortools.sat.python.cp_model import FEASIBLE, INFEASIBLE, MODEL_INVALID, OPTIMAL, CpModel, CpSolver
 
+from flexsupply.allocation import progress
 from flexsupply.allocation.model import Variables
 from flexsupply.allocation.params import SolveParams, configured_solver, spent
 from flexsupply.allocation.plan import Allocation, PlanStatus, Reserve
@@ -27,7 +28,7 @@ class Outcome:
 
 def run(model: CpModel, variables: Variables, params: SolveParams, budget: float, deadline: float) -> Outcome:
     solver = configured_solver(params, max(budget, 0.01), max(deadline - time.perf_counter(), 0.01))
-    status = solver.solve(model)
+    status = solver.solve(model, progress.watcher(solver))
     used = spent(params, solver)
     if status == MODEL_INVALID:
         raise RuntimeError(f"invalid CP-SAT model: {model.validate()}")

@@ -14,8 +14,9 @@ from flexsupply.allocation.problem import Problem, is_eligible
 from flexsupply.allocation.search import Outcome, run
 
 
-def solve(problem: Problem, params: SolveParams | None = None) -> Plan:
-    """The least-cost plan; its explanation says why when there is none. Raises NoPlanInTime."""
+def solve(problem: Problem, params: SolveParams | None = None, *, explain_infeasible: bool = True) -> Plan:
+    """The least-cost plan; its explanation says why when there is none (unless not asked: the explaining search
+    can take as long again). Raises NoPlanInTime."""
     params = params or SolveParams()
     started = time.perf_counter()
     reasons = necessary_conditions(problem)
@@ -36,7 +37,7 @@ def solve(problem: Problem, params: SolveParams | None = None) -> Plan:
         if outcome.status == PlanStatus.INFEASIBLE:
             return Plan(
                 status=PlanStatus.INFEASIBLE,
-                explanation=explain(component, min(params.time_limit_seconds, 20.0)),
+                explanation=explain(component, min(params.time_limit_seconds, 20.0)) if explain_infeasible else [],
                 solve_seconds=time.perf_counter() - started,
             )
         if outcome.status is None:
