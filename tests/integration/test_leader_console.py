@@ -12,6 +12,7 @@ import httpx
 import pytest
 
 from tests.integration.conftest import eventually
+from tests.integration.test_match_runs import finished_run
 from tests.support import sales
 from tests.support.catalogue import create_supplier, offer_body
 from tests.support.matching import create_package, register_community
@@ -347,3 +348,26 @@ async def test_the_console_speaks_english_when_asked(browser_like: Callable[[], 
     assert "Group leader log in" in (await client.get("/lead/login")).text  # the choice is kept in a cookie
     chinese = await browser_like().get("/lead/login", headers={"accept-language": "en;q=0.5, zh-CN"})
     assert "团长登录" in chinese.text
+
+
+async def test_a_sale_closed_below_its_threshold_shows_its_paid_buyers_owed_refunds(
+    operator: httpx.AsyncClient, browser_like: Callable[[], httpx.AsyncClient], as_key: Callable[[str], Any]
+):
+    setup = await sales.planned_sale(operator, as_key, finished_run, opens_in_seconds=0, threshold_units=5)
+    placed = await sales.order(setup.leader, setup.id, name="陈静")
+    assert placed.status_code == 201, placed.text
+    order = placed.json()
+    leader = browser_like()
+    token = await logged_in(leader, setup.leader.headers["authorization"].removeprefix("Bearer "))
+    package_page = f"/lead/packages/{setup.id}"
+    statement = f"amount,memo\n{order['amount_cents'] / 100:.2f},{order['payment_reference']}\n"
+    paid = await leader.post(
+        f"{package_page}/statement", data={"csrf_token": token}, files={"statement": ("s.csv", statement.encode())}
+    )
+    assert paid.status_code == 200 and "本次到账：1" in paid.text, paid.text
+    closed = await leader.post(f"{package_page}/close", data={"csrf_token": token, "reason": "群里没人了"})
+    assert closed.status_code == 303
+    page = (await leader.get(package_page)).text
+    assert "未达到成团数量，拼团取消" in page
+    refunds = page.split('id="refunds"')[1]
+    assert "陈静" in refunds and order["payment_reference"] in refunds and "待退款" in refunds

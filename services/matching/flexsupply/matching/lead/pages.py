@@ -35,6 +35,7 @@ from litestar.response import Redirect, Template
 from litestar.static_files import create_static_files_router
 from litestar.types import ASGIApp
 from pydantic import ValidationError
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from flexsupply.allocation import Problem, greedy_plan
 from flexsupply.clients.suppliers import SuppliersClient
@@ -62,7 +63,6 @@ from flexsupply.matching.schemas import (
     PackageCreate,
     PackagePlanPublic,
     PackagePublic,
-    RefundPublic,
     RoundCreate,
     RoundPublic,
     SalePublic,
@@ -116,6 +116,15 @@ ORDER_WORDS = {
     "cancelled": N_("Cancelled"),
     "refund_due": N_("Refund owed"),
     "refunded": N_("Refunded"),
+}
+# A refund's status in words: the order's (refund due) and the refund state machine's own.
+REFUND_WORDS = {
+    "refund_due": N_("Refund owed"),
+    "refunded": N_("Refunded"),
+    "owed": N_("Refund owed"),
+    "requested": N_("Refund requested"),
+    "succeeded": N_("Refunded"),
+    "failed": N_("Refund failed, tried again by itself"),
 }
 BAD_KEY = N_("This leader key is not valid. Ask your operator for a new one.")
 TOO_MANY = N_("Too many failed logins from here. Wait a quarter of an hour and try again.")
@@ -404,7 +413,7 @@ class PackageView:
     sale: SalePublic | None = None
     stock: StockPublic | None = None
     orders: list[LeaderOrderPublic] = field(default_factory=list)
-    refunds: list[RefundPublic] = field(default_factory=list)
+    refunds: list[Any] = field(default_factory=list)
 
     @property
     def working(self) -> bool:
@@ -413,6 +422,12 @@ class PackageView:
         # Until the suppliers service has sent the RFQs; then the leader reloads (a form being typed is not lost).
         asking = self.package.status is PackageStatus.SOURCING and self.rfqs is None
         return queued or asking
+
+
+async def owed_refunds(session: AsyncSession, package_id: UUID, community_id: UUID) -> list[Any]:
+    """The package's refunds as its leader follows them (whom, how much, where each stands): the one place the
+    console reads them, so the refund state machine's reader (refunds.package_refunds) replaces sales.refunds here."""
+    return list(await sales.refunds(session, package_id, community_id))
 
 
 def greedy_saving(run: MatchRun) -> int | None:
@@ -447,7 +462,7 @@ async def package_view(database: Database, settings: Settings, package_id: UUID,
         if package.status not in (PackageStatus.DRAFT, PackageStatus.SOURCING):
             view.sale = await sales.sale_view(session, package_id)
             view.orders = await sales.package_orders(session, package_id, community_id, 500, 0)
-            view.refunds = await sales.refunds(session, package_id, community_id)
+            view.refunds = await owed_refunds(session, package_id, community_id)
     if view.sale is not None and view.package.status is PackageStatus.ON_SALE:
         view.stock = await sales.stock(database, package_id)
     try:
@@ -818,6 +833,7 @@ async def _package_page(
             "run_words": RUN_WORDS,
             "rfq_words": RFQ_WORDS,
             "order_words": ORDER_WORDS,
+            "refund_words": REFUND_WORDS,
             "reply_by_default": forms.utc_to_local_input(now + timedelta(hours=2), _zone()),
             "report": report,
             "message": message,
