@@ -371,3 +371,29 @@ async def test_a_sale_closed_below_its_threshold_shows_its_paid_buyers_owed_refu
     assert "未达到成团数量，拼团取消" in page
     refunds = page.split('id="refunds"')[1]
     assert "陈静" in refunds and order["payment_reference"] in refunds and "待退款" in refunds
+
+
+async def test_a_package_no_supplier_can_make_says_why_in_sentences(
+    operator: httpx.AsyncClient, browser_like: Callable[[], httpx.AsyncClient]
+):
+    _, key = await register_community(operator)
+    leader = browser_like()
+    token = await logged_in(leader, key)
+    now = datetime.now(UTC)
+    package_page = (
+        await leader.post("/lead/packages", data=draft_form(token, sku=f"nobody-makes-{uuid4().hex[:8]}"))
+    ).headers["location"]
+    await leader.post(
+        f"{package_page}/sourcing", data={"csrf_token": token, "reply_by": local_input(now + timedelta(days=1))}
+    )
+    matched = await leader.post(f"{package_page}/match", data={"csrf_token": token})
+    assert matched.status_code == 303
+
+    async def infeasible() -> str | None:
+        text = (await leader.get(package_page)).text
+        return text if "无法找到方案" in text else None
+
+    page = await eventually(infeasible, timeout_seconds=60)
+    reasons = page.split('id="explanation"')[1].split("</ul>")[0]
+    assert "no offer makes it" in reasons
+    assert "没有任何供应商组合能按时" in page
