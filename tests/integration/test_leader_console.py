@@ -397,3 +397,16 @@ async def test_a_package_no_supplier_can_make_says_why_in_sentences(
     reasons = page.split('id="explanation"')[1].split("</ul>")[0]
     assert "no offer makes it" in reasons
     assert "没有任何供应商组合能按时" in page
+
+
+async def test_a_revoked_leader_key_ends_its_console_sessions(
+    operator: httpx.AsyncClient, browser_like: Callable[[], httpx.AsyncClient]
+):
+    community, key = await register_community(operator)
+    client = browser_like()
+    await logged_in(client, key)
+    rotated = await operator.post(f"/api/v1/communities/{community['id']}/leader-keys", json={"revoke_existing": True})
+    assert rotated.status_code == 201
+    answer = await client.get("/lead")
+    assert answer.status_code == 303 and answer.headers["location"] == "/lead/login"
+    await logged_in(client, rotated.json()["api_key"])

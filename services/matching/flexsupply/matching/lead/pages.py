@@ -22,6 +22,7 @@ from uuid import UUID
 from zoneinfo import ZoneInfo
 
 import segno
+from babel.support import NullTranslations
 from litestar import Controller, Request, Response, Router, get, post
 from litestar.connection import ASGIConnection
 from litestar.datastructures import CacheControlHeader, ResponseHeader, State, UploadFile
@@ -139,18 +140,7 @@ REFUSED = {
     PeerUnavailable: N_("The suppliers' catalogue cannot be reached now. Try again in a minute."),
 }
 # A refused step is shown on the page, never a 500 or a problem document.
-REFUSALS = (
-    InvalidField,
-    ValidationError,
-    InvalidTransition,
-    NotEditable,
-    SignupExists,
-    SignupClosed,
-    runs.NothingToMatch,
-    SaleNotOnSale,
-    NotFound,
-    PeerUnavailable,
-)
+REFUSALS = (InvalidField, ValidationError, *REFUSED)
 
 
 class LoginRequired(Exception):
@@ -161,12 +151,12 @@ class FormRefused(Exception):
     """A console form without its session's CSRF token: not sent from our own page, or from an ended session."""
 
 
-def session_key(settings: Settings) -> bytes:
+def session_key(settings: MatchingSettings) -> bytes:
     """The console cookies' 32-byte AES-GCM key, from the operator secret every process shares."""
     return hmac.new(settings.require_operator_token().encode(), b"flexsupply leader console", hashlib.sha256).digest()
 
 
-def routes(settings: Settings) -> list[Any]:
+def routes(settings: MatchingSettings) -> list[Any]:
     """The console (behind its session), the members' sign-up page and the console's stylesheet."""
     sessions = CookieBackendConfig(
         secret=session_key(settings),
@@ -227,7 +217,7 @@ def _database(state: State) -> Database:
     return state[database_key(SERVICE)]
 
 
-def _translator() -> Any:
+def _translator() -> NullTranslations:
     """The request's catalogue (kit.i18n's middleware chose the language)."""
     return i18n.translator(i18n.current_locale())
 
@@ -289,7 +279,7 @@ def _told(request: Request[Any, Any, Any]) -> str | None:
     return message
 
 
-def refusal_text(t: Any, exc: Exception) -> str:
+def refusal_text(t: NullTranslations, exc: Exception) -> str:
     """A refusal in the leader's language: the field's label and why, or what the step's refusal means."""
     if isinstance(exc, InvalidField):
         label = t.gettext(forms.FIELD_LABELS[exc.field]) if exc.field in forms.FIELD_LABELS else exc.field
@@ -491,7 +481,7 @@ async def package_view(database: Database, settings: Settings, package_id: UUID,
     return view
 
 
-def signup_announcement(t: Any, locale: str, view: PackageView, link: str) -> str:
+def signup_announcement(t: NullTranslations, locale: str, view: PackageView, link: str) -> str:
     package, signup = view.package, view.signup
     assert signup is not None
     text = t.gettext("[Sign-up] %(name)s") % {"name": package.display_name or package.title}
@@ -506,7 +496,7 @@ def signup_announcement(t: Any, locale: str, view: PackageView, link: str) -> st
     return "\n".join(lines)
 
 
-def sale_announcement(t: Any, locale: str, sale: SalePublic, link: str) -> str:
+def sale_announcement(t: NullTranslations, locale: str, sale: SalePublic, link: str) -> str:
     price = i18n.format_money(sale.unit_price_cents, currency=sale.currency, locale=locale)
     opens = i18n.format_local_time(sale.opens_at, locale=locale, format="short")
     closes = i18n.format_local_time(sale.closes_at, locale=locale, format="short")
@@ -633,7 +623,7 @@ class LeadPages(Controller):
 
         async def step(session: Any, leader: Principal) -> str:
             await photos.set_package_photo(session, package_id, leader.require_leader(), content)
-            return i18n.N_("The photo is changed.")
+            return N_("The photo is changed.")
 
         return await _act(request, state, package_id, step)
 
