@@ -316,7 +316,10 @@ async def test_logins_are_throttled_after_ten_failures_from_one_address(
 
 
 async def test_a_photo_uploaded_through_the_api_replaces_the_last_one_at_a_new_url(
-    operator: httpx.AsyncClient, anonymous: httpx.AsyncClient, as_key: Callable[[str], Any]
+    operator: httpx.AsyncClient,
+    anonymous: httpx.AsyncClient,
+    as_key: Callable[[str], Any],
+    browser_like: Callable[[], httpx.AsyncClient],
 ):
     _, key = await register_community(operator)
     leader = as_key(key)
@@ -333,6 +336,11 @@ async def test_a_photo_uploaded_through_the_api_replaces_the_last_one_at_a_new_u
     served = await anonymous.get(new_url)
     assert served.content == webp and served.headers["content-type"] == "image/webp"  # the bytes say, not the upload
     _, other_key = await register_community(operator)
+    stranger = browser_like()
+    await logged_in(stranger, other_key)
+    for page in ("", "/poster"):
+        hidden = await stranger.get(f"/lead/packages/{package['id']}{page}")
+        assert hidden.status_code == 404 and "找不到" in hidden.text
     theirs = await as_key(other_key).post(
         f"/api/v1/packages/{package['id']}/photo", files={"photo": ("a.png", PNG, "image/png")}
     )

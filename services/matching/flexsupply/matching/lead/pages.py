@@ -596,9 +596,12 @@ class LeadPages(Controller):
     async def poster(self, request: Request[Any, Any, Any], state: State, package_id: FromPath[UUID]) -> Template:
         """The sale's poster: name, price, times and a QR code of the sale link, to screenshot into the group."""
         t, locale = _translator(), i18n.current_locale()
-        async with _database(state).transaction() as session:
-            await services.get_package(session, package_id, _leader(request).require_leader())
-            sale = await sales.sale_view(session, package_id)
+        try:
+            async with _database(state).transaction() as session:
+                await services.get_package(session, package_id, _leader(request).require_leader())
+                sale = await sales.sale_view(session, package_id)
+        except NotFound:
+            return _not_found(request)
         link = f"{_base_url(request)}/sale/{package_id}"
         return _page(
             request,
@@ -789,6 +792,12 @@ async def _draft_page(
     )
 
 
+def _not_found(request: Request[Any, Any, Any]) -> Template:
+    """Another community's package reads as none at all."""
+    t = _translator()
+    return _page(request, "message.html", {"title": t.gettext("Not found"), "message": t.gettext("Not found.")}, 404)
+
+
 async def _package_page(
     request: Request[Any, Any, Any],
     state: State,
@@ -803,9 +812,7 @@ async def _package_page(
     try:
         view = await package_view(_database(state), settings, package_id, _leader(request))
     except NotFound:
-        return _page(
-            request, "message.html", {"title": t.gettext("Not found"), "message": t.gettext("Not found.")}, 404
-        )
+        return _not_found(request)
     base = _base_url(request)
     signup_url = f"{base}/signup/{view.signup.token}" if view.signup else None
     sale_url = f"{base}/sale/{package_id}"
