@@ -17,6 +17,7 @@ from uuid import uuid4
 import httpx
 import pytest
 
+from flexsupply.matching.payments import sign_test_payment
 from tests.integration.conftest import OPERATOR_TOKEN, eventually
 from tests.integration.test_match_runs import finished_run
 from tests.support.awarded import announce, awarded_package
@@ -94,6 +95,8 @@ POLICY: dict[str, Expectation] = {
     "GET /api/v1/communities/{community_id}": MATCHING_OPERATOR,
     "POST /api/v1/communities/{community_id}/leader-keys": MATCHING_OPERATOR,
     "GET /api/v1/leader/me": LEADER,
+    "GET /api/v1/communities/{community_id}/payee": OWN_COMMUNITY,
+    "PUT /api/v1/communities/{community_id}/payee": OWN_COMMUNITY,
     # matching: demand packages and the group's sign-up
     "POST /api/v1/packages": ANY_LEADER_OR_OPERATOR,
     "GET /api/v1/packages": ANY_LEADER_OR_OPERATOR,
@@ -132,6 +135,7 @@ POLICY: dict[str, Expectation] = {
     "POST /api/v1/sales/{package_id}/orders": PUBLIC,
     "GET /api/v1/orders/{order_token}": PUBLIC,
     "POST /api/v1/orders/{order_token}/cancel": PUBLIC,
+    "POST /api/v1/orders/{order_token}/wechat-pay": PUBLIC,
     "GET /api/v1/packages/{package_id}/orders": OWN_COMMUNITY,
     "POST /api/v1/packages/{package_id}/sale/close": OWN_COMMUNITY,
     "POST /api/v1/packages/{package_id}/payment-statements": OWN_COMMUNITY,
@@ -140,6 +144,12 @@ POLICY: dict[str, Expectation] = {
     "GET /api/v1/markets/{market_id}": PUBLIC,
     # A provider's signature is the credential: no role's token is.
     "POST /api/v1/payments/{provider}/callbacks": dict.fromkeys(ROLES, 401),
+    # WeChat Pay is not configured in this world: no notification endpoint to find (configured, every role's
+    # token is refused with 401 like the callbacks above: the platform's signature is the credential).
+    "POST /api/v1/payments/wechatpay/notifications": dict.fromkeys(ROLES, 404),
+    "GET /api/v1/refunds": MATCHING_OPERATOR,
+    "GET /api/v1/refunds/{refund_id}": OWN_COMMUNITY,
+    "POST /api/v1/refunds/{refund_id}/transfer": OWN_COMMUNITY,
     # fulfilment
     "GET /api/v1/awarded-packages": OPERATOR,
     # No package of this world has reached fulfilment: the operator gets as far as looking it up.
@@ -176,6 +186,8 @@ BODIES: dict[str, Callable[[], dict[str, Any]]] = {
     "POST /api/v1/packages/{package_id}/firm-quantities": lambda: {"quantities": {"ningbo": 1}},
     "POST /api/v1/awards/{award_id}/decline": lambda: {"reason": "the oven broke"},
     "POST /api/v1/packages/{package_id}/sale/close": lambda: {"reason": "sold out early"},
+    "PUT /api/v1/communities/{community_id}/payee": lambda: {"payee_name": "王小明", "payee_account": "6214 0001"},
+    "POST /api/v1/refunds/{refund_id}/transfer": lambda: {"reference": "ICBC 2026120800001"},
     "POST /api/v1/production-orders/{production_order_id}/moves": lambda: {"step": "accept"},
     "POST /api/v1/production-orders/{production_order_id}/batches": lambda: {
         "quantity": 1,
@@ -283,6 +295,16 @@ async def world(
         assert placed.status_code == 201, placed.text
         return placed.json()["token"]
 
+    async def refund_id() -> str:
+        """A refund owed by the leader's community: a buyer paid (by the test provider), then cancelled."""
+        sale = await planned_sale(operator, as_key, finished_run, opens_in_seconds=0, leader=leader)
+        placed = (await order(world.clients["anonymous"], sale.id)).json()
+        body, headers = sign_test_payment(OPERATOR_TOKEN, placed["payment_reference"], placed["amount_cents"])
+        paid = await world.clients["anonymous"].post("/api/v1/payments/test/callbacks", content=body, headers=headers)
+        assert paid.status_code == 200, paid.text
+        assert (await world.clients["anonymous"].post(f"/api/v1/orders/{placed['token']}/cancel")).status_code == 200
+        return (await leader.get(f"/api/v1/packages/{sale.id}/refunds")).json()[0]["id"]
+
     async def market_id() -> str:
         package = (await leader.get(await world.path("/api/v1/packages/{package_id}"))).json()
         body = {
@@ -374,6 +396,7 @@ async def world(
             "award_id": award_id,
             "order_token": order_token,
             "market_id": market_id,
+            "refund_id": refund_id,
             "awarded_id": awarded_id,
             "production_order_id": production_order_id,
             "shipment_id": shipment_id,

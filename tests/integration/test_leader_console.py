@@ -358,7 +358,7 @@ async def test_the_console_speaks_english_when_asked(browser_like: Callable[[], 
     assert "团长登录" in chinese.text
 
 
-async def test_a_sale_closed_below_its_threshold_shows_its_paid_buyers_owed_refunds(
+async def test_a_sale_closed_below_its_threshold_owes_its_paid_buyer_who_is_paid_back_by_transfer(
     operator: httpx.AsyncClient, browser_like: Callable[[], httpx.AsyncClient], as_key: Callable[[str], Any]
 ):
     setup = await sales.planned_sale(operator, as_key, finished_run, opens_in_seconds=0, threshold_units=5)
@@ -379,6 +379,14 @@ async def test_a_sale_closed_below_its_threshold_shows_its_paid_buyers_owed_refu
     assert "未达到成团数量，拼团取消" in page
     refunds = page.split('id="refunds"')[1]
     assert "陈静" in refunds and order["payment_reference"] in refunds and "待退款" in refunds
+    # Paid by a transfer on the statement, so paid back by the leader's transfer.
+    form = re.search(r'action="(/lead/packages/[^"]+/refunds/[^"]+/paid)"', refunds)
+    assert form, refunds
+    paid_back = await leader.post(form.group(1), data={"csrf_token": token, "reference": "WX20261208001"})
+    assert paid_back.status_code == 303
+    after = (await leader.get(package_page)).text
+    assert "退款已记为已退" in after
+    assert "已退款" in after.split('id="refunds"')[1] and "WX20261208001" in after
 
 
 async def test_a_package_no_supplier_can_make_says_why_in_sentences(

@@ -38,10 +38,11 @@ async def planned_sale(
     opens_in_seconds: float = 2,
     open_for_seconds: float = 3600,
     quantities: dict[str, int] | None = None,
+    leader: httpx.AsyncClient | None = None,
     **package: Any,
 ) -> SaleSetup:
     """A planned package whose sale opens in `opens_in_seconds` (its caps: the plan's units per region, at most
-    the package's `cap_units`)."""
+    the package's `cap_units`), of `leader`'s community (a new community's by default)."""
     sku = f"sale-{uuid4().hex[:8]}"
     quantities = quantities or {"ningbo": 10, "shanghai": 10}
     created = await create_supplier(operator, regions=sorted(quantities), capacity=100_000)
@@ -52,8 +53,9 @@ async def planned_sale(
         json=offer_body(sku=sku, moq=1, capacity=max(600, sum(quantities.values())), shipping_cents=shipping),
     )
     assert offer.status_code == 201, offer.text
-    _, key = await register_community(operator)
-    leader = as_key(key)
+    if leader is None:
+        _, key = await register_community(operator)
+        leader = as_key(key)
     # The window is set after planning would be too late: a draft's terms are fixed once sourcing starts.
     opens_at = datetime.now(UTC) + timedelta(seconds=opens_in_seconds)
     terms = {

@@ -17,7 +17,7 @@ from tests.support.processes import Processes, free_port, processes, wait_until_
 ROOT = Path(__file__).resolve().parents[2]
 # Paths of the suppliers and fulfilment services; every other /api path is the matching service's.
 SUPPLIERS_PATHS = ("/api/v1/regions", "/api/v1/suppliers", "/api/v1/api-keys", "/api/v1/me", "/api/v1/offers")
-SUPPLIERS_PATHS += ("/api/v1/eligible-offers", "/api/v1/rfqs", "/api/v1/rfq-rounds")
+SUPPLIERS_PATHS += ("/api/v1/eligible-offers", "/api/v1/rfqs", "/api/v1/rfq-rounds", "/supply")
 FULFILMENT_PATHS = ("/api/v1/awarded-packages", "/api/v1/production-orders", "/api/v1/shipments", "/api/v1/failures")
 FULFILMENT_PATHS += ("/api/v1/exceptions", "/api/v1/cases", "/api/v1/buyer-orders", "/board", "/delivery")
 

@@ -130,6 +130,27 @@ class SaleClosingDue(Event):
     package_id: UUID
 
 
+class WechatPaymentDue(Event):
+    """A buyer asked to pay an order with WeChat Pay: create its Native order (matching's own job)."""
+
+    name = "matching.wechat_payment_due"
+    order_id: UUID
+
+
+class WechatPaymentCheckDue(Event):
+    """An order's WeChat Pay order is still unconfirmed: ask WeChat Pay (a notification may be lost)."""
+
+    name = "matching.wechat_payment_check_due"
+    order_id: UUID
+
+
+class RefundDue(Event):
+    """A refund through a payment provider is owed, failed and due again, or unanswered: request or query it."""
+
+    name = "matching.refund_due"
+    refund_id: UUID
+
+
 class AwardedAllocation(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -215,6 +236,18 @@ class SupplierOutcome(Event):
     occurred_at: AwareDatetime
 
 
+class BuyerRefundOwed(Event):
+    """Money goes back to a buyer for an order fulfilment delivers: an after-sales case resolved with a refund, or
+    units no backup supplier could take over. `refund_key` (the case's id, say) makes a second delivery a no-op."""
+
+    name = "fulfilment.buyer_refund_owed"
+    refund_key: UUID
+    order_id: UUID  # matching's order id
+    amount_cents: int = Field(ge=1)
+    cause: Literal["after_sales", "takeover_failed"]
+    reason: str = Field(max_length=500)
+
+
 class DeliveryAssignmentDue(Event):
     """A package's buyers' orders are to be assigned to its production (fulfilment's own job)."""
 
@@ -243,6 +276,10 @@ SUBSCRIPTIONS: dict[str, tuple[str, ...]] = {
     AwardAnswerDue.name: ("matching.events",),
     SaleOpeningDue.name: ("matching.events",),
     SaleClosingDue.name: ("matching.events",),
+    WechatPaymentDue.name: ("matching.events",),
+    WechatPaymentCheckDue.name: ("matching.events",),
+    RefundDue.name: ("matching.events",),
+    BuyerRefundOwed.name: ("matching.events",),
     PackageAwarded.name: ("fulfilment.events",),
     SupplierOutcome.name: ("suppliers.events",),
     DeliveryAssignmentDue.name: ("fulfilment.events",),

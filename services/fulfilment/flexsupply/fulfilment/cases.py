@@ -8,6 +8,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from flexsupply.contracts.errors import InvalidField, NotFound
+from flexsupply.contracts.events import BuyerRefundOwed
 from flexsupply.fulfilment.delivery import order_by_token
 from flexsupply.fulfilment.domain.states import (
     HANDED_OVER,
@@ -18,9 +19,10 @@ from flexsupply.fulfilment.domain.states import (
     Resolution,
     next_case_status,
 )
-from flexsupply.fulfilment.models import AfterSalesCase, DeliveryOrder, Piece, ProductionOrder, Shipment
+from flexsupply.fulfilment.models import AfterSalesCase, DeliveryOrder, OutboxMessage, Piece, ProductionOrder, Shipment
 from flexsupply.fulfilment.production import record_move, record_outcome
 from flexsupply.fulfilment.schemas import CasePublic
+from flexsupply.kit import outbox
 from flexsupply.kit.clock import utc_now
 
 
@@ -115,6 +117,13 @@ async def resolve_case(
     record_move(session, "case", case.id, resolution, case.status, status, actor, note)
     case.status, case.resolution, case.refund_cents = status, resolution, refund_cents
     case.resolution_note, case.resolved_at, case.resolved_by = note, utc_now(), actor
+    if resolution is Resolution.REFUND and refund_cents:
+        # Matching holds the payment: it pays the money back (through WeChat Pay, or the leader by transfer).
+        reason = (note or case.description)[:500]
+        refund = BuyerRefundOwed(
+            refund_key=case.id, order_id=case.order_id, amount_cents=refund_cents, cause="after_sales", reason=reason
+        )
+        outbox.publish(session, OutboxMessage, refund)
     await session.flush()
     return case
 

@@ -8,17 +8,29 @@ from litestar.di import Provide
 from flexsupply.clients.suppliers import SupplierKeyIntrospection
 from flexsupply.kit.auth import bearer_authentication, provide_caller
 from flexsupply.kit.service import ServiceDescription, idempotency_provider
-from flexsupply.matching import controllers, pages, runs, sale_controllers, sales, services
+from flexsupply.matching import (
+    checkout,
+    controllers,
+    pages,
+    payment_controllers,
+    refunds,
+    runs,
+    sale_controllers,
+    sales,
+    services,
+)
 from flexsupply.matching.deps import SERVICE, RegionCatalogue, provide_transaction, resolve_leader
 from flexsupply.matching.domain.award import AnswerTooLate, AwardConflict, AwardNotOffered
 from flexsupply.matching.domain.package import InvalidTransition, NotEditable
 from flexsupply.matching.domain.planning import InvalidRound
+from flexsupply.matching.domain.refund import InvalidRefundMove
 from flexsupply.matching.domain.sale import BuyerLimitReached, InvalidOrderMove, SaleNotOnSale, SaleNotOpen, SoldOut
 from flexsupply.matching.domain.signup import SignupClosed, SignupExists
 from flexsupply.matching.lead import pages as lead_pages
 from flexsupply.matching.models import IdempotencyRecord, MatchingTable, OutboxMessage
 from flexsupply.matching.payments import PaymentRejected
 from flexsupply.matching.settings import MatchingSettings
+from flexsupply.matching.wechatpay import WechatPayNotConfigured
 
 
 def create_router(settings: MatchingSettings) -> Router:
@@ -40,6 +52,11 @@ def create_router(settings: MatchingSettings) -> Router:
             sale_controllers.PackageSaleController,
             sale_controllers.MarketController,
             sale_controllers.PaymentCallbackController,
+            payment_controllers.WechatPayOrderController,
+            payment_controllers.WechatPayOrderForm,
+            payment_controllers.WechatPayNotificationController,
+            payment_controllers.RefundController,
+            payment_controllers.PayeeController,
             *pages.routes(),
             *lead_pages.routes(settings),
         ],
@@ -68,7 +85,13 @@ DESCRIPTION = ServiceDescription(
     outbox_table=OutboxMessage,
     actor_modules=("flexsupply.matching.actors",),
     template_directories=(pages.TEMPLATES,),
-    sweepers=(runs.sweep_stalled_runs, services.sweep_unacknowledged_rounds, sales.sweep_sales),
+    sweepers=(
+        runs.sweep_stalled_runs,
+        services.sweep_unacknowledged_rounds,
+        sales.sweep_sales,
+        checkout.sweep_wechat_payments,
+        refunds.sweep_refunds,
+    ),
     domain_errors={
         runs.NothingToMatch: 409,
         AnswerTooLate: 409,
@@ -79,6 +102,8 @@ DESCRIPTION = ServiceDescription(
         InvalidOrderMove: 409,
         BuyerLimitReached: 409,
         PaymentRejected: 401,
+        InvalidRefundMove: 409,
+        WechatPayNotConfigured: 409,
         SaleNotOnSale: 409,
         SaleNotOpen: 409,
         SoldOut: 409,

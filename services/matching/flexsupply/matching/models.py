@@ -15,6 +15,7 @@ from flexsupply.kit.idempotency import IdempotencyRecordBase
 from flexsupply.kit.outbox import OutboxMessageBase
 from flexsupply.matching.domain.award import AwardStatus, ReservationStatus
 from flexsupply.matching.domain.package import PackageStatus, PackageStep
+from flexsupply.matching.domain.refund import RefundCause, RefundMethod, RefundStatus
 from flexsupply.matching.domain.sale import OrderStatus
 
 
@@ -36,6 +37,9 @@ class Community(MatchingTable, table=True):
     id: UUID = Field(default_factory=uuid4, primary_key=True)
     name: str = Field(max_length=200, index=True)
     created_at: datetime = Field(default_factory=utc_now, sa_type=UtcDateTime)  # type: ignore[call-overload]
+    # Whom buyers pay by transfer when WeChat Pay is not configured (the leader's own account, usually).
+    payee_name: str | None = Field(default=None, max_length=100)
+    payee_account: str | None = Field(default=None, max_length=200)
 
 
 class Leader(MatchingTable, table=True):
@@ -349,3 +353,44 @@ class Market(MatchingTable, table=True):
     package_ids: list[str] = Field(sa_type=JSON)
     created_by: str = Field(max_length=100)
     created_at: datetime = Field(default_factory=utc_now, sa_type=UtcDateTime)  # type: ignore[call-overload]
+
+
+class WechatPayment(MatchingTable, table=True):
+    """An order's WeChat Pay Native order (out_trade_no: the order's payment reference), from the buyer's asking
+    until WeChat Pay confirms it; the sweeper queries those left unconfirmed (a lost notification)."""
+
+    __tablename__ = "wechat_payment"  # type: ignore[assignment]
+
+    order_id: UUID = Field(foreign_key="sale_order.id", primary_key=True)
+    code_url: str | None = Field(default=None, max_length=500)  # what the buyer's QR code holds
+    transaction_id: str | None = Field(default=None, max_length=64)  # WeChat Pay's, once paid
+    error: str | None = Field(default=None, max_length=1000)
+    requested_at: datetime = Field(default_factory=utc_now, sa_type=UtcDateTime, index=True)  # type: ignore[call-overload]
+    prepared_at: datetime | None = Field(default=None, sa_type=UtcDateTime)  # type: ignore[call-overload]
+    checked_at: datetime | None = Field(default=None, sa_type=UtcDateTime)  # type: ignore[call-overload]
+
+
+class Refund(MatchingTable, table=True):
+    """Money owed back to a buyer, until it is back (domain.refund): its out_refund_no at WeChat Pay is its id."""
+
+    id: UUID = Field(default_factory=uuid4, primary_key=True)
+    order_id: UUID = Field(foreign_key="sale_order.id", index=True)
+    package_id: UUID = Field(index=True)
+    # What it is owed for, once: "order:<id>" (the order ended after payment) or "case:<id>" (after-sales).
+    source_key: str = Field(max_length=100, unique=True)
+    cause: RefundCause = Field(sa_type=varchar_enum(RefundCause))
+    method: RefundMethod = Field(sa_type=varchar_enum(RefundMethod))
+    amount_cents: int = Field(sa_type=BigInteger)
+    currency: str = Field(max_length=3)
+    status: RefundStatus = Field(default=RefundStatus.OWED, sa_type=varchar_enum(RefundStatus), index=True)
+    reason: str | None = Field(default=None, max_length=1000)
+    attempts: int = 0
+    next_attempt_at: datetime | None = Field(default=None, sa_type=UtcDateTime)  # type: ignore[call-overload]
+    requested_at: datetime | None = Field(default=None, sa_type=UtcDateTime)  # type: ignore[call-overload]
+    provider_refund_id: str | None = Field(default=None, max_length=64)
+    transfer_reference: str | None = Field(default=None, max_length=100)
+    recorded_by: str | None = Field(default=None, max_length=100)
+    error: str | None = Field(default=None, max_length=1000)
+    settled_at: datetime | None = Field(default=None, sa_type=UtcDateTime)  # type: ignore[call-overload]
+    created_at: datetime = Field(default_factory=utc_now, sa_type=UtcDateTime)  # type: ignore[call-overload]
+    updated_at: datetime = Field(default_factory=utc_now, sa_type=UtcDateTime)  # type: ignore[call-overload]

@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from typing import Protocol
 from uuid import uuid4
 
+from charset_normalizer import from_bytes
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from flexsupply.contracts.errors import InvalidField
@@ -79,3 +80,17 @@ def sign_test_payment(server_secret: str, reference: str, amount_cents: int) -> 
 
 def providers(server_secret: str) -> dict[str, PaymentProvider]:
     return {LocalTestProvider.name: LocalTestProvider(server_secret)}
+
+
+def decode_statement(data: bytes) -> str:
+    """A statement's text, whatever its encoding: wallets export GBK (WeChat Pay's and Alipay's bills opened in a
+    Chinese Excel), banks UTF-8 with or without a BOM. UTF-8 is tried first, as detection can mistake short UTF-8
+    files for another encoding."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    best = from_bytes(data, cp_isolation=["gb18030", "gbk", "big5", "utf_16"]).best()
+    if best is None:
+        raise InvalidField("statement", "not text in an encoding this can read: export the statement as CSV")
+    return str(best)

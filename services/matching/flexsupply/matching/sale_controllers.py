@@ -13,24 +13,24 @@ from litestar.openapi import ResponseSpec
 from litestar.params import Body, FromPath, HeaderParameter, JSONBody, PathParameter
 from litestar.response import ServerSentEvent
 
-from flexsupply.contracts.errors import InvalidField, NotFound
+from flexsupply.contracts.errors import NotFound
 from flexsupply.kit.clock import utc_now
 from flexsupply.kit.db import Database
 from flexsupply.kit.pagination import DEFAULT_LIMIT, Limit, Offset
 from flexsupply.kit.service import Caller, Transaction, database_key
-from flexsupply.matching import sales
+from flexsupply.matching import refunds, sales, wechatpay
 from flexsupply.matching.deps import SERVICE, community_scope, leaders_and_operators
 from flexsupply.matching.domain.sale import SaleNotOnSale
-from flexsupply.matching.payments import providers
+from flexsupply.matching.payments import decode_statement, providers
 from flexsupply.matching.schemas import (
     BuyerOrderPublic,
     LeaderOrderPublic,
+    LeaderRefundPublic,
     MarketCreate,
     MarketPublic,
     OrderCreate,
     OrderPlaced,
     PaymentCallbackAnswer,
-    RefundPublic,
     SaleClosePublic,
     SaleCloseRequest,
     SalePublic,
@@ -57,8 +57,7 @@ OrderKey = Annotated[
 
 @dataclass
 class StatementUpload:
-    """The bank's or wallet's CSV export: a header with an amount column and a memo (or reference, description)
-    column."""
+    """The bank's CSV export (a header with an amount column and a memo column), or a WeChat Pay or Alipay bill."""
 
     statement: UploadFile
 
@@ -122,13 +121,18 @@ class BuyerOrderController(Controller):
     tags = ["sales"]
 
     @get("/{order_token:str}", exclude_from_auth=True)
-    async def get_order(self, transaction: Transaction, order_token: OrderToken) -> BuyerOrderPublic:
-        return await sales.buyer_order(transaction, order_token)
+    async def get_order(
+        self, transaction: Transaction, settings: Settings, order_token: OrderToken
+    ) -> BuyerOrderPublic:
+        """The order, whom to pay and how (`payment`), and any refund owed on it."""
+        return await sales.buyer_order(transaction, order_token, wechatpay=wechatpay.configured(settings))
 
     @post("/{order_token:str}/cancel", exclude_from_auth=True, status_code=200)
-    async def cancel_order(self, transaction: Transaction, order_token: OrderToken) -> BuyerOrderPublic:
-        """Cancel before the close: the units go back on sale at once; a paid order is owed its refund."""
-        return await sales.cancel_order(transaction, order_token)
+    async def cancel_order(
+        self, transaction: Transaction, settings: Settings, order_token: OrderToken
+    ) -> BuyerOrderPublic:
+        """Cancel before the close: the units go back on sale at once; a paid order is refunded."""
+        return await sales.cancel_order(transaction, order_token, wechatpay=wechatpay.configured(settings))
 
 
 class PackageSaleController(Controller):
@@ -185,20 +189,20 @@ class PackageSaleController(Controller):
         package_id: FromPath[UUID],
         data: Annotated[StatementUpload, Body(media_type=RequestEncodingType.MULTI_PART)],
     ) -> StatementReport:
-        """Match a statement to the orders by payment reference and amount: matched lines pay their orders;
-        uploading the same statement again pays nothing twice."""
-        try:
-            statement = (await data.statement.read()).decode("utf-8-sig")
-        except UnicodeDecodeError:
-            raise InvalidField("statement", "not UTF-8 text: export the statement as CSV in UTF-8") from None
+        """Match a statement to the orders by payment reference and amount: a bank's CSV, or a WeChat Pay or
+        Alipay bill as exported (GBK or UTF-8). Matched lines pay their orders; lines that match no order are
+        listed; uploading the same statement again pays nothing twice."""
+        statement = decode_statement(await data.statement.read())
         return await sales.reconcile_statement(transaction, package_id, community_scope(caller), statement)
 
     @get("/{package_id:uuid}/refunds")
     async def list_refunds(
         self, transaction: Transaction, caller: Caller, package_id: FromPath[UUID]
-    ) -> list[RefundPublic]:
-        """Paid orders owed their money back (a cancelled package, a cancelled order, a late payment)."""
-        return await sales.refunds(transaction, package_id, community_scope(caller))
+    ) -> list[LeaderRefundPublic]:
+        """Money owed back to the package's buyers and where it stands: a cancelled package, a cancelled order, a
+        late payment, an after-sales case. WeChat Pay refunds go back by themselves; transfer refunds are paid by
+        the leader (POST /api/v1/refunds/{id}/transfer)."""
+        return await refunds.package_refunds(transaction, package_id, community_scope(caller))
 
 
 class MarketController(Controller):

@@ -33,8 +33,9 @@ from flexsupply.kit import outbox
 from flexsupply.kit.clock import utc_now
 from flexsupply.kit.db import Database
 from flexsupply.kit.idempotency import IdempotencyKeyReused
-from flexsupply.matching import awards, runs, services
+from flexsupply.matching import awards, checkout, refunds, runs, services, wechatpay
 from flexsupply.matching.domain.package import PackageStatus, PackageStep, sale_outcome
+from flexsupply.matching.domain.refund import RefundCause
 from flexsupply.matching.domain.sale import (
     LIVE,
     BuyerLimitReached,
@@ -46,12 +47,12 @@ from flexsupply.matching.domain.sale import (
     check_in_window,
     move_order,
     new_payment_reference,
-    parse_statement,
     pay_by,
     reconcile,
     region_caps,
     shard_units,
 )
+from flexsupply.matching.domain.statements import parse_any_statement
 from flexsupply.matching.models import (
     BuyerAllowance,
     DemandPackage,
@@ -70,7 +71,7 @@ from flexsupply.matching.schemas import (
     OrderCreate,
     OrderPlaced,
     PackagePublic,
-    RefundPublic,
+    PaymentInstructions,
     RegionStock,
     SaleClosePublic,
     SalePublic,
@@ -79,6 +80,7 @@ from flexsupply.matching.schemas import (
     StatementReport,
     StockPublic,
 )
+from flexsupply.matching.wechatpay import TradeState
 
 # Stock rows per region: enough that 64-256 concurrent buyers rarely wait on one row, few enough that the last
 # units (spread over the rows) are gathered cheaply. Rows 1..SHARDS are sold from at random; row 0 takes back the
@@ -624,13 +626,20 @@ async def _order_by_token(session: AsyncSession, token: str, *, lock: bool = Fal
     return order
 
 
-def payment_instructions(order: SaleOrder) -> str:
+def payment_text(order: SaleOrder, payment: PaymentInstructions | None) -> str:
     amount = f"{order.amount_cents // 100}.{order.amount_cents % 100:02d} {order.currency}"
     if order.status is OrderStatus.PLACED:
-        return (
-            f"Pay {amount} with the reference {order.payment_reference} in the transfer's memo by "
-            f"{order.pay_by:%Y-%m-%d %H:%M} UTC; unpaid by then, the order is released."
-        )
+        ways = []
+        if payment is not None and payment.wechatpay is not None:
+            ways.append("with WeChat Pay")
+        if payment is not None and payment.transfer is not None:
+            payee = payment.transfer
+            ways.append(
+                f"by transfer to {payee.payee_name} ({payee.payee_account}) with the reference "
+                f"{order.payment_reference} in the transfer's memo"
+            )
+        how = " or ".join(ways) or f"with the reference {order.payment_reference} in the transfer's memo"
+        return f"Pay {amount} {how} by {order.pay_by:%Y-%m-%d %H:%M} UTC; unpaid by then, the order is released."
     if order.status is OrderStatus.REFUND_DUE:
         return f"{amount} will be refunded: {order.reason or 'the order was cancelled'}."
     return {
@@ -640,21 +649,25 @@ def payment_instructions(order: SaleOrder) -> str:
     }.get(order.status, f"Nothing to pay: the order is {order.status}.")
 
 
-async def buyer_order(session: AsyncSession, token: str) -> BuyerOrderPublic:
+async def buyer_order(session: AsyncSession, token: str, *, wechatpay: bool = False) -> BuyerOrderPublic:
+    """The buyer's order; `wechatpay`: the service takes WeChat Pay (wechatpay.configured), so it is offered."""
     order = await _order_by_token(session, token)
     package = await session.get(DemandPackage, order.package_id)
     assert package is not None  # an order's package is never deleted
+    payment = await checkout.payment_instructions(session, order, package, wechatpay)
     return BuyerOrderPublic.model_validate(
         order,
         update={
             "package_title": package.title,
             "package_status": package.status,
-            "payment_instructions": payment_instructions(order),
+            "payment_instructions": payment_text(order, payment),
+            "payment": payment,
+            "refunds": await refunds.order_refunds(session, order),
         },
     )
 
 
-async def cancel_order(session: AsyncSession, token: str) -> BuyerOrderPublic:
+async def cancel_order(session: AsyncSession, token: str, *, wechatpay: bool = False) -> BuyerOrderPublic:
     """The buyer changes their mind before the close: the units are on sale again at once; paid, it is refunded."""
     order = await _order_by_token(session, token, lock=True)
     if order.status not in (OrderStatus.PLACED, OrderStatus.PAID):
@@ -665,9 +678,10 @@ async def cancel_order(session: AsyncSession, token: str) -> BuyerOrderPublic:
         raise SaleNotOpen("the sale has closed: orders can no longer be cancelled", sale.opens_at, sale.closes_at)
     order.status = move_order(order.status, OrderStep.CANCEL)
     order.reason, order.updated_at = "cancelled by the buyer", utc_now()
+    await refunds.owe_order_refund(session, order, RefundCause.ORDER_CANCELLED)
     _stock_seen.pop(order.package_id, None)
     await session.flush()
-    return await buyer_order(session, token)
+    return await buyer_order(session, token, wechatpay=wechatpay)
 
 
 async def release_unpaid(session: AsyncSession, now: datetime, limit: int = 500) -> int:
@@ -700,24 +714,35 @@ async def pay_order(session: AsyncSession, reference: str, amount_cents: int, vi
     if amount_cents != order.amount_cents:
         raise InvalidField("amount_cents", f"order {reference} is owed {order.amount_cents}, not {amount_cents}")
     if order.paid_at is None:
-        _pay(order, via)
+        await _pay(session, order, via)
     return order
 
 
-def _pay(order: SaleOrder, via: str) -> None:
+async def pay_by_wechat(session: AsyncSession, state: TradeState) -> SaleOrder | None:
+    """WeChat Pay says how an order's trade stands (a notification, or the sweeper's query): paid, the order is."""
+    if state.trade_state != "SUCCESS":
+        return None
+    order = await pay_order(session, state.out_trade_no, state.total_cents, wechatpay.PROVIDER)
+    await checkout.record_transaction(session, order.id, state.transaction_id)
+    return order
+
+
+async def _pay(session: AsyncSession, order: SaleOrder, via: str) -> None:
     order.status = move_order(order.status, OrderStep.PAY)
     now = utc_now()
     order.paid_at, order.paid_via, order.updated_at = now, via, now
     if order.status is OrderStatus.REFUND_DUE:
         order.reason = f"paid after the order was {order.reason or 'ended'}: refund it"
+        await refunds.owe_order_refund(session, order, RefundCause.LATE_PAYMENT)
 
 
 async def reconcile_statement(
     session: AsyncSession, package_id: UUID, community_id: UUID | None, statement: str
 ) -> StatementReport:
-    """A bank's or wallet's CSV statement against the package's orders: matched lines pay their orders."""
+    """A bank's CSV statement, or a WeChat Pay or Alipay bill, against the package's orders: matched lines pay
+    their orders."""
     await services.get_package(session, package_id, community_id)
-    lines = parse_statement(statement)
+    lines = parse_any_statement(statement).lines
     query = (
         select(SaleOrder)
         .where(col(SaleOrder.package_id) == package_id)
@@ -732,7 +757,7 @@ async def reconcile_statement(
     report = reconcile(lines, payable)
     for line, _ in report.matched:
         assert line.reference is not None
-        _pay(orders[line.reference], "statement")
+        await _pay(session, orders[line.reference], "statement")
     await session.flush()
 
     def public(found: Sequence[Any]) -> list[StatementLinePublic]:
@@ -806,6 +831,7 @@ async def close_sale(
             order.updated_at = now
             if not went_ahead:
                 order.reason = outcome
+                await refunds.owe_order_refund(session, order, RefundCause.PACKAGE_CANCELLED)
     sale.closed_at, sale.sold, sale.went_ahead, sale.outcome = now, sold, went_ahead, outcome
     if went_ahead:
         package.firm_quantities = {region: units for region, units in sold.items() if units > 0}
@@ -843,6 +869,7 @@ async def void_orders(session: AsyncSession, package_id: UUID, reason: str) -> N
             continue
         order.status = move_order(order.status, OrderStep.VOID)
         order.reason, order.updated_at = f"the group-buy was cancelled: {reason}", now
+        await refunds.owe_order_refund(session, order, RefundCause.PACKAGE_CANCELLED)
     if sale.closed_at is None:
         sale.closed_at, sale.went_ahead, sale.outcome = now, False, f"cancelled: {reason}"
     _stock_seen.pop(package_id, None)
@@ -857,18 +884,6 @@ async def _stop_and_lock_orders(session: AsyncSession, package_id: UUID) -> Sequ
     await session.exec(query)
     await _stop_selling(await session.connection(), package_id)
     return (await session.exec(query)).all()
-
-
-async def refunds(session: AsyncSession, package_id: UUID, community_id: UUID | None) -> list[RefundPublic]:
-    await services.get_package(session, package_id, community_id)
-    query = (
-        select(SaleOrder)
-        .where(col(SaleOrder.package_id) == package_id, col(SaleOrder.status) == OrderStatus.REFUND_DUE)
-        .order_by(col(SaleOrder.placed_at))
-    )
-    return [
-        RefundPublic.model_validate(order, update={"order_id": order.id}) for order in (await session.exec(query)).all()
-    ]
 
 
 async def package_orders(

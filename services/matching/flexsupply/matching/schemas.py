@@ -14,6 +14,7 @@ from flexsupply.contracts.rules import MAX_CENTS, MAX_UNITS, Currency, RegionCod
 from flexsupply.contracts.text import PRINTABLE
 from flexsupply.matching.domain.award import AwardStatus, ReservationStatus
 from flexsupply.matching.domain.package import PackageStatus, PackageStep
+from flexsupply.matching.domain.refund import RefundCause, RefundMethod, RefundStatus
 from flexsupply.matching.domain.sale import OrderStatus
 from flexsupply.matching.domain.signup import normalise_phone
 
@@ -471,6 +472,82 @@ class OrderCreate(SQLModel):
     address: Address
 
 
+class RefundPublic(SQLModel):
+    """Money owed back to a buyer, and where it stands (owed, requested, succeeded, failed and retried)."""
+
+    id: UUID
+    order_id: UUID
+    payment_reference: str
+    amount_cents: int
+    currency: str
+    cause: RefundCause
+    method: RefundMethod = Field(description="wechatpay: back through WeChat Pay; transfer: paid back by the leader.")
+    status: RefundStatus
+    reason: str | None
+    transfer_reference: str | None = Field(description="The leader's transfer, once recorded.")
+    error: str | None = Field(description="Why the last request failed (it is tried again by itself).")
+    attempts: int
+    next_attempt_at: datetime | None
+    created_at: datetime
+    settled_at: datetime | None
+
+
+class LeaderRefundPublic(RefundPublic):
+    """The leader's and staff's view: whom to pay back."""
+
+    name: str
+    phone: str
+
+
+class RefundPaidByTransfer(SQLModel):
+    """The leader paid the refund back by bank or wallet transfer."""
+
+    reference: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)] = Field(
+        description="The transfer's reference (bank serial number, WeChat transfer number)."
+    )
+
+
+class PayeeSettings(SQLModel):
+    """Whom buyers pay by transfer when WeChat Pay is not configured: shown on every order of the community."""
+
+    payee_name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+    payee_account: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)] = Field(
+        description="Bank account (with its bank), or a WeChat or Alipay id."
+    )
+
+
+class PayeePublic(SQLModel):
+    community_id: UUID
+    payee_name: str | None
+    payee_account: str | None
+
+
+class WechatPayAction(SQLModel):
+    """Paying with WeChat Pay: ask for it (POST `action_url`), then scan the code in WeChat."""
+
+    status: str = Field(description="not_asked | preparing | ready | failed")
+    action_url: str
+    code_url: str | None = Field(description="What the QR code holds (weixin://...), once ready.")
+    qr_svg_data_uri: str | None = Field(description="The QR code as an SVG data URI, once ready.")
+    error: str | None
+
+
+class TransferPayee(SQLModel):
+    payee_name: str
+    payee_account: str
+
+
+class PaymentInstructions(SQLModel):
+    """Whom to pay, how much and with which reference, while the order waits for its payment."""
+
+    amount_cents: int
+    currency: str
+    payment_reference: str = Field(description="Put it in the transfer's memo (备注).")
+    pay_by: datetime
+    wechatpay: WechatPayAction | None = Field(description="Set when the service takes WeChat Pay.")
+    transfer: TransferPayee | None = Field(description="Set when the leader has given a payee for transfers.")
+
+
 class OrderPublic(SQLModel):
     """An order as its buyer sees it (the token is the buyer's key to it: keep it)."""
 
@@ -503,6 +580,8 @@ class BuyerOrderPublic(OrderPublic):
     package_title: str
     package_status: PackageStatus
     payment_instructions: str
+    payment: PaymentInstructions | None = Field(description="Whom to pay and how; None once nothing is to pay.")
+    refunds: list[RefundPublic] = Field(description="Money owed back on this order, and where it stands.")
 
 
 class LeaderOrderPublic(OrderPublic):
@@ -564,17 +643,6 @@ class SaleClosePublic(SQLModel):
     went_ahead: bool
     sold: dict[str, int] = Field(description="Paid units per region: the firm quantities when it went ahead.")
     outcome: str
-
-
-class RefundPublic(SQLModel):
-    order_id: UUID
-    payment_reference: str
-    name: str
-    phone: str
-    amount_cents: int
-    currency: str
-    status: OrderStatus
-    reason: str | None
 
 
 class StatementLinePublic(SQLModel):

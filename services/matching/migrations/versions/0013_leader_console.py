@@ -1,7 +1,7 @@
 """the leader console: what buyers read of a package (display name, description) and its photo
 
 Revision ID: 0013
-Revises: 0008
+Revises: 0012
 Create Date: 2026-12-07 23:45:00
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 import flexsupply.kit.db
 
 revision: str = "0013"
-down_revision: str | None = "0008"
+down_revision: str | None = "0012"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -7,7 +7,7 @@ from litestar.di import Provide
 
 from flexsupply.kit.auth import bearer_authentication, provide_caller
 from flexsupply.kit.service import ServiceDescription, idempotency_provider
-from flexsupply.suppliers import controllers, services
+from flexsupply.suppliers import controllers, desk, services
 from flexsupply.suppliers.deps import SERVICE, provide_transaction, resolve_supplier
 from flexsupply.suppliers.domain.rfq import ReplyDeadlinePassed
 from flexsupply.suppliers.models import IdempotencyRecord, OutboxMessage, SuppliersTable
@@ -26,6 +26,7 @@ def create_router(settings: SuppliersSettings) -> Router:
             controllers.ApiKeyIntrospectionController,
             controllers.RfqController,
             controllers.RfqRoundController,
+            *desk.routes(settings),
         ],
         dependencies={
             "transaction": Provide(provide_transaction),
@@ -47,5 +48,6 @@ DESCRIPTION = ServiceDescription(
     outbox_table=OutboxMessage,
     actor_modules=("flexsupply.suppliers.actors",),
     sweepers=(services.sweep_overdue_webhooks,),
+    template_directories=(desk.TEMPLATES,),
     domain_errors={ReplyDeadlinePassed: 409},
 )

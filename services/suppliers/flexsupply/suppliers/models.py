@@ -36,6 +36,8 @@ class Supplier(SuppliersTable, table=True):
     webhook_secret: str = Field(max_length=100)
     created_at: datetime = Field(default_factory=utc_now, sa_type=UtcDateTime)  # type: ignore[call-overload]
     updated_at: datetime = Field(default_factory=utc_now, sa_type=UtcDateTime)  # type: ignore[call-overload]
+    # A desk logout ends every desk session of the supplier begun before it (a copied cookie too).
+    desk_sessions_valid_after: datetime | None = Field(default=None, sa_type=UtcDateTime)  # type: ignore[call-overload]
 
 
 class ApiKey(SuppliersTable, table=True):

@@ -3,7 +3,7 @@
 import base64
 import logging
 import secrets
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 from uuid import UUID, uuid5
@@ -209,6 +209,22 @@ async def supplier_for_api_key(session: AsyncSession, token: str) -> UUID | None
     return key.supplier_id
 
 
+async def desk_session_is_current(session: AsyncSession, supplier_id: UUID, since: datetime) -> bool:
+    """A desk session begun at `since` still stands: its supplier exists and has not logged out since."""
+    supplier = await session.get(Supplier, supplier_id)
+    return supplier is not None and (
+        supplier.desk_sessions_valid_after is None or since > supplier.desk_sessions_valid_after
+    )
+
+
+async def end_desk_sessions(session: AsyncSession, supplier_id: UUID) -> None:
+    """Log out of the desk everywhere: every desk session of this supplier begun until now is over."""
+    supplier = await session.get(Supplier, supplier_id, with_for_update={"key_share": True})
+    if supplier is not None:
+        supplier.desk_sessions_valid_after = utc_now()
+        await session.flush()
+
+
 # --- offers -------------------------------------------------------------------------------------------------
 
 
@@ -268,6 +284,19 @@ async def withdraw_offer(session: AsyncSession, offer_id: UUID, supplier_id: UUI
     offer.withdrawn_at = offer.withdrawn_at or utc_now()
     await session.flush()
     return offer
+
+
+async def offer_skus(session: AsyncSession, supplier_id: UUID, ids: Collection[UUID]) -> dict[UUID, str]:
+    """The sku of each of the supplier's offers and quotes among `ids` (a plan names either by id)."""
+    if not ids:
+        return {}
+    found: dict[UUID, str] = {}
+    for table in (Offer, Quote):
+        rows = await session.exec(
+            select(table.id, table.sku).where(table.supplier_id == supplier_id, col(table.id).in_(list(ids)))
+        )
+        found.update(rows.all())
+    return found
 
 
 def _facts(offer: Offer, quality: int) -> OfferFacts:

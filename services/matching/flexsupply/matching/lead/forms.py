@@ -40,6 +40,7 @@ FIELD_LABELS: dict[str, str] = {
     "region": N_("Region"),
     "quantity": N_("Quantity"),
     "key": N_("Leader key"),
+    "reference": N_("Transfer reference"),
     "starts_at": N_("Market starts"),
     "ends_at": N_("Market ends"),
     "package_ids": N_("Packages"),

@@ -36,7 +36,6 @@ from litestar.response import Redirect, Template
 from litestar.static_files import create_static_files_router
 from litestar.types import ASGIApp
 from pydantic import ValidationError
-from sqlmodel.ext.asyncio.session import AsyncSession
 
 from flexsupply.allocation import Problem, greedy_plan
 from flexsupply.clients.suppliers import SuppliersClient
@@ -48,22 +47,26 @@ from flexsupply.kit.clock import utc_now
 from flexsupply.kit.db import Database
 from flexsupply.kit.peers import peer_client
 from flexsupply.kit.service import database_key
-from flexsupply.matching import photos, runs, sales, services
+from flexsupply.matching import photos, refunds, runs, sales, services
 from flexsupply.matching.deps import SERVICE
 from flexsupply.matching.domain.package import InvalidTransition, NotEditable, PackageStatus
 from flexsupply.matching.domain.photo import MAX_PHOTO_BYTES
+from flexsupply.matching.domain.refund import InvalidRefundMove
 from flexsupply.matching.domain.sale import SaleNotOnSale
 from flexsupply.matching.domain.signup import SignupClosed, SignupExists
 from flexsupply.matching.lead import forms
 from flexsupply.matching.lead.throttle import LoginThrottle
 from flexsupply.matching.models import LeaderKey, MatchRun
+from flexsupply.matching.payments import decode_statement
 from flexsupply.matching.schemas import (
     LeaderOrderPublic,
+    LeaderRefundPublic,
     MarketCreate,
     MatchRunPublic,
     PackageCreate,
     PackagePlanPublic,
     PackagePublic,
+    RefundPaidByTransfer,
     RoundCreate,
     RoundPublic,
     SalePublic,
@@ -138,6 +141,7 @@ REFUSED = {
     SaleNotOnSale: N_("The sale is not on."),
     NotFound: N_("Not found."),
     PeerUnavailable: N_("The suppliers' catalogue cannot be reached now. Try again in a minute."),
+    InvalidRefundMove: N_("This refund goes back through WeChat Pay, or is already paid with another reference."),
 }
 # A refused step is shown on the page, never a 500 or a problem document.
 REFUSALS = (InvalidField, ValidationError, *REFUSED)
@@ -403,7 +407,7 @@ class PackageView:
     sale: SalePublic | None = None
     stock: StockPublic | None = None
     orders: list[LeaderOrderPublic] = field(default_factory=list)
-    refunds: list[Any] = field(default_factory=list)
+    refunds: list[LeaderRefundPublic] = field(default_factory=list)
 
     @property
     def working(self) -> bool:
@@ -412,12 +416,6 @@ class PackageView:
         # Until the suppliers service has sent the RFQs; then the leader reloads (a form being typed is not lost).
         asking = self.package.status is PackageStatus.SOURCING and self.rfqs is None
         return queued or asking
-
-
-async def owed_refunds(session: AsyncSession, package_id: UUID, community_id: UUID) -> list[Any]:
-    """The package's refunds as its leader follows them (whom, how much, where each stands): the one place the
-    console reads them, so the refund state machine's reader (refunds.package_refunds) replaces sales.refunds here."""
-    return list(await sales.refunds(session, package_id, community_id))
 
 
 def greedy_saving(run: MatchRun) -> int | None:
@@ -452,7 +450,7 @@ async def package_view(database: Database, settings: Settings, package_id: UUID,
         if package.status not in (PackageStatus.DRAFT, PackageStatus.SOURCING):
             view.sale = await sales.sale_view(session, package_id)
             view.orders = await sales.package_orders(session, package_id, community_id, 500, 0)
-            view.refunds = await owed_refunds(session, package_id, community_id)
+            view.refunds = await refunds.package_refunds(session, package_id, community_id)
     if view.sale is not None and view.package.status is PackageStatus.ON_SALE:
         view.stock = await sales.stock(database, package_id)
     try:
@@ -690,6 +688,20 @@ class LeadPages(Controller):
 
         return await _act(request, state, package_id, step)
 
+    @post("/packages/{package_id:uuid}/refunds/{refund_id:uuid}/paid", status_code=303)
+    async def refund_paid(
+        self, request: Request[Any, Any, Any], state: State, package_id: FromPath[UUID], refund_id: FromPath[UUID]
+    ) -> Response[Any]:
+        """The leader paid a refund back by bank or wallet transfer: its reference settles it."""
+        fields, _ = await _form(request)
+
+        async def step(session: Any, leader: Principal) -> str:
+            data = RefundPaidByTransfer.model_validate({"reference": fields.get("reference", "")})
+            await refunds.record_transfer(session, refund_id, leader.require_leader(), data.reference, leader.actor)
+            return N_("The refund is recorded as paid.")
+
+        return await _act(request, state, package_id, step)
+
     @post("/packages/{package_id:uuid}/close", status_code=303)
     async def close(
         self, request: Request[Any, Any, Any], state: State, settings: Settings, package_id: FromPath[UUID]
@@ -731,13 +743,12 @@ class LeadPages(Controller):
         report: StatementReport | None = None
         message = None
         try:
-            text = (await upload.read()).decode("utf-8-sig") if upload is not None else ""
+            # WeChat Pay's and Alipay's bills come in GBK with Chinese headers, banks' in UTF-8: payments reads both.
+            text = decode_statement(await upload.read()) if upload is not None else ""
             if not text.strip():
                 raise InvalidField("statement", forms.REQUIRED)
             async with _database(state).transaction() as session:
                 report = await sales.reconcile_statement(session, package_id, leader.require_leader(), text)
-        except UnicodeDecodeError:
-            message = t.gettext("The statement is not UTF-8 text: export it as CSV in UTF-8.")
         except (InvalidField, NotFound) as exc:
             message = refusal_text(t, exc)
         return await _package_page(
@@ -831,6 +842,7 @@ async def _package_page(
             "rfq_words": RFQ_WORDS,
             "order_words": ORDER_WORDS,
             "refund_words": REFUND_WORDS,
+            "payable_by_transfer": ("owed", "failed"),
             "reply_by_default": forms.utc_to_local_input(now + timedelta(hours=2), _zone()),
             "report": report,
             "message": message,
