@@ -14,6 +14,7 @@ import pytest
 from tests.integration.conftest import eventually
 from tests.integration.test_match_runs import finished_run
 from tests.support import sales
+from tests.support.bills import YUAN_GBK, wechat_bill
 from tests.support.catalogue import create_supplier, offer_body
 from tests.support.matching import create_package, register_community
 
@@ -283,16 +284,18 @@ async def test_an_evening_from_quotes_to_the_close_on_the_console(
     placed = await sales.order(leader, package_id, name="王芳")
     assert placed.status_code == 201, placed.text
     reference = placed.json()["payment_reference"]
-    statement = (
-        f"date,amount,memo\n2026-12-08,{placed.json()['amount_cents'] / 100:.2f},{reference}\n2026-12-08,1.00,lunch\n"
+    amount = f"{YUAN_GBK}{placed.json()['amount_cents'] / 100:.2f}"
+    # A WeChat Pay bill as its export is: GBK, Chinese headers, the reference in the memo.
+    bill = wechat_bill(
+        [("收入", amount, "已存入零钱", reference), ("收入", f"{YUAN_GBK}1.00", "已存入零钱", "谢谢团长")]
     )
     report = await leader.post(
         f"{package_page}/statement",
         data={"csrf_token": token},
-        files={"statement": ("statement.csv", statement.encode(), "text/csv")},
+        files={"statement": ("微信支付账单.csv", bill.encode("gbk"), "text/csv")},
     )
     assert report.status_code == 200, report.text
-    assert "本次到账：1" in report.text and "lunch" in report.text
+    assert "本次到账：1" in report.text and "谢谢团长" in report.text.split('id="unmatched"')[1]
     assert (await as_key(key).get(f"/api/v1/packages/{package_id}/orders")).json()[0]["status"] == "paid"
 
     closed = await leader.post(f"{package_page}/close", data={"csrf_token": token, "reason": "够数了"})
