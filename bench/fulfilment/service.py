@@ -65,6 +65,7 @@ import yaml
 from sqlmodel import col, select
 
 from bench.flash_sale.setup import log
+from bench.fulfilment.invariants import assert_every_unit_assigned_once
 from flexsupply.allocation import Offer, Package, PackageLine, PriceTier, Problem, Supplier
 from flexsupply.contracts.events import (
     AwardedAllocation,
@@ -471,8 +472,6 @@ async def failure(
         raise SystemExit(
             f"{len(moved - told)} buyers whose units moved were not told; {len(told - moved)} told for nothing"
         )
-    from tests.integration.test_fulfilment_flow import assert_every_unit_assigned_once
-
     await assert_every_unit_assigned_once(stack.databases["fulfilment"], event.package_id)
     return Failure(
         orders=len(event.orders),

@@ -5,12 +5,11 @@ Without /usr/bin/chromium these tests are skipped on a developer's machine and f
 it (.ci/run).
 """
 
-import asyncio
 import os
 import shutil
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import httpx
 import pytest
@@ -19,6 +18,7 @@ from playwright.async_api import Browser, async_playwright, expect
 from tests.support import sales
 from tests.support.processes import free_port, processes, wait_until_healthy
 from tests.support.sales import SaleSetup
+from tests.support.waiting import eventually
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -32,7 +32,6 @@ CHROMIUM_ARGS = [
 OPERATOR_TOKEN = "browser-tests-operator-token"
 # Generous: a loaded CI machine may be slow, and nothing here waits longer than its condition needs.
 WAIT_SECONDS = 60
-T = TypeVar("T")
 expect.set_options(timeout=WAIT_SECONDS * 1000)
 
 
@@ -90,17 +89,6 @@ async def browser(chromium: str) -> AsyncIterator[Browser]:
             await launched.close()
 
 
-async def eventually(check: Callable[[], Awaitable[T | None]], what: str, timeout_seconds: float = WAIT_SECONDS) -> T:
-    """Poll until `check` gives a value; fail naming `what` if it never does."""
-    deadline = asyncio.get_running_loop().time() + timeout_seconds
-    while True:
-        if (value := await check()) is not None:
-            return value
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"not within {timeout_seconds}s: {what}")
-        await asyncio.sleep(0.2)
-
-
 PlannedSale = Callable[..., Awaitable[SaleSetup]]
 
 
@@ -119,7 +107,7 @@ async def planned_sale(operator: httpx.AsyncClient) -> AsyncIterator[PlannedSale
             run = (await client.get(f"/api/v1/match-runs/{run_id}")).json()
             return run if run["status"] in {"planned", "infeasible", "failed"} else None
 
-        return await eventually(finished, f"match run {run_id} finishes")
+        return await eventually(finished, WAIT_SECONDS, what=f"match run {run_id} finishes")
 
     async def make(**terms: Any) -> SaleSetup:
         return await sales.planned_sale(operator, as_key, finished_run, **terms)

@@ -11,8 +11,9 @@ import httpx
 import pytest
 from playwright.async_api import Browser, BrowserContext, Page, expect
 
-from tests.browser.conftest import PlannedSale, eventually
+from tests.browser.conftest import WAIT_SECONDS, PlannedSale
 from tests.support.sales import order as place_order
+from tests.support.waiting import eventually
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -46,7 +47,7 @@ async def stock_becomes(operator: httpx.AsyncClient, package_id: str, expected: 
         stock = (await operator.get(f"/api/v1/sales/{package_id}/stock")).json()
         return True if {region["region"]: region["left"] for region in stock["regions"]} == expected else None
 
-    await eventually(shown, f"the stock shows {expected} left")
+    await eventually(shown, WAIT_SECONDS, what=f"the stock shows {expected} left")
 
 
 async def orders_of(leader: httpx.AsyncClient, package_id: str) -> list[dict[str, Any]]:
@@ -155,7 +156,7 @@ async def test_without_javascript_the_form_orders_once_however_often_it_is_sent_
             await page.reload()
             return True if await page.get_by_label("Quantity").count() else None
 
-        await eventually(form_shown, "the sale page offers the order form")
+        await eventually(form_shown, WAIT_SECONDS, what="the sale page offers the order form")
         await page.goto(f"{stack}/market/{market.json()['id']}")
         await expect(page.locator("#on-now")).to_contain_text(title)
         await page.get_by_role("link", name=title).click()

@@ -16,9 +16,10 @@ import pytest
 from playwright.async_api import Browser, Page, expect
 
 from flexsupply.kit.settings import KitSettings
-from tests.browser.conftest import eventually
+from tests.browser.conftest import WAIT_SECONDS
 from tests.support.awarded import announce, awarded_package, json_of
 from tests.support.fulfilment import KeyClient
+from tests.support.waiting import eventually
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -65,7 +66,7 @@ async def shipped_package(operator: httpx.AsyncClient, as_key: KeyClient, matchi
         response = await operator.get(f"/api/v1/awarded-packages/{setup.package_id}/assignment")
         return True if response.status_code == 200 and response.json()["status"] == "done" else None
 
-    await eventually(assigned, "fulfilment assigns the announced package's orders")
+    await eventually(assigned, WAIT_SECONDS, what="fulfilment assigns the announced package's orders")
     north = as_key(setup.keys["north"])
     [order] = json_of(await north.get("/api/v1/production-orders", params={"package_id": str(setup.package_id)}))
     url = f"/api/v1/production-orders/{order['id']}"

@@ -18,8 +18,9 @@ from playwright.async_api import Browser, Page, ViewportSize, expect
 from flexsupply.matching.payments import sign_test_payment
 from tests.browser.conftest import OPERATOR_TOKEN
 from tests.support.desk import AskedSupplier, KeyClient, asked_supplier
-from tests.support.fulfilment import eventually, ok
+from tests.support.fulfilment import ok
 from tests.support.sales import order
+from tests.support.waiting import eventually
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -47,7 +48,7 @@ async def finished_run(client: httpx.AsyncClient, run_id: str) -> dict[str, Any]
         run = ok(await client.get(f"/api/v1/match-runs/{run_id}"))
         return run if run["status"] in {"planned", "infeasible", "failed"} else None
 
-    return await eventually(finished, f"match run {run_id} finishes")
+    return await eventually(finished, what=f"match run {run_id} finishes")
 
 
 async def sell(asked: AskedSupplier, operator: httpx.AsyncClient) -> None:
@@ -61,7 +62,7 @@ async def sell(asked: AskedSupplier, operator: httpx.AsyncClient) -> None:
     async def on_sale() -> bool | None:
         return ok(await leader.get(f"/api/v1/packages/{asked.package_id}"))["status"] == "on_sale" or None
 
-    await eventually(on_sale, "the sale opens")
+    await eventually(on_sale, what="the sale opens")
     for buyer, quantity in (("王芳", 2), ("陈静", 3)):
         placed = ok(await order(operator, asked.package_id, quantity=quantity, name=buyer), 201)
         body, signature = sign_test_payment(OPERATOR_TOKEN, placed["payment_reference"], quantity * SALE_PRICE_CENTS)
@@ -72,7 +73,7 @@ async def sell(asked: AskedSupplier, operator: httpx.AsyncClient) -> None:
     async def offered() -> bool | None:
         return any(award["status"] == "offered" for award in ok(await asked.maker.get("/api/v1/awards"))) or None
 
-    await eventually(offered, "the maker's award is offered")
+    await eventually(offered, what="the maker's award is offered")
 
 
 async def snap(page: Page, name: str) -> None:
@@ -143,7 +144,7 @@ async def test_a_supplier_quotes_accepts_its_award_and_ships_a_batch_on_the_desk
             orders = ok(await asked.maker.get("/api/v1/production-orders", params={"package_id": asked.package_id}))
             return orders[0]["id"] if orders else None
 
-        production_order_id = await eventually(issued, "the maker's production order is issued")
+        production_order_id = await eventually(issued, what="the maker's production order is issued")
 
         # The production order: accept, start, report a batch.
         await page.get_by_role("link", name="生产").click()

@@ -1,10 +1,9 @@
 """One embedded app (all services and a worker) on real databases and a real broker, one event loop."""
 
-import asyncio
 import os
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import httpx
 import pytest
@@ -13,7 +12,6 @@ from tests.support.databases import SERVICES, fresh_databases
 from tests.support.lifespan import running
 
 OPERATOR_TOKEN = os.environ["FLEXSUPPLY_OPERATOR_TOKEN"]
-T = TypeVar("T")
 
 
 @pytest.fixture(scope="session")
@@ -91,15 +89,3 @@ async def as_key(app: Any) -> AsyncIterator[Callable[[str], httpx.AsyncClient]]:
     yield make
     for client in clients:
         await client.aclose()
-
-
-async def eventually(probe: Callable[[], Awaitable[T | None]], timeout_seconds: float = 15.0) -> T:
-    """Poll until `probe` returns something truthy: background work is asynchronous by design."""
-    deadline = asyncio.get_running_loop().time() + timeout_seconds
-    while True:
-        result = await probe()
-        if result:
-            return result
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"condition not met within {timeout_seconds}s (last: {result!r})")
-        await asyncio.sleep(0.05)

@@ -18,12 +18,13 @@ import httpx
 import pytest
 
 from flexsupply.matching.payments import sign_test_payment
-from tests.integration.conftest import OPERATOR_TOKEN, eventually
+from tests.integration.conftest import OPERATOR_TOKEN
 from tests.integration.test_match_runs import finished_run
 from tests.support.awarded import announce, awarded_package
 from tests.support.catalogue import create_supplier, offer_body, quote_body
 from tests.support.matching import create_package, register_community, start_round
 from tests.support.sales import order, planned_sale
+from tests.support.waiting import eventually
 
 ROLES = ("anonymous", "other_supplier", "other_leader", "supplier", "leader", "operator")
 Expectation = dict[str, "int | str"]

@@ -16,11 +16,12 @@ from flexsupply.contracts.events import PackageAwarded
 from flexsupply.kit.db import Database
 from flexsupply.matching.models import OutboxMessage
 from flexsupply.matching.payments import sign_test_payment
-from tests.integration.conftest import OPERATOR_TOKEN, eventually
+from tests.integration.conftest import OPERATOR_TOKEN
 from tests.integration.test_awards import Planned, awarded_run, awards_view, by_supplier, planned, price
 from tests.integration.test_match_runs import finished_run
 from tests.support.fake_supplier import fake_supplier_server
 from tests.support.sales import order
+from tests.support.waiting import eventually
 
 KeyClient = Callable[[str], httpx.AsyncClient]
 SALE_PRICE_CENTS = 5900

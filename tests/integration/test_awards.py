@@ -13,11 +13,12 @@ import httpx
 from standardwebhooks.webhooks import Webhook
 
 from flexsupply.kit.db import Database
-from tests.integration.conftest import eventually
+from flexsupply.matching.models import DemandPackage, MatchRun
 from tests.integration.test_match_runs import finished_run, request_run
 from tests.support.catalogue import create_supplier, offer_body
 from tests.support.fake_supplier import FakeSupplier, ReceivedRequest, fake_supplier_server
 from tests.support.matching import create_package, register_community, request_award, set_firm_quantities, start_round
+from tests.support.waiting import eventually
 
 KeyClient = Callable[[str], httpx.AsyncClient]
 
@@ -159,6 +160,47 @@ async def test_firm_quantities_stay_within_the_plan_and_close_a_planned_package(
     response = await leader.post(f"/api/v1/packages/{package_id}/award", json={})
     assert response.status_code == 409  # an award run is already queued or running
     assert (await set_firm_quantities(leader, package_id, ningbo=10)).status_code == 409
+
+
+async def test_firm_quantities_of_a_sale_held_elsewhere_keep_to_the_leaders_cap_as_the_flash_sale_does(
+    operator: httpx.AsyncClient, as_key: KeyClient, database_urls: dict[str, str]
+):
+    # A plan of 80 + 60 under a cap of 100: the flash sale would sell 57 + 43, so a sale held outside may not
+    # report more.
+    with fake_supplier_server() as fake:
+        planned_ = await planned(
+            operator, as_key, fake, SPLIT, quantities={"ningbo": 80, "shanghai": 60}, backups=1, cap_units=100
+        )
+    package_id, leader = planned_.package["id"], planned_.leader
+
+    async def caps_shown() -> None:
+        plan = (await leader.get(f"/api/v1/packages/{package_id}/plan")).json()
+        stock = (await leader.get(f"/api/v1/sales/{package_id}/stock")).json()
+        assert plan["sale_caps"] == {"ningbo": 57, "shanghai": 43}
+        assert {region["region"]: region["cap"] for region in stock["regions"]} == plan["sale_caps"]
+
+    await caps_shown()
+    # A plan recorded before the caps had one rule holds the least of the cap and each region's units: the caps
+    # follow from its units all the same.
+    database = Database(database_urls["matching"], pooled=False)
+    try:
+        async with database.transaction() as session:
+            package = await session.get(DemandPackage, UUID(package_id))
+            assert package is not None and package.plan_run_id is not None
+            run = await session.get(MatchRun, package.plan_run_id)
+            assert run is not None and run.package_plans is not None
+            recorded = run.package_plans[package_id] | {"sale_caps": {"ningbo": 80, "shanghai": 60}}
+            run.package_plans = run.package_plans | {package_id: recorded}
+    finally:
+        await database.dispose()
+    await caps_shown()
+
+    response = await set_firm_quantities(leader, package_id, ningbo=80, shanghai=60)
+    assert response.status_code == 400, response.text
+    assert [error["field"] for error in response.json()["errors"]] == ["quantities.ningbo"]
+    response = await set_firm_quantities(leader, package_id, ningbo=57, shanghai=43)
+    assert response.status_code == 200, response.text
+    assert response.json()["sale_caps"] == {"ningbo": 57, "shanghai": 43}
 
 
 async def test_every_award_accepted_awards_the_package_to_fulfilment(operator: httpx.AsyncClient, as_key: KeyClient):

@@ -11,10 +11,12 @@ from uuid import uuid4
 
 import httpx
 
+from flexsupply.kit.clock import travel, utc_now
 from flexsupply.matching.payments import sign_test_payment
-from tests.integration.conftest import OPERATOR_TOKEN, eventually
+from tests.integration.conftest import OPERATOR_TOKEN
 from tests.integration.test_match_runs import finished_run
 from tests.support.sales import SaleSetup, order, planned_sale
+from tests.support.waiting import eventually
 
 KeyClient = Callable[[str], httpx.AsyncClient]
 
@@ -40,7 +42,7 @@ async def stock_left(client: httpx.AsyncClient, package_id: str) -> dict[str, in
 async def test_an_order_before_the_opening_says_when_it_opens_then_the_sale_opens_by_itself(
     operator: httpx.AsyncClient, anonymous: httpx.AsyncClient, as_key: KeyClient
 ):
-    setup = await planned_sale(operator, as_key, finished_run, opens_in_seconds=8)
+    setup = await planned_sale(operator, as_key, finished_run, opens_in_seconds=3600)
     early = await order(anonymous, setup.id)
     assert early.status_code == 409, early.text
     problem = early.json()
@@ -52,11 +54,12 @@ async def test_an_order_before_the_opening_says_when_it_opens_then_the_sale_open
         status = (await setup.leader.get(f"/api/v1/packages/{setup.id}")).json()["status"]
         return status if status == "on_sale" else None
 
-    await eventually(opened, timeout_seconds=40)
-    sale = (await anonymous.get(f"/api/v1/sales/{setup.id}")).json()
-    assert sale["state"] == "on_sale"
-    assert {r["region"]: r["left"] for r in sale["regions"]} == {"ningbo": 10, "shanghai": 10}
-    assert datetime.now(UTC) >= setup.opens_at
+    with travel(timedelta(hours=1)):  # the scheduled opening comes due: nobody orders to open it
+        await eventually(opened, timeout_seconds=30)
+        sale = (await anonymous.get(f"/api/v1/sales/{setup.id}")).json()
+        assert sale["state"] == "on_sale"
+        assert {r["region"]: r["left"] for r in sale["regions"]} == {"ningbo": 10, "shanghai": 10}
+        assert utc_now() >= setup.opens_at
 
 
 async def test_concurrent_orders_sell_the_cap_exactly_and_retries_count_once(
@@ -221,7 +224,7 @@ async def test_a_sale_below_its_threshold_is_cancelled_and_paid_orders_are_liste
 async def test_the_sale_closes_by_itself_at_the_end_of_its_window(
     operator: httpx.AsyncClient, anonymous: httpx.AsyncClient, as_key: KeyClient
 ):
-    setup = await on_sale(operator, as_key, open_for_seconds=8, threshold_units=2, sale_price_cents=500)
+    setup = await on_sale(operator, as_key, open_for_seconds=3600, threshold_units=2, sale_price_cents=500)
     paid_order = (await order(anonymous, setup.id, quantity=2, region="shanghai")).json()
     body, signature = sign_test_payment(OPERATOR_TOKEN, paid_order["payment_reference"], 1000)
     assert (await anonymous.post("/api/v1/payments/test/callbacks", content=body, headers=signature)).status_code == 200
@@ -230,8 +233,9 @@ async def test_the_sale_closes_by_itself_at_the_end_of_its_window(
         package = (await setup.leader.get(f"/api/v1/packages/{setup.id}")).json()
         return package if package["status"] == "closed" else None
 
-    await eventually(closed, timeout_seconds=40)
-    sale = (await anonymous.get(f"/api/v1/sales/{setup.id}")).json()
+    with travel(timedelta(hours=1)):  # the window's end comes due
+        await eventually(closed, timeout_seconds=30)
+        sale = (await anonymous.get(f"/api/v1/sales/{setup.id}")).json()
     assert sale["state"] == "closed" and "goes ahead" in sale["outcome"]
     history = (await setup.leader.get(f"/api/v1/packages/{setup.id}/history")).json()
     assert [step["step"] for step in history][-2:] == ["open_sale", "reach_threshold"]

@@ -10,7 +10,7 @@ from flexsupply.contracts.events import AwardedAllocation, AwardedReserve, Packa
 from flexsupply.kit import outbox
 from flexsupply.kit.db import Database
 from flexsupply.matching.models import OutboxMessage as MatchingOutbox
-from tests.integration.conftest import eventually
+from tests.support.waiting import eventually
 
 
 def awarded_event() -> PackageAwarded:

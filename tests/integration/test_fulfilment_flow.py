@@ -4,18 +4,18 @@ manifests, a supplier failing and the backup taking over with no unit lost or do
 import asyncio
 import csv
 import io
-from collections import defaultdict
 from typing import Any
 from uuid import UUID
 
 import httpx
-from sqlmodel import col, select
+from sqlmodel import select
 
+from bench.fulfilment.invariants import assert_every_unit_assigned_once, assert_every_unit_assigned_once_or_waiting
 from flexsupply.contracts.events import PickupPoint
-from flexsupply.fulfilment.models import DeliveryOrder, OutboxMessage, Piece, ProductionOrder, Shipment
+from flexsupply.fulfilment.models import OutboxMessage
 from flexsupply.kit.db import Database
-from tests.integration.conftest import eventually
 from tests.support.awarded import AwardedSetUp, announce, awarded_package, json_of
+from tests.support.waiting import eventually
 
 
 async def _received(operator: httpx.AsyncClient, setup: AwardedSetUp, matching_url: str) -> dict[str, Any]:
@@ -30,47 +30,6 @@ async def _received(operator: httpx.AsyncClient, setup: AwardedSetUp, matching_u
 
 async def _production(client: httpx.AsyncClient, package_id: UUID) -> list[dict[str, Any]]:
     return json_of(await client.get("/api/v1/production-orders", params={"package_id": str(package_id)}))
-
-
-async def assert_every_unit_assigned_once(fulfilment_url: str, package_id: UUID) -> None:
-    """The invariant the issue asks for: every sold unit is assigned exactly once, to production that will make it,
-    and nothing shipped is with anyone but the supplier that shipped it."""
-    database = Database(fulfilment_url, pooled=False)
-    try:
-        async with database.transaction() as session:
-            orders = (await session.exec(select(DeliveryOrder).where(DeliveryOrder.package_id == package_id))).all()
-            productions = {
-                p.id: p
-                for p in (
-                    await session.exec(select(ProductionOrder).where(ProductionOrder.package_id == package_id))
-                ).all()
-            }
-            pieces = (
-                await session.exec(
-                    select(Piece).where(col(Piece.order_id).in_([o.id for o in orders]), col(Piece.moved_at).is_(None))
-                )
-            ).all()
-            parcels = (await session.exec(select(Shipment).where(Shipment.package_id == package_id))).all()
-    finally:
-        await database.dispose()
-    per_order: dict[UUID, int] = defaultdict(int)
-    per_production: dict[UUID, int] = defaultdict(int)
-    for piece in pieces:
-        per_order[piece.order_id] += piece.quantity
-        per_production[piece.production_order_id] += piece.quantity
-    assert {o.id: o.quantity for o in orders} == dict(per_order)
-    for production_id, units in per_production.items():
-        production = productions[production_id]
-        assert units <= production.quantity - production.failed_units
-    handed = defaultdict(int)
-    for parcel in parcels:
-        if parcel.status in {"shipped", "delivered", "exception"} and parcel.case_id is None:
-            handed[parcel.order_id, parcel.production_order_id] += parcel.quantity
-    covered = defaultdict(int)
-    for piece in pieces:
-        covered[piece.order_id, piece.production_order_id] += piece.quantity
-    for key, units in handed.items():
-        assert covered[key] >= units, f"order {key[0]} has {units} shipped units no live piece covers"
 
 
 async def test_from_award_to_delivery_with_a_failure_and_a_case(
@@ -322,39 +281,6 @@ async def test_failures_one_after_another_use_the_reserve_until_it_is_gone(
     await eventually(failed_again, timeout_seconds=30)
     assert sum(p["quantity"] for p in await _production(backup, setup.package_id)) == done["units"]
     assert (await operator.post(f"/api/v1/failures/{done['id']}/retry")).status_code == 409
-
-
-async def assert_every_unit_assigned_once_or_waiting(fulfilment_url: str, package_id: UUID) -> None:
-    """No order has more units assigned than it ordered, and no production order more than it makes."""
-    database = Database(fulfilment_url, pooled=False)
-    try:
-        async with database.transaction() as session:
-            orders = {
-                o.id: o.quantity
-                for o in (await session.exec(select(DeliveryOrder).where(DeliveryOrder.package_id == package_id)))
-            }
-            productions = {
-                p.id: p.quantity - p.failed_units
-                for p in (
-                    await session.exec(select(ProductionOrder).where(ProductionOrder.package_id == package_id))
-                ).all()
-            }
-            pieces = (
-                await session.exec(
-                    select(Piece).where(col(Piece.order_id).in_(list(orders)), col(Piece.moved_at).is_(None))
-                )
-            ).all()
-    finally:
-        await database.dispose()
-    per_order: dict[UUID, int] = defaultdict(int)
-    per_production: dict[UUID, int] = defaultdict(int)
-    for piece in pieces:
-        per_order[piece.order_id] += piece.quantity
-        per_production[piece.production_order_id] += piece.quantity
-    assert all(units <= orders[order_id] for order_id, units in per_order.items())
-    assert all(units <= productions[production_id] for production_id, units in per_production.items())
-    # Every unit some production makes is some buyer's: none is made twice.
-    assert sum(per_order.values()) == sum(per_production.values())
 
 
 async def test_a_resend_waiting_when_its_supplier_fails_reopens_its_case(

@@ -11,9 +11,9 @@ from sqlmodel import col, select
 
 from flexsupply.allocation import Plan, Problem, cost_cents, violations
 from flexsupply.kit.db import Database
-from tests.integration.conftest import eventually
 from tests.support.catalogue import create_supplier, offer_body, quote_body
 from tests.support.matching import create_package, register_community, start_round
+from tests.support.waiting import eventually
 
 KeyClient = Callable[[str], httpx.AsyncClient]
 

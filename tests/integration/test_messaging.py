@@ -94,9 +94,9 @@ async def test_the_embedded_stack_requeues_deliveries_its_last_process_left_pend
     from flexsupply.cli.stack import embedded_app, load_service
     from flexsupply.kit.broker import is_in_memory
     from flexsupply.kit.settings import KitSettings
-    from tests.integration.conftest import eventually
     from tests.support.databases import SERVICES
     from tests.support.lifespan import running
+    from tests.support.waiting import eventually
 
     if not is_in_memory():
         pytest.skip("a real broker keeps its messages across restarts: nothing to recover")

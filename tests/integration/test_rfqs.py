@@ -17,9 +17,10 @@ from flexsupply.clients.suppliers import SuppliersClient
 from flexsupply.contracts.events import RfqItem, RfqRoundOpened
 from flexsupply.kit import outbox
 from flexsupply.kit.db import Database
-from tests.integration.conftest import OPERATOR_TOKEN, eventually
+from tests.integration.conftest import OPERATOR_TOKEN
 from tests.support.catalogue import create_supplier, offer_body, quote_body, rfq_item
 from tests.support.fake_supplier import FakeSupplier, ReceivedRequest, fake_supplier_server
+from tests.support.waiting import eventually
 
 KeyClient = Callable[[str], httpx.AsyncClient]
 

@@ -8,9 +8,9 @@ from uuid import UUID, uuid4
 import httpx
 
 from flexsupply.kit.db import Database
-from tests.integration.conftest import eventually
 from tests.support.catalogue import create_supplier, offer_body
 from tests.support.matching import create_package, register_community, start_round
+from tests.support.waiting import eventually
 
 KeyClient = Callable[[str], httpx.AsyncClient]
 

@@ -16,10 +16,10 @@ from flexsupply.kit.db import Database
 from flexsupply.suppliers import services
 from flexsupply.suppliers.domain.scorecard import OutcomeKind
 from flexsupply.suppliers.models import RecordedOutcome
-from tests.integration.conftest import eventually
 from tests.integration.test_rfqs import open_round, round_rfqs
 from tests.integration.test_rfqs import publish as publish_round
 from tests.support.catalogue import create_supplier, offer_body, quote_body, rfq_item
+from tests.support.waiting import eventually
 
 KeyClient = Callable[[str], httpx.AsyncClient]
 

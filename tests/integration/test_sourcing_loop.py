@@ -14,10 +14,10 @@ import httpx
 from standardwebhooks.webhooks import Webhook
 
 from flexsupply.allocation import Plan, Problem, cost_cents, violations
-from tests.integration.conftest import eventually
 from tests.support.catalogue import create_supplier, offer_body, quote_body
 from tests.support.fake_supplier import FakeSupplier, fake_supplier_server
 from tests.support.matching import create_package, register_community, start_round
+from tests.support.waiting import eventually
 
 KeyClient = Callable[[str], httpx.AsyncClient]
 

@@ -18,8 +18,8 @@ from flexsupply.fulfilment.models import AfterSalesCase, AwardedPackage, Deliver
 from flexsupply.fulfilment.staff import create_account
 from flexsupply.kit.clock import utc_now
 from flexsupply.kit.db import Database
-from tests.integration.conftest import eventually
 from tests.support.fulfilment import KeyClient, in_production, ok, production_orders
+from tests.support.waiting import eventually
 
 PASSWORD = "a long enough passphrase"
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')

@@ -12,9 +12,9 @@ from standardwebhooks.webhooks import Webhook
 
 from flexsupply.kit.auth import hash_secret, parse_api_key
 from flexsupply.kit.db import Database
-from tests.integration.conftest import eventually
 from tests.support.catalogue import create_supplier, ensure_regions, offer_body, supplier_body, supplier_names
 from tests.support.fake_supplier import fake_supplier_server
+from tests.support.waiting import eventually
 
 KeyClient = Callable[[str], httpx.AsyncClient]
 

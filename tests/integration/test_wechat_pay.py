@@ -19,13 +19,14 @@ from flexsupply.kit.db import Database
 from flexsupply.matching import checkout, refunds
 from flexsupply.matching.models import OutboxMessage
 from flexsupply.matching.payments import sign_test_payment
-from tests.integration.conftest import OPERATOR_TOKEN, eventually
+from tests.integration.conftest import OPERATOR_TOKEN
 from tests.integration.test_flash_sale import KeyClient, on_sale
 from tests.support.bills import YUAN_GBK, wechat_bill
 from tests.support.fake_wechatpay import FakeWechatPay, fake_wechatpay_server, rsa_key
 from tests.support.matching import register_community
 from tests.support.processes import free_port
 from tests.support.sales import order
+from tests.support.waiting import eventually
 
 NOTIFICATIONS = "/api/v1/payments/wechatpay/notifications"
 

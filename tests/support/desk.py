@@ -11,8 +11,9 @@ from uuid import uuid4
 import httpx
 
 from tests.support.catalogue import create_supplier, offer_body
-from tests.support.fulfilment import eventually, ok
+from tests.support.fulfilment import ok
 from tests.support.matching import create_package, register_community, start_round
+from tests.support.waiting import eventually
 
 KeyClient = Callable[[str], httpx.AsyncClient]
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -72,7 +73,7 @@ async def asked_supplier(
         rfqs = ok(await maker.get("/api/v1/rfqs"))
         return rfqs[0]["id"] if rfqs else None
 
-    rfq_id = await eventually(in_inbox, "the maker's RFQ reaches its inbox")
+    rfq_id = await eventually(in_inbox, what="the maker's RFQ reaches its inbox")
     return AskedSupplier(sku, package["id"], sourcing["id"], leader, key, supplier, maker, rfq_id)
 
 

@@ -3,19 +3,18 @@ package's reserve), a leader's package planned on them, its firm quantities set 
 awarded and accepted; then the maker, with its own key, accepts its production order, starts it and reports a
 batch. Works against any running stack (an in-process app or `flexsupply up`)."""
 
-import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 from uuid import uuid4
 
 import httpx
 
 from tests.support.catalogue import create_supplier, offer_body
 from tests.support.matching import create_package, register_community, request_award, set_firm_quantities, start_round
+from tests.support.waiting import eventually
 
 KeyClient = Callable[[str], httpx.AsyncClient]
-T = TypeVar("T")
 WAIT_SECONDS = 60.0
 
 
@@ -30,16 +29,6 @@ class InProduction:
     batch: dict[str, Any]  # its first batch, ready
 
 
-async def eventually(check: Callable[[], Awaitable[T | None]], what: str, timeout_seconds: float = WAIT_SECONDS) -> T:
-    deadline = asyncio.get_running_loop().time() + timeout_seconds
-    while True:
-        if (value := await check()) is not None:
-            return value
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"not within {timeout_seconds}s: {what}")
-        await asyncio.sleep(0.2)
-
-
 def ok(response: httpx.Response, status: int = 200) -> Any:
     assert response.status_code == status, f"{response.request.method} {response.request.url}: {response.text}"
     return response.json()
@@ -50,7 +39,7 @@ async def _finished_run(client: httpx.AsyncClient, run_id: str) -> dict[str, Any
         run = ok(await client.get(f"/api/v1/match-runs/{run_id}"))
         return run if run["status"] in {"planned", "infeasible", "failed"} else None
 
-    return await eventually(finished, f"match run {run_id} finishes")
+    return await eventually(finished, WAIT_SECONDS, what=f"match run {run_id} finishes")
 
 
 async def awarded_package(
@@ -108,7 +97,7 @@ async def in_production(
     async def issued() -> dict[str, Any] | None:
         return next(iter(await production_orders(maker, package_id)), None)
 
-    order = await eventually(issued, "the maker's production order is issued")
+    order = await eventually(issued, WAIT_SECONDS, what="the maker's production order is issued")
     for step in ("accept", "start"):
         order = ok(await maker.post(f"/api/v1/production-orders/{order['id']}/moves", json={"step": step}))
     batch = ok(

@@ -1,8 +1,11 @@
 from datetime import UTC, datetime, timedelta
+from uuid import uuid4
 
 import pytest
 
 from flexsupply.contracts.errors import InvalidField
+from flexsupply.contracts.rules import whole_days_until
+from flexsupply.matching.domain.planning import days_left
 from flexsupply.suppliers.domain.catalogue import (
     Need,
     OfferFacts,
@@ -60,6 +63,18 @@ def test_an_offer_failing_one_condition_is_not_eligible(changes):
 def test_days_available_counts_whole_days_only():
     assert need(needed_by=NOW + timedelta(days=6, hours=23)).days_available(NOW) == 6
     assert not is_eligible(offer(), need(needed_by=NOW + timedelta(days=6, hours=23)), NOW)
+
+
+# The longest span a datetime allows from NOW, a microsecond short of whole days: seconds as a float round it up.
+FAR = timedelta(days=2_912_078) - timedelta(microseconds=1)
+
+
+@pytest.mark.parametrize("until", [timedelta(days=7), timedelta(days=6, hours=23), FAR], ids=["7d", "6d23h", "far"])
+def test_the_catalogue_and_matching_count_the_same_whole_days_until_needed_by(until: timedelta):
+    days = until // timedelta(days=1)
+    assert need(needed_by=NOW + until).days_available(NOW) == days
+    assert days_left(uuid4(), NOW + until, NOW) == days
+    assert whole_days_until(NOW + until, NOW) == days
 
 
 def test_a_need_naming_no_region_accepts_any_region():

@@ -1,7 +1,6 @@
 """Improving a plan one SKU (then two) at a time keeps it valid, never makes it dearer, and ends with every SKU's
 part, and every pair's, at its own optimum given the others."""
 
-import itertools
 import time
 
 from bench.matching.generate import generate_tight
@@ -14,19 +13,14 @@ from flexsupply.allocation import (
     PlanStatus,
     PriceTier,
     Problem,
-    Reserve,
     SolveParams,
     Supplier,
     cost_cents,
     greedy_plan,
-    solve,
     violations,
 )
 from flexsupply.allocation.improve import improve_by_sku, sku_part
-from flexsupply.allocation.solve import start_without_backups_first
-
-# Reproducible, so that what is proved does not depend on how busy the machine is.
-WORK = SolveParams(time_limit_seconds=120, work_limit=20)
+from tests.support.solving import WORK, assert_each_neighbourhood_at_its_optimum
 
 
 def test_one_skus_part_has_its_packages_offers_and_what_the_other_skus_leave_of_a_supplier() -> None:
@@ -74,41 +68,6 @@ def test_a_greedy_plan_becomes_cheaper_and_each_sku_and_pair_ends_at_its_own_opt
     assert cost_cents(problem, improved) < greedy.total_cents
     assert 0 < spent <= WORK.budget
     assert_each_neighbourhood_at_its_optimum(problem, allocations, reserves)
-
-
-def test_a_sku_its_first_share_leaves_unproved_and_unchanged_is_solved_again_with_more() -> None:
-    # From the start the engine builds (0.35% above the optimum here), a SKU was left where it was when its first
-    # share neither proved nor improved it: the improvement stopped at 0.43 of these 2 units with one SKU, and
-    # both pairs with it, short of their optima (bench/README.md, tight small 0).
-    problem = generate_tight(packages=10, skus=3, offers=30, seed=0)
-    small = SolveParams(time_limit_seconds=120, work_limit=2)
-    start, _ = start_without_backups_first(problem, small, small.budget, time.perf_counter() + 120)
-    assert start is not None and start.complete
-    allocations, reserves, _ = improve_by_sku(
-        problem, start.allocations, start.reserves, small, small.budget, time.perf_counter() + 120
-    )
-    assert_each_neighbourhood_at_its_optimum(problem, allocations, reserves)
-
-
-def assert_each_neighbourhood_at_its_optimum(
-    problem: Problem, allocations: list[Allocation], reserves: list[Reserve]
-) -> None:
-    sku_of = {offer.id: offer.sku for offer in problem.offers}
-    by_sku = {
-        sku: ([a for a in allocations if sku_of[a.offer] == sku], [r for r in reserves if sku_of[r.offer] == sku])
-        for sku in {package.sku for package in problem.packages}
-    }
-    skus = sorted(by_sku)
-    for neighbourhood in [{sku} for sku in skus] + [set(pair) for pair in itertools.combinations(skus, 2)]:
-        part = sku_part(problem, by_sku, frozenset(neighbourhood))
-        best = solve(part, WORK)
-        assert best.status == PlanStatus.OPTIMAL
-        ours = Plan(
-            status=PlanStatus.FEASIBLE,
-            allocations=[a for sku in neighbourhood for a in by_sku[sku][0]],
-            reserves=[r for sku in neighbourhood for r in by_sku[sku][1]],
-        )
-        assert cost_cents(part, ours) == best.total_cents, neighbourhood
 
 
 def test_an_improvement_stops_at_its_budget() -> None:

@@ -58,6 +58,10 @@ def test_the_example_is_valid() -> None:
             lambda d: d["packages"][0]["lines"][0].update(quantity=2.0),
             "packages[dp-bread].lines[0].quantity: Input should be a valid integer",
         ),
+        (
+            lambda d: d["packages"][0].update(backups=6),
+            "packages[dp-bread].backups: Input should be less than or equal to 5",
+        ),
         (lambda d: d.pop("version"), "version: required; this engine reads version 1"),
         (lambda d: d.update(version=2), "version: Input should be 1"),
     ],

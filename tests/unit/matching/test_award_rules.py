@@ -34,7 +34,6 @@ from flexsupply.matching.domain.award import (
     fixed_allocations,
     is_overdue,
     keeps_accepted,
-    notice_id,
 )
 from flexsupply.matching.domain.planning import OfferAward, package_awards
 
@@ -89,12 +88,6 @@ def test_silence_counts_only_for_an_offered_award_whose_deadline_came():
     assert not is_overdue(AwardStatus.OFFERED, DEADLINE, DEADLINE - timedelta(seconds=1))
     assert not is_overdue(AwardStatus.ACCEPTED, DEADLINE, DEADLINE + timedelta(hours=1))
     assert not is_overdue(AwardStatus.WITHDRAWN, DEADLINE, DEADLINE + timedelta(hours=1))
-
-
-def test_a_notice_id_is_the_same_for_the_same_award_and_event_and_differs_otherwise():
-    assert notice_id(O1, "award.offered") == notice_id(O1, "award.offered")
-    assert notice_id(O1, "award.offered") != notice_id(O1, "award.withdrawn")
-    assert notice_id(O1, "award.offered") != notice_id(O2, "award.offered")
 
 
 # --- firm quantities ------------------------------------------------------------------------------------------

@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
 import pytest
+from pydantic import ValidationError
 
 from flexsupply.allocation import (
     Allocation,
@@ -21,6 +22,7 @@ from flexsupply.allocation import (
 )
 from flexsupply.allocation.check import share_in_proportion
 from flexsupply.contracts.offers import EligibleOffer, SupplierCapacity
+from flexsupply.contracts.rules import MAX_BACKUPS
 from flexsupply.matching.domain.cost_sharing import NoPlan, split_plan
 from flexsupply.matching.domain.planning import (
     AwardChangeKind,
@@ -33,7 +35,6 @@ from flexsupply.matching.domain.planning import (
     federation_saving_cents,
     firm_problem,
     package_awards,
-    sale_caps,
     standalone_problems,
 )
 
@@ -94,6 +95,12 @@ def package(
         min_quality=80,
         backups=backups,
     )
+
+
+def test_more_backups_than_the_contract_holds_are_refused_past_the_api_too() -> None:
+    assert package(P1, {"north": 10}, backups=MAX_BACKUPS).backups == MAX_BACKUPS
+    with pytest.raises(ValidationError, match="backups"):
+        package(P1, {"north": 10}, backups=MAX_BACKUPS + 1)
 
 
 def build(
@@ -405,17 +412,7 @@ def test_shares_in_proportion_add_up_and_stay_within_a_cent_of_exact() -> None:
     assert share_in_proportion(2, {"b": 1, "a": 1, "c": 1}) == {"a": 1, "b": 1, "c": 0}
 
 
-# What the sale may promise, and the firm problem
-
-
-def test_sale_caps_are_the_least_of_the_leaders_cap_and_the_planned_units() -> None:
-    problem = build([package(P1, {"north": 120, "south": 80})], standing=[terms(1, S1)]).problem
-    plan = solved(problem)
-
-    assert sale_caps(plan, P1, cap_units=500) == {"north": 120, "south": 80}
-    assert sale_caps(plan, P1, cap_units=100) == {"north": 100, "south": 80}
-    with pytest.raises(InvalidRound, match=str(P2)):
-        sale_caps(plan, P2, cap_units=100)
+# The firm problem
 
 
 def test_the_firm_problem_replaces_lines_and_drops_what_was_not_sold(federated: Problem) -> None:

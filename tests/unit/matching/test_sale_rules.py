@@ -7,6 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from flexsupply.contracts.errors import InvalidField
+from flexsupply.matching.domain.award import check_firm_quantities
 from flexsupply.matching.domain.sale import (
     InvalidOrderMove,
     OrderStatus,
@@ -19,23 +20,32 @@ from flexsupply.matching.domain.sale import (
     parse_statement,
     pay_by,
     reconcile,
-    region_caps,
+    sale_caps,
     shard_units,
 )
 
 
 @given(st.dictionaries(st.sampled_from("abcdefgh"), st.integers(0, 10_000), min_size=1), st.integers(1, 20_000))
-def test_region_caps_never_pass_the_package_cap_nor_the_plan(plan: dict[str, int], cap: int):
-    caps = region_caps(plan, cap)
+def test_sale_caps_never_pass_the_leaders_cap_nor_the_plan(plan: dict[str, int], cap: int):
+    caps = sale_caps(plan, cap)
     assert caps.keys() == plan.keys()
     assert sum(caps.values()) == min(cap, sum(plan.values()))
     assert all(0 <= caps[region] <= plan[region] for region in plan)
 
 
-def test_region_caps_split_by_largest_remainder():
-    assert region_caps({"ningbo": 80, "shanghai": 80}, 100) == {"ningbo": 50, "shanghai": 50}
-    assert region_caps({"a": 2, "b": 1}, 2) == {"a": 1, "b": 1}
-    assert region_caps({"a": 30, "b": 10}, 100) == {"a": 30, "b": 10}
+def test_sale_caps_split_the_leaders_cap_by_largest_remainder():
+    assert sale_caps({"ningbo": 80, "shanghai": 60}, 100) == {"ningbo": 57, "shanghai": 43}
+    assert sale_caps({"ningbo": 80, "shanghai": 80}, 100) == {"ningbo": 50, "shanghai": 50}
+    assert sale_caps({"a": 2, "b": 1}, 2) == {"a": 1, "b": 1}
+    assert sale_caps({"a": 30, "b": 10}, 100) == {"a": 30, "b": 10}
+
+
+def test_firm_quantities_sold_elsewhere_are_held_to_the_caps_the_flash_sale_sells():
+    caps = sale_caps({"ningbo": 80, "shanghai": 60}, 100)
+    with pytest.raises(InvalidField) as raised:
+        check_firm_quantities({"ningbo": 80, "shanghai": 60}, caps)
+    assert raised.value.field == "quantities.ningbo"
+    assert check_firm_quantities({"ningbo": 57, "shanghai": 43}, caps) == caps
 
 
 @given(st.integers(0, 100_000), st.integers(1, 16))
@@ -50,7 +60,7 @@ def test_an_order_moves_only_as_its_life_allows():
     assert move_order(OrderStatus.RELEASED, OrderStep.PAY) is OrderStatus.REFUND_DUE  # late money is owed back
     with pytest.raises(InvalidOrderMove, match="a confirmed order cannot cancel"):
         move_order(OrderStatus.CONFIRMED, OrderStep.CANCEL)
-    with pytest.raises(InvalidOrderMove, match="nothing more"):
+    with pytest.raises(InvalidOrderMove, match="refunded is final"):
         move_order(OrderStatus.REFUNDED, OrderStep.PAY)
 
 

@@ -15,7 +15,7 @@ from pydantic import (
     model_validator,
 )
 
-from flexsupply.contracts.rules import MAX_CENTS, MAX_UNITS, check_cost_is_exact, check_price_tiers
+from flexsupply.contracts.rules import MAX_CENTS, MAX_UNITS, Backups, check_cost_is_exact, check_price_tiers
 
 # Bounds that keep every cost exact: CP-SAT works in 64-bit integers, and totals are reported as JSON numbers,
 # which many readers hold as doubles (exact to 2**53).
@@ -88,7 +88,7 @@ class Package(_Strict):
     sku: str
     needed_by_days: NonNegativeInt
     min_quality: NonNegativeInt = 0
-    backups: NonNegativeInt = 0
+    backups: Backups = 0
     lines: list[PackageLine] = Field(min_length=1)
 
     @model_validator(mode="after")

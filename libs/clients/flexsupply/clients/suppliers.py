@@ -1,21 +1,15 @@
 """The suppliers service's API, as the other services call it."""
 
-import hashlib
-import time
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 
 import httpx
-from litestar.connection import ASGIConnection
 
 from flexsupply.clients.retrying import call_peer
 from flexsupply.contracts.offers import EligibleOffers
 from flexsupply.contracts.sourcing import RoundResponses, RoundRfqs
-from flexsupply.kit.auth import API_KEY_PREFIX, Principal, Role
-from flexsupply.kit.peers import peer_client
-from flexsupply.kit.settings import KitSettings
 
 SERVICE = "suppliers"
 
@@ -78,36 +72,7 @@ class SuppliersClient:
         return UUID(supplier_id) if supplier_id else None
 
 
-class SupplierKeyIntrospection:
-    """Authenticates suppliers on services that do not keep their keys, by asking the suppliers service.
-
-    Answers are cached for a short while (keyed by a hash, never the key): a supplier polling its inbox costs one
-    call a minute, not one per request, and a revoked key stops working within `ttl_seconds`.
-    """
-
-    def __init__(self, settings: KitSettings, ttl_seconds: float = 30.0, max_entries: int = 10_000) -> None:
-        self.settings = settings
-        self.ttl_seconds = ttl_seconds
-        self.max_entries = max_entries
-        self._cache: dict[str, tuple[float, UUID | None]] = {}
-
-    async def __call__(self, connection: ASGIConnection[Any, Any, Any, Any], token: str) -> Principal | None:
-        if not token.startswith(f"{API_KEY_PREFIX}_"):
-            return None
-        supplier_id = await self.supplier_for(token)
-        return Principal(Role.SUPPLIER, supplier_id=supplier_id) if supplier_id else None
-
-    async def supplier_for(self, token: str) -> UUID | None:
-        key = hashlib.sha256(token.encode()).hexdigest()
-        now = time.monotonic()
-        cached = self._cache.get(key)
-        if cached is not None and cached[0] > now:
-            return cached[1]
-        async with peer_client(self.settings, SERVICE) as http:
-            supplier_id = await SuppliersClient(http, attempts=2).supplier_for_api_key(token)
-        if len(self._cache) >= self.max_entries:
-            self._cache = {k: v for k, v in self._cache.items() if v[0] > now}
-            if len(self._cache) >= self.max_entries:
-                self._cache.clear()
-        self._cache[key] = (now + self.ttl_seconds, supplier_id)
-        return supplier_id
+async def supplier_for_api_key(http: httpx.AsyncClient, api_key: str) -> UUID | None:
+    """Whose key this is, for authenticating a request on a service that does not keep suppliers' keys
+    (kit.auth.SupplierKeyIntrospection): the request waits, so it is tried twice, not four times."""
+    return await SuppliersClient(http, attempts=2).supplier_for_api_key(api_key)

@@ -7,7 +7,7 @@ delivery is at least once.
 """
 
 from typing import Any, ClassVar, Literal
-from uuid import UUID
+from uuid import UUID, uuid5
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
@@ -53,6 +53,17 @@ class SupplierNotice(Event):
     data: dict[str, Any]
     # Another service's id for this notice, so that a redelivered event queues one webhook, not two.
     notice_id: UUID
+
+    @classmethod
+    def about(cls, subject_id: UUID, supplier_id: UUID, event_type: str, data: BaseModel) -> "SupplierNotice":
+        """The notice telling a supplier `event_type` about `subject_id` (an award, a production order), `data` its
+        body. Its id is the same every time, so a retried transaction or a redelivered event is one webhook."""
+        return cls(
+            supplier_id=supplier_id,
+            event_type=event_type,
+            data=data.model_dump(mode="json"),
+            notice_id=uuid5(subject_id, event_type),
+        )
 
 
 # --- sourcing (matching -> suppliers) ----------------------------------------------------------------------------

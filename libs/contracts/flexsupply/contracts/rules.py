@@ -1,8 +1,8 @@
-"""The rules an offer's numbers keep, shared by the catalogue and the optimizer, without the ORM: the optimizer's
-command imports them, and SQLModel would add half a second to its start."""
+"""The rules an offer's numbers keep, shared by the catalogue, matching and the optimizer, without the ORM: the
+optimizer's command imports them, and SQLModel would add half a second to its start."""
 
 from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from itertools import pairwise
 from typing import Annotated
 
@@ -20,6 +20,10 @@ Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
 Sku = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
 Units = Annotated[int, pydantic.Field(ge=0, le=MAX_UNITS)]
 Cents = Annotated[int, pydantic.Field(ge=0, le=MAX_CENTS)]
+# N of 1+N, bounded where a package is written, planned and solved alike: a row that skipped the API's check (a
+# table's model_validate keeps no bound) still cannot reach the optimizer with more.
+MAX_BACKUPS = 5
+Backups = Annotated[int, pydantic.Field(ge=0, le=MAX_BACKUPS)]
 
 
 def check_price_tiers(minimums: Sequence[int], moq: int | None) -> None:
@@ -50,3 +54,10 @@ def as_utc(value: datetime | None) -> datetime | None:
         return value.astimezone(UTC)
     except OverflowError:
         raise ValueError("the date is out of range once converted to UTC") from None
+
+
+def whole_days_until(needed_by: datetime, now: datetime) -> int:
+    """The contract's needed_by_days: whole days from now to needed_by, rounded down (negative once it has passed),
+    so the longest lead time that still makes it. Exact: seconds as a float would round a microsecond short of a
+    far day up to it."""
+    return (needed_by - now) // timedelta(days=1)

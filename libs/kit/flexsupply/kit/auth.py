@@ -8,18 +8,23 @@ secret has 256 random bits, so a slow password hash would add latency to every r
 import hashlib
 import hmac
 import secrets
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 from uuid import UUID, uuid4
 
+import httpx
 from litestar import Request
 from litestar.connection import ASGIConnection
 from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
 from litestar.handlers.base import BaseRouteHandler
 from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult, DefineMiddleware
 from litestar.types import ASGIApp
+
+from flexsupply.kit.peers import peer_client
+from flexsupply.kit.settings import KitSettings
 
 API_KEY_PREFIX = "fsk"
 LEADER_KEY_PREFIX = "flk"
@@ -130,6 +135,50 @@ class BearerAuthentication(AbstractAuthenticationMiddleware):
 
 def bearer_authentication(operator_token: Callable[[], str], *resolvers: Resolver) -> DefineMiddleware:
     return DefineMiddleware(BearerAuthentication, operator_token=operator_token, resolvers=resolvers)
+
+
+# Whose key a token is, asked of the suppliers service through a client for it: None for an unknown or revoked key.
+SupplierLookup = Callable[[httpx.AsyncClient, str], Awaitable[UUID | None]]
+
+
+class SupplierKeyIntrospection:
+    """Authenticates suppliers on services that do not keep their keys, by asking the suppliers service (`lookup`:
+    libs/clients' `supplier_for_api_key`, passed in so that the clients need neither this kit nor the web
+    framework).
+
+    Answers are cached for a short while (keyed by a hash, never the key): a supplier polling its inbox costs one
+    call a minute, not one per request, and a revoked key stops working within `ttl_seconds`.
+    """
+
+    def __init__(
+        self, settings: KitSettings, lookup: SupplierLookup, ttl_seconds: float = 30.0, max_entries: int = 10_000
+    ) -> None:
+        self.settings = settings
+        self.lookup = lookup
+        self.ttl_seconds = ttl_seconds
+        self.max_entries = max_entries
+        self._cache: dict[str, tuple[float, UUID | None]] = {}
+
+    async def __call__(self, connection: ASGIConnection[Any, Any, Any, Any], token: str) -> Principal | None:
+        if not token.startswith(f"{API_KEY_PREFIX}_"):
+            return None
+        supplier_id = await self.supplier_for(token)
+        return Principal(Role.SUPPLIER, supplier_id=supplier_id) if supplier_id else None
+
+    async def supplier_for(self, token: str) -> UUID | None:
+        key = hashlib.sha256(token.encode()).hexdigest()
+        now = time.monotonic()
+        cached = self._cache.get(key)
+        if cached is not None and cached[0] > now:
+            return cached[1]
+        async with peer_client(self.settings, "suppliers") as http:
+            supplier_id = await self.lookup(http, token)
+        if len(self._cache) >= self.max_entries:
+            self._cache = {k: v for k, v in self._cache.items() if v[0] > now}
+            if len(self._cache) >= self.max_entries:
+                self._cache.clear()
+        self._cache[key] = (now + self.ttl_seconds, supplier_id)
+        return supplier_id
 
 
 def caller_of(connection: ASGIConnection[Any, Any, Any, Any]) -> Principal | None:

@@ -5,13 +5,13 @@ from pathlib import Path
 from litestar import Router
 from litestar.di import Provide
 
-from flexsupply.clients.suppliers import SupplierKeyIntrospection
+from flexsupply.clients.suppliers import supplier_for_api_key
 from flexsupply.fulfilment import controllers, failures, pages, production
 from flexsupply.fulfilment.deps import SERVICE, provide_transaction
 from flexsupply.fulfilment.domain.states import InvalidMove
 from flexsupply.fulfilment.models import FulfilmentTable, IdempotencyRecord, OutboxMessage
 from flexsupply.fulfilment.settings import FulfilmentSettings
-from flexsupply.kit.auth import bearer_authentication, provide_caller
+from flexsupply.kit.auth import SupplierKeyIntrospection, bearer_authentication, provide_caller
 from flexsupply.kit.service import ServiceDescription, idempotency_provider
 
 
@@ -24,7 +24,11 @@ def create_router(settings: FulfilmentSettings) -> Router:
             "caller": Provide(provide_caller),
             "idempotency": Provide(idempotency_provider(settings, IdempotencyRecord)),
         },
-        middleware=[bearer_authentication(settings.require_operator_token, SupplierKeyIntrospection(settings))],
+        middleware=[
+            bearer_authentication(
+                settings.require_operator_token, SupplierKeyIntrospection(settings, supplier_for_api_key)
+            )
+        ],
     )
 
 

@@ -68,7 +68,7 @@ PRODUCTION_ISSUED, PRODUCTION_FAILED = "production_order.issued", "production_or
 SYSTEM = "fulfilment"
 # A queued job not finished by then is sent again by the sweeper (its message may have been lost).
 JOB_LEASE = timedelta(minutes=2)
-_NOTICES = uuid.UUID("6f1d3c52-3f0e-4a8e-9c55-5c1f0e7a2b10")  # namespace of notice and outcome ids
+_NOTICES = uuid.UUID("6f1d3c52-3f0e-4a8e-9c55-5c1f0e7a2b10")  # namespace of outcome ids
 
 
 def event_id(subject_id: UUID, kind: str) -> UUID:
@@ -77,13 +77,7 @@ def event_id(subject_id: UUID, kind: str) -> UUID:
 
 
 def tell_supplier(session: AsyncSession, supplier_id: UUID, event_type: str, subject_id: UUID, data: SQLModel) -> None:
-    notice = SupplierNotice(
-        supplier_id=supplier_id,
-        event_type=event_type,
-        data=data.model_dump(mode="json"),
-        notice_id=event_id(subject_id, event_type),
-    )
-    outbox.publish(session, OutboxMessage, notice)
+    outbox.publish(session, OutboxMessage, SupplierNotice.about(subject_id, supplier_id, event_type, data))
 
 
 def record_outcome(session: AsyncSession, supplier_id: UUID, kind: str, units: int, subject_id: UUID) -> None:

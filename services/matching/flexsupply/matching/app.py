@@ -5,8 +5,8 @@ from pathlib import Path
 from litestar import Router
 from litestar.di import Provide
 
-from flexsupply.clients.suppliers import SupplierKeyIntrospection
-from flexsupply.kit.auth import bearer_authentication, provide_caller
+from flexsupply.clients.suppliers import supplier_for_api_key
+from flexsupply.kit.auth import SupplierKeyIntrospection, bearer_authentication, provide_caller
 from flexsupply.kit.service import ServiceDescription, idempotency_provider
 from flexsupply.matching import (
     checkout,
@@ -69,7 +69,11 @@ def create_router(settings: MatchingSettings) -> Router:
         },
         # Leaders' keys are this service's own; suppliers' keys are asked of the suppliers service.
         middleware=[
-            bearer_authentication(settings.require_operator_token, resolve_leader, SupplierKeyIntrospection(settings))
+            bearer_authentication(
+                settings.require_operator_token,
+                resolve_leader,
+                SupplierKeyIntrospection(settings, supplier_for_api_key),
+            )
         ],
     )
 

@@ -46,7 +46,6 @@ from flexsupply.matching.domain.award import (
     fixed_allocations,
     is_overdue,
     keeps_accepted,
-    notice_id,
     silence_reason,
 )
 from flexsupply.matching.domain.package import InvalidTransition, PackageStatus, PackageStep
@@ -329,13 +328,7 @@ def _offer(
 
 
 def _tell(session: AsyncSession, supplier_id: UUID, event_type: str, subject_id: UUID, data: SQLModel) -> None:
-    notice = SupplierNotice(
-        supplier_id=supplier_id,
-        event_type=event_type,
-        data=data.model_dump(mode="json"),
-        notice_id=notice_id(subject_id, event_type),
-    )
-    outbox.publish(session, OutboxMessage, notice)
+    outbox.publish(session, OutboxMessage, SupplierNotice.about(subject_id, supplier_id, event_type, data))
 
 
 # --- the suppliers' answers ------------------------------------------------------------------------------------

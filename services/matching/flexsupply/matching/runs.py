@@ -9,7 +9,7 @@ dramatiq retry it with backoff.
 import logging
 import time
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -30,7 +30,7 @@ from flexsupply.contracts.sourcing import RoundResponses
 from flexsupply.kit import outbox
 from flexsupply.kit.clock import utc_now
 from flexsupply.kit.db import Database
-from flexsupply.matching.domain.cost_sharing import split_plan
+from flexsupply.matching.domain.cost_sharing import PlannedAllocation, split_plan
 from flexsupply.matching.domain.package import PackageStatus, PackageStep
 from flexsupply.matching.domain.planning import (
     InvalidRound,
@@ -39,9 +39,9 @@ from flexsupply.matching.domain.planning import (
     days_left,
     federation_saving_cents,
     firm_problem,
-    sale_caps,
     standalone_problems,
 )
+from flexsupply.matching.domain.sale import sale_caps
 from flexsupply.matching.models import (
     FINISHED_RUNS,
     DemandPackage,
@@ -51,7 +51,7 @@ from flexsupply.matching.models import (
     RunStatus,
     SourcingRound,
 )
-from flexsupply.matching.schemas import MatchRunPublic, PackagePlanPublic
+from flexsupply.matching.schemas import MatchRunPublic, PackagePlanPublic, PlannedAllocationPublic
 from flexsupply.matching.services import move_package
 
 log = logging.getLogger(__name__)
@@ -355,7 +355,7 @@ async def record_result(session: AsyncSession, run_id: UUID, result: RunResult) 
     for package in packages:
         if package is None or package.id not in shares:
             continue
-        caps = sale_caps(plan, package.id, package.cap_units)
+        caps = _sale_caps(shares[package.id].allocations, package.cap_units)
         package_plans[str(package.id)] = shares[package.id].model_dump(mode="json") | {"sale_caps": caps}
         package.plan_run_id = run.id
         if run.kind is RunKind.SOURCING and package.status is PackageStatus.SOURCING:
@@ -444,7 +444,18 @@ async def current_plan(session: AsyncSession, package: DemandPackage) -> Package
     plan = (run.package_plans or {}).get(str(package.id)) if run is not None else None
     if run is None or plan is None:
         raise NotFound(f"package {package.id} has no plan yet")
-    return PackagePlanPublic.model_validate(plan | {"run_id": run.id})
+    public = PackagePlanPublic.model_validate(plan | {"run_id": run.id})
+    # Derived again, not read: a plan recorded before the caps had one rule holds caps that may pass cap_units.
+    return public.model_copy(update={"sale_caps": _sale_caps(public.allocations, package.cap_units)})
+
+
+def _sale_caps(
+    allocations: Iterable[PlannedAllocation] | Iterable[PlannedAllocationPublic], cap_units: int
+) -> dict[str, int]:
+    planned: dict[str, int] = defaultdict(int)
+    for allocation in allocations:
+        planned[allocation.region] += allocation.quantity
+    return sale_caps(planned, cap_units)
 
 
 async def round_runs(session: AsyncSession, round_id: UUID) -> Sequence[MatchRun]:

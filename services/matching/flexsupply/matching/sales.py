@@ -49,7 +49,6 @@ from flexsupply.matching.domain.sale import (
     new_payment_reference,
     pay_by,
     reconcile,
-    region_caps,
     shard_units,
 )
 from flexsupply.matching.domain.statements import parse_any_statement
@@ -167,8 +166,7 @@ async def open_sale(session: AsyncSession, package_id: UUID, now: datetime) -> S
         return existing
     if package.status is not PackageStatus.PLANNED or not package.sale_opens_at <= now < package.sale_closes_at:
         return None
-    plan = await runs.current_plan(session, package)
-    caps = region_caps(plan.sale_caps, package.cap_units)
+    caps = (await runs.current_plan(session, package)).sale_caps
     sale = Sale(
         package_id=package.id,
         opens_at=package.sale_opens_at,
@@ -539,7 +537,7 @@ async def _read_stock(database: Database, package_id: UUID) -> StockPublic:
 async def _stock_of(session: AsyncSession, package: DemandPackage, sale: Sale | None) -> StockPublic:
     regions: list[RegionStock] = []
     if sale is None and package.status is PackageStatus.PLANNED:  # what the sale will offer when it opens
-        caps = region_caps((await runs.current_plan(session, package)).sale_caps, package.cap_units)
+        caps = (await runs.current_plan(session, package)).sale_caps
         regions = [RegionStock(region=region, cap=cap, sold=0, left=cap) for region, cap in caps.items()]
     if sale is not None:
         query = (

@@ -6,11 +6,11 @@ from typing import Annotated, Any
 from uuid import UUID
 
 import pydantic
-from pydantic import AfterValidator, AwareDatetime, StringConstraints, field_validator
+from pydantic import AfterValidator, AwareDatetime, StringConstraints, ValidationInfo, field_validator
 from sqlmodel import Field, SQLModel
 
 from flexsupply.contracts.events import PickupPoint
-from flexsupply.contracts.rules import MAX_CENTS, MAX_UNITS, Currency, RegionCode, Sku, Units, as_utc
+from flexsupply.contracts.rules import MAX_CENTS, MAX_UNITS, Backups, Currency, RegionCode, Sku, Units, as_utc
 from flexsupply.contracts.text import PRINTABLE
 from flexsupply.matching.domain.award import AwardStatus, ReservationStatus
 from flexsupply.matching.domain.package import PackageStatus, PackageStep
@@ -92,7 +92,7 @@ class PackageTerms(SQLModel):
     quantities: Quantities
     needed_by: UtcDatetime = Field(description="When buyers must have it (UTC).")
     min_quality: int = Field(default=0, ge=0, le=100, description="Least acceptable quality score.")
-    backups: int = Field(default=0, ge=0, le=5, description="N of 1+N: backup suppliers to hold.")
+    backups: Backups = Field(default=0, description="N of 1+N: backup suppliers to hold.")
     target_unit_cents: int | None = Field(default=None, ge=0, le=MAX_CENTS, description="Hoped-for landed cost.")
     currency: Currency = "CNY"
     sale_opens_at: UtcDatetime
@@ -121,56 +121,24 @@ class PackageCreate(PackageTerms):
     )
 
 
-class PackageUpdate(SQLModel):
-    """Only the fields sent change (a draft only)."""
+class PackageUpdate(PackageTerms):
+    """Only the fields sent change (a draft only): each of the terms, with the terms' bounds, none required."""
 
-    # These may be changed but not removed: absent means unchanged (services read only what was sent) and null is
-    # refused, so the type (and the OpenAPI document) offers no null. `target_unit_cents` may be removed.
-    title: Name = Field(default=None)
-    sku: Sku = Field(default=None)
-    spec: Spec = Field(default=None)
-    display_name: Name | None = Field(default=None)
-    description: Spec = Field(default=None)
-    quantities: Quantities = Field(default=None)
-    needed_by: UtcDatetime = Field(default=None)
-    min_quality: int = Field(default=None, ge=0, le=100)
-    backups: int = Field(default=None, ge=0, le=5)
-    target_unit_cents: int | None = Field(default=None, ge=0, le=MAX_CENTS)
-    currency: Currency = Field(default=None)
-    sale_opens_at: UtcDatetime = Field(default=None)
-    sale_closes_at: UtcDatetime = Field(default=None)
-    threshold_units: int = Field(default=None, ge=1, le=MAX_UNITS)
-    cap_units: int = Field(default=None, ge=1, le=MAX_UNITS)
-    per_buyer_limit: int = Field(default=None, ge=1, le=MAX_UNITS)
-    sale_price_cents: int = Field(default=None, ge=0, le=MAX_CENTS)
-    payment_minutes: int = Field(default=None, ge=5, le=1440)
-    pickup_points: dict[RegionCode, PickupPoint] = Field(default=None)
-
-    @field_validator(
-        "title",
-        "sku",
-        "spec",
-        "description",
-        "quantities",
-        "needed_by",
-        "min_quality",
-        "backups",
-        "currency",
-        "sale_opens_at",
-        "sale_closes_at",
-        "threshold_units",
-        "cap_units",
-        "per_buyer_limit",
-        "sale_price_cents",
-        "payment_minutes",
-        "pickup_points",
-        mode="before",
-    )
+    # Absent means unchanged (services read only what was sent). Null is refused where the terms have no null
+    # default, so the type (and the OpenAPI document) offers no null there; `target_unit_cents` may be removed.
+    @field_validator("*", mode="before")
     @classmethod
-    def _required_fields_stay(cls, value: object) -> object:
-        if value is None:
+    def _required_fields_stay(cls, value: object, info: ValidationInfo) -> object:
+        if value is None and PackageTerms.model_fields[info.field_name or ""].default is not None:
             raise ValueError("may be changed but not removed")
         return value
+
+
+# Derived, not repeated: a bound added to the terms binds a change too. The subclass holds copies of the terms'
+# fields, so this touches only the change's.
+for _field in PackageUpdate.model_fields.values():
+    _field.default, _field.default_factory = None, None
+PackageUpdate.model_rebuild(force=True)
 
 
 class PackagePublic(PackageTerms):
@@ -320,7 +288,9 @@ class PackagePlanPublic(SQLModel):
     cost: CostBreakdownPublic
     units: int
     landed_unit_cents: int = Field(description="The package's cost share per unit, rounded half up.")
-    sale_caps: dict[str, int] = Field(description="Per region: the least of the leader's cap and the plan's units.")
+    sale_caps: dict[str, int] = Field(
+        description="Per region, what any sale may sell: the plan's units, scaled down to the leader's cap in all."
+    )
 
 
 class MatchRunPublic(SQLModel):

@@ -7,7 +7,9 @@ remainder, at any point before that; then backups take over the units it will no
 """
 
 from enum import StrEnum
-from typing import Final, TypeVar
+from typing import Final
+
+from flexsupply.contracts import moves
 
 
 class InvalidMove(Exception):
@@ -112,28 +114,17 @@ CASE_MOVES: Final[dict[tuple[CaseStatus, Resolution], CaseStatus]] = {
 }
 
 
-S = TypeVar("S", bound=StrEnum)
-T = TypeVar("T", bound=StrEnum)
-
-
-def _move(table: dict[tuple[S, T], S], what: str, status: S, step: T) -> S:
-    if (status, step) not in table:
-        article = "an" if status[0] in "aeiou" else "a"
-        raise InvalidMove(f"{article} {status.replace('_', ' ')} {what} cannot {step.replace('_', ' ')}")
-    return table[status, step]
-
-
 def next_production_status(status: ProductionStatus, step: ProductionStep) -> ProductionStatus:
-    return _move(PRODUCTION_MOVES, "production order", status, step)
+    return moves.next_status(PRODUCTION_MOVES, status, step, subject="production order", refuse=InvalidMove)
 
 
 def next_batch_status(status: BatchStatus, step: BatchStep) -> BatchStatus:
-    return _move(BATCH_MOVES, "batch", status, step)
+    return moves.next_status(BATCH_MOVES, status, step, subject="batch", refuse=InvalidMove)
 
 
 def next_shipment_status(status: ShipmentStatus, step: ShipmentStep) -> ShipmentStatus:
-    return _move(SHIPMENT_MOVES, "shipment", status, step)
+    return moves.next_status(SHIPMENT_MOVES, status, step, subject="shipment", refuse=InvalidMove)
 
 
 def next_case_status(status: CaseStatus, resolution: Resolution) -> CaseStatus:
-    return _move(CASE_MOVES, "case", status, resolution)
+    return moves.next_status(CASE_MOVES, status, resolution, subject="case", refuse=InvalidMove)

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Final
-from uuid import UUID, uuid5
+from uuid import UUID
 
 from flexsupply.allocation import Allocation, Plan
 from flexsupply.contracts.errors import InvalidField
@@ -78,12 +78,6 @@ def check_firm_quantities(quantities: Mapping[str, int], sale_caps: Mapping[str,
     if sum(quantities.values()) < 1:
         raise InvalidField("quantities", "at least one unit must have been sold")
     return {region: units for region, units in sorted(quantities.items()) if units > 0}
-
-
-def notice_id(subject_id: UUID, event_type: str) -> UUID:
-    """The id of the notice telling a supplier `event_type` about an award or reservation: the same every time, so
-    a redelivered or repeated notice is one webhook."""
-    return uuid5(subject_id, event_type)
 
 
 def _units(lines: Iterable[OfferAward]) -> dict[tuple[str, str], int]:

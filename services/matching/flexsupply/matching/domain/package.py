@@ -9,6 +9,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Final
 
+from flexsupply.contracts import moves
 from flexsupply.contracts.errors import InvalidField
 
 
@@ -67,21 +68,18 @@ CANCELLABLE: Final = frozenset(
 )
 
 
+# Every move, cancelling last: the order `allowed_steps` lists them in.
+MOVES: Final = FORWARD | {(status, PackageStep.CANCEL): PackageStatus.CANCELLED for status in CANCELLABLE}
+
+
 def allowed_steps(status: PackageStatus) -> list[PackageStep]:
     """The steps a package in `status` may take, in the order the loop takes them."""
-    steps = [step for (source, step) in FORWARD if source == status]
-    return [*steps, PackageStep.CANCEL] if status in CANCELLABLE else steps
+    return moves.allowed_steps(MOVES, status)
 
 
 def next_status(status: PackageStatus, step: PackageStep) -> PackageStatus:
     """Where `step` takes a package in `status`; InvalidTransition names the state and what it allows."""
-    if step == PackageStep.CANCEL and status in CANCELLABLE:
-        return PackageStatus.CANCELLED
-    if (status, step) not in FORWARD:
-        allowed = allowed_steps(status)
-        choices = f"allowed from {status}: {', '.join(allowed)}" if allowed else f"{status} is final"
-        raise InvalidTransition(f"a {status} package cannot {step}; {choices}")
-    return FORWARD[status, step]
+    return moves.next_status(MOVES, status, step, subject="package", refuse=InvalidTransition)
 
 
 def sale_outcome(sold_units: int, threshold_units: int) -> PackageStep:

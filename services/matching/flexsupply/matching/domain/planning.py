@@ -1,13 +1,13 @@
-"""The matching service's planning rules: a sourcing round's problem, what the sale may promise, the firm problem,
-standalone problems for the federation saving, the awards a plan makes, and an awarded package's problem for
-fulfilment's re-match. How a plan's cost is shared among the round's packages is in `cost_sharing`.
+"""The matching service's planning rules: a sourcing round's problem, the firm problem, standalone problems for
+the federation saving, the awards a plan makes, and an awarded package's problem for fulfilment's re-match. How a
+plan's cost is shared among the round's packages is in `cost_sharing`; what a sale may sell, in `sale.sale_caps`.
 
 Problems use the UUIDs' strings as ids; everything returned to the service uses UUIDs again.
 """
 
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Mapping, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from enum import StrEnum
 from uuid import UUID
 
@@ -16,7 +16,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from flexsupply.allocation import Offer, Package, PackageLine, Plan, PriceTier, Problem, Supplier, offer_shares
 from flexsupply.allocation.problem import is_eligible
 from flexsupply.contracts.offers import EligibleOffer, SupplierCapacity
-from flexsupply.contracts.rules import Units
+from flexsupply.contracts.rules import Backups, Units, whole_days_until
 from flexsupply.matching.domain.cost_sharing import NoPlan
 
 
@@ -37,7 +37,7 @@ class RoundPackage(_Frozen):
     quantities: dict[str, Units] = Field(description="Units per delivery region; regions with 0 are left out.")
     needed_by: AwareDatetime
     min_quality: int = Field(default=0, ge=0, le=100)
-    backups: int = Field(default=0, ge=0, description="N of 1+N: backup suppliers to hold.")
+    backups: Backups = Field(default=0, description="N of 1+N: backup suppliers to hold.")
 
 
 class LeaveOutReason(StrEnum):
@@ -75,7 +75,7 @@ def days_left(package_id: UUID, needed_by: datetime, now: datetime) -> int:
     _require_aware(now)
     if needed_by < now:
         raise InvalidRound(f"package {package_id} was needed by {_when(needed_by)}, which has passed")
-    return (needed_by - now) // timedelta(days=1)
+    return whole_days_until(needed_by, now)
 
 
 def build_round_problem(
@@ -223,20 +223,6 @@ def federation_saving_cents(federated: Plan, standalone: Iterable[Plan]) -> int 
     if federated.total_cents is None or any(total is None for total in totals):
         return None
     return sum(total for total in totals if total is not None) - federated.total_cents
-
-
-def sale_caps(plan: Plan, package_id: UUID, cap_units: int) -> dict[str, int]:
-    """What the sale may promise per region: the least of the leader's cap (the most the package may sell in all)
-    and the units the plan allocates in the region."""
-    if cap_units < 0:
-        raise InvalidRound(f"package {package_id}: the cap {cap_units} is negative")
-    planned: dict[str, int] = defaultdict(int)
-    for allocation in plan.allocations:
-        if allocation.package == str(package_id):
-            planned[allocation.region] += allocation.quantity
-    if not planned:
-        raise InvalidRound(f"the plan allocates nothing to package {package_id}")
-    return {region: min(cap_units, units) for region, units in planned.items()}
 
 
 def firm_problem(

@@ -17,6 +17,8 @@ from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from typing import Final
 
+from flexsupply.allocation.check import share_in_proportion
+from flexsupply.contracts import moves
 from flexsupply.contracts.errors import InvalidField
 
 
@@ -94,28 +96,20 @@ ORDER_MOVES: Final[dict[tuple[OrderStatus, OrderStep], OrderStatus]] = {
 
 
 def move_order(status: OrderStatus, step: OrderStep) -> OrderStatus:
-    if (status, step) not in ORDER_MOVES:
-        allowed = sorted(s for (source, s) in ORDER_MOVES if source == status)
-        choices = f"allowed: {', '.join(allowed)}" if allowed else "nothing more can happen to it"
-        raise InvalidOrderMove(f"a {status} order cannot {step}; {choices}")
-    return ORDER_MOVES[status, step]
+    return moves.next_status(ORDER_MOVES, status, step, subject="order", refuse=InvalidOrderMove)
 
 
 # --- stock ----------------------------------------------------------------------------------------------------------
 
 
-def region_caps(plan_caps: Mapping[str, int], cap_units: int) -> dict[str, int]:
-    """What the sale may sell per region: the plan's caps, scaled down (largest remainder) when together they pass
-    the package's cap, so that a sale can never sell more than the leader's most in all."""
-    total = sum(plan_caps.values())
-    if total <= cap_units:
-        return dict(plan_caps)
-    shares = {region: units * cap_units / total for region, units in plan_caps.items()}
-    caps = {region: int(share) for region, share in shares.items()}
-    by_remainder = sorted(plan_caps, key=lambda region: (caps[region] - shares[region], region))
-    for region in by_remainder[: cap_units - sum(caps.values())]:
-        caps[region] += 1
-    return caps
+def sale_caps(planned_units: Mapping[str, int], cap_units: int) -> dict[str, int]:
+    """What any sale of the package may sell per region, held here or outside flexsupply: the units the plan
+    allocates there, scaled down in proportion (largest remainder) when together they pass the leader's cap, the
+    most the package may sell in all. The only source of the caps: the plan records them, the flash sale stocks
+    them and firm quantities are checked against them."""
+    if sum(planned_units.values()) <= cap_units:
+        return dict(planned_units)
+    return share_in_proportion(cap_units, planned_units)
 
 
 def shard_units(units: int, shards: int) -> list[int]:

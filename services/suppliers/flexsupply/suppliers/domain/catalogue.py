@@ -3,11 +3,9 @@
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from math import floor
 
 from flexsupply.contracts.errors import InvalidField
-
-SECONDS_PER_DAY = 86_400
+from flexsupply.contracts.rules import whole_days_until
 
 
 def check_regions_known(field: str, regions: Iterable[str], known: Collection[str]) -> None:
@@ -45,8 +43,7 @@ class Need:
             raise InvalidField("needed_by", "give a timezone, for example 2026-12-01T00:00:00Z")
 
     def days_available(self, now: datetime) -> int:
-        """Whole days from now to the deadline: the longest lead time that still makes it."""
-        return floor((self.needed_by - now).total_seconds() / SECONDS_PER_DAY)
+        return whole_days_until(self.needed_by, now)
 
 
 @dataclass(frozen=True)
