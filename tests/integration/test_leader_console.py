@@ -11,12 +11,12 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 
-from tests.integration.conftest import eventually
 from tests.integration.test_match_runs import finished_run
 from tests.support import sales
 from tests.support.bills import YUAN_GBK, wechat_bill
 from tests.support.catalogue import create_supplier, offer_body
 from tests.support.matching import create_package, register_community
+from tests.support.waiting import eventually
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 # The smallest PNG: its signature is what the service checks.
