@@ -56,6 +56,8 @@ async def logged_in(client: httpx.AsyncClient, key: str) -> str:
     page = await client.get("/lead/login")
     answer = await client.post("/lead/login", data={"csrf_token": csrf(page), "key": key})
     assert answer.status_code == 303 and answer.headers["location"] == "/lead", answer.text
+    cookie = answer.headers["set-cookie"].lower()
+    assert "httponly" in cookie and "samesite=lax" in cookie and "path=/lead" in cookie
     return csrf(await client.get("/lead"))
 
 
