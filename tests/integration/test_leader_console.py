@@ -306,6 +306,13 @@ async def test_an_evening_from_quotes_to_the_close_on_the_console(
     assert "抢购已结束：成团。" in after.text
     assert (await as_key(key).get(f"/api/v1/packages/{package_id}")).json()["status"] in {"closed", "awarded"}
 
+    async def awarded() -> str | None:
+        text = (await leader.get(package_page)).text
+        return text.split('id="awards"')[1] if 'id="awards"' in text else None
+
+    award = await eventually(awarded, timeout_seconds=60)
+    assert "甬江面包坊" in award and "已下单，等待供应商答复" in award
+
 
 async def test_logins_are_throttled_after_ten_failures_from_one_address(
     operator: httpx.AsyncClient, browser_like: Callable[[], httpx.AsyncClient]

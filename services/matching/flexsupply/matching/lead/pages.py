@@ -47,7 +47,7 @@ from flexsupply.kit.clock import utc_now
 from flexsupply.kit.db import Database
 from flexsupply.kit.peers import peer_client
 from flexsupply.kit.service import database_key
-from flexsupply.matching import photos, refunds, runs, sales, services
+from flexsupply.matching import awards, photos, refunds, runs, sales, services
 from flexsupply.matching.deps import SERVICE
 from flexsupply.matching.domain.package import InvalidTransition, NotEditable, PackageStatus
 from flexsupply.matching.domain.photo import MAX_PHOTO_BYTES
@@ -59,6 +59,7 @@ from flexsupply.matching.lead.throttle import LoginThrottle
 from flexsupply.matching.models import LeaderKey, MatchRun
 from flexsupply.matching.payments import decode_statement
 from flexsupply.matching.schemas import (
+    AwardPublic,
     LeaderOrderPublic,
     LeaderRefundPublic,
     MarketCreate,
@@ -130,6 +131,17 @@ REFUND_WORDS = {
     "succeeded": N_("Refunded"),
     "failed": N_("Refund failed, tried again by itself"),
 }
+AWARD_WORDS = {
+    "offered": N_("Offered, waiting for the supplier's answer"),
+    "accepted": N_("Accepted: being made"),
+    "declined": N_("Declined: matched again without them"),
+    "expired": N_("Not answered in time: matched again without them"),
+    "withdrawn": N_("Withdrawn by a new plan"),
+}
+# From the close on: what was awarded to whom, and whether they make it.
+AWARDING = frozenset(
+    {PackageStatus.CLOSED, PackageStatus.AWARDED, PackageStatus.IN_FULFILMENT, PackageStatus.COMPLETED}
+)
 BAD_KEY = N_("This leader key is not valid. Ask your operator for a new one.")
 TOO_MANY = N_("Too many failed logins from here. Wait a quarter of an hour and try again.")
 REFUSED = {
@@ -408,6 +420,8 @@ class PackageView:
     stock: StockPublic | None = None
     orders: list[LeaderOrderPublic] = field(default_factory=list)
     refunds: list[LeaderRefundPublic] = field(default_factory=list)
+    awards: list[AwardPublic] = field(default_factory=list)
+    supplier_names: dict[UUID, str] = field(default_factory=dict)
 
     @property
     def working(self) -> bool:
@@ -451,6 +465,8 @@ async def package_view(database: Database, settings: Settings, package_id: UUID,
             view.sale = await sales.sale_view(session, package_id)
             view.orders = await sales.package_orders(session, package_id, community_id, 500, 0)
             view.refunds = await refunds.package_refunds(session, package_id, community_id)
+        if package.status in AWARDING:
+            view.awards = (await awards.package_awards_view(session, package_id, community_id)).awards
     if view.sale is not None and view.package.status is PackageStatus.ON_SALE:
         view.stock = await sales.stock(database, package_id)
     try:
@@ -468,11 +484,14 @@ async def package_view(database: Database, settings: Settings, package_id: UUID,
                     for rfq in asked.rfqs:
                         named.setdefault(rfq.supplier_id, await suppliers.supplier_name(rfq.supplier_id))
                         view.rfqs.append((named[rfq.supplier_id], rfq))
+            ids = {award.supplier_id for award in view.awards}
             if view.plan is not None:
-                ids = {line.supplier_id for line in view.plan.plan.allocations}
+                ids |= {line.supplier_id for line in view.plan.plan.allocations}
                 ids |= {line.supplier_id for line in view.plan.plan.reserves}
-                for supplier_id in ids:
-                    named.setdefault(supplier_id, await suppliers.supplier_name(supplier_id))
+            for supplier_id in ids:
+                named.setdefault(supplier_id, await suppliers.supplier_name(supplier_id))
+            view.supplier_names = named
+            if view.plan is not None:
                 view.plan.supplier_names = named
     except PeerUnavailable:
         pass  # the page shows codes and ids instead of names
@@ -842,6 +861,7 @@ async def _package_page(
             "rfq_words": RFQ_WORDS,
             "order_words": ORDER_WORDS,
             "refund_words": REFUND_WORDS,
+            "award_words": AWARD_WORDS,
             "payable_by_transfer": ("owed", "failed"),
             "reply_by_default": forms.utc_to_local_input(now + timedelta(hours=2), _zone()),
             "report": report,
