@@ -48,6 +48,11 @@ class SuppliersClient:
         response = await self._send("GET", "/api/v1/regions")
         return {region["code"]: region["name"] for region in response.json()}
 
+    async def supplier_name(self, supplier_id: UUID) -> str:
+        """The supplier's name, as people read it (pages name suppliers, the API ids)."""
+        response = await self._send("GET", f"/api/v1/suppliers/{supplier_id}")
+        return response.json()["name"]
+
     async def round_rfqs(self, round_id: UUID) -> RoundRfqs:
         """The RFQs a sourcing round sent: supplier, status, when answered. A round whose opening event the
         suppliers service has not handled yet is a 404 (httpx.HTTPStatusError)."""

@@ -92,6 +92,10 @@ class PackageTerms(SQLModel):
     title: Name
     sku: Sku
     spec: Spec = ""
+    display_name: Name | None = Field(
+        default=None, description="The product's name as buyers read it (the title if none)."
+    )
+    description: Spec = Field(default="", description="A few lines for buyers about the product.")
     quantities: Quantities
     needed_by: UtcDatetime = Field(description="When buyers must have it (UTC).")
     min_quality: int = Field(default=0, ge=0, le=100, description="Least acceptable quality score.")
@@ -150,6 +154,7 @@ class PackagePublic(PackageTerms):
     status: PackageStatus
     next_steps: list[PackageStep] = Field(description="The steps the package may take from its status.")
     round_id: UUID | None
+    photo_url: str | None = Field(description="The product photo, public (upload: POST .../photo).")
     created_at: datetime
     updated_at: datetime
 
@@ -196,6 +201,9 @@ class SignupInvitation(SQLModel):
 
     title: str
     spec: str
+    display_name: str | None
+    description: str
+    photo_url: str | None
     regions: list[str]
     per_person_max: int
     closes_at: datetime | None
@@ -611,6 +619,9 @@ class SalePublic(StockPublic):
     title: str
     sku: str
     spec: str
+    display_name: str | None = Field(description="The product's name for buyers; show the title when null.")
+    description: str
+    photo_url: str | None
     currency: str
     unit_price_cents: int
     opens_at: datetime
