@@ -21,7 +21,7 @@ from flexsupply.contracts.rules import (
     Units,
     as_utc,
 )
-from flexsupply.contracts.text import Address, Name, Note, PersonName, Reason, Spec
+from flexsupply.contracts.text import Address, Name, Note, PersonName, Reason, Spec, text
 from flexsupply.matching.domain.award import AwardStatus, ReservationStatus
 from flexsupply.matching.domain.package import PackageStatus, PackageStep
 from flexsupply.matching.domain.refund import RefundCause, RefundMethod, RefundStatus
@@ -501,7 +501,7 @@ class LeaderRefundPublic(RefundPublic):
 class RefundPaidByTransfer(SQLModel):
     """The leader paid the refund back by bank or wallet transfer."""
 
-    reference: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)] = Field(
+    reference: Annotated[str, text(100)] = Field(
         description="The transfer's reference (bank serial number, WeChat transfer number)."
     )
 
@@ -509,8 +509,8 @@ class RefundPaidByTransfer(SQLModel):
 class PayeeSettings(SQLModel):
     """Whom buyers pay by transfer when WeChat Pay is not configured: shown on every order of the community."""
 
-    payee_name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
-    payee_account: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)] = Field(
+    payee_name: Annotated[str, text(100)]
+    payee_account: Annotated[str, text(200)] = Field(
         description="Bank account (with its bank), or a WeChat or Alipay id."
     )
 
