@@ -19,10 +19,10 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from flexsupply.kit.errors import DATABASE_RETRY_AFTER_SECONDS
-from tests.integration.conftest import eventually
 from tests.integration.test_match_runs import finished_run
 from tests.support.catalogue import create_supplier
 from tests.support.sales import KeyClient, order, planned_sale
+from tests.support.waiting import eventually
 
 ON_POSTGRESQL = bool(os.environ.get("FLEXSUPPLY_TEST_POSTGRES_URL"))
 postgresql_only = pytest.mark.skipif(not ON_POSTGRESQL, reason="needs FLEXSUPPLY_TEST_POSTGRES_URL")
