@@ -71,7 +71,7 @@ async def fill_order(page: Page, *, quantity: int, region: str, phone: str) -> N
     await page.get_by_label("数量").fill(str(quantity))
     await page.get_by_label("配送地区").select_option(region)
     await page.get_by_label("姓名").fill("王芳")
-    await page.get_by_label("电话").fill(phone)
+    await page.get_by_label("手机号").fill(phone)
     await page.get_by_label("收货地址").fill("海曙区中山路 12 号")
 
 
@@ -244,7 +244,7 @@ async def test_without_javascript_the_form_orders_once_however_often_it_is_sent_
         # Bad input comes back as the page with a plain message naming the field, and nothing is ordered.
         await fill_order(page, quantity=2, region="ningbo", phone="not a phone")
         await page.get_by_role("button", name="下单").click()
-        await expect(page.get_by_role("alert")).to_contain_text("电话：请填写电话号码")
+        await expect(page.get_by_role("alert")).to_contain_text("手机号：请填写手机号码")
         await expect(page.get_by_role("alert")).not_to_contain_text("String should")
         assert await orders_of(leader, package["id"]) == []
 

@@ -40,11 +40,13 @@ def test_the_demo_plays_an_evening_to_the_last_parcel_and_its_summary_adds_up(tm
     assert loaf["takeover"] == "done"
     assert loaf["parcels"] >= loaf["paid_by_provider"] + loaf["paid_by_statement"]
     assert loaf["parcels_delivered"] == loaf["parcels"]
+    assert loaf["status"] == "completed"  # fulfilment told matching the last parcel arrived
 
     # The tea misses its threshold (at most 20 units ordered, 35 needed): cancelled, every paid buyer owed back.
     assert not tea["went_ahead"] and tea["status"] == "cancelled"
     assert tea["refunds"] == tea["paid_by_provider"] + tea["paid_by_statement"] > 0
     assert tea["refund_cents"] == tea["refunds"] * 2900  # one unit each, at the price fixed at the opening
+    assert tea["refunds_paid"] == tea["refunds"]  # the leader paid each back by transfer, and recorded it
     assert tea["parcels"] == 0
     assert set(summary["stage_seconds"]) >= {"flash sale", "payments", "production and delivery"}
 

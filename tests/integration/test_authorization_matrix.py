@@ -110,6 +110,7 @@ POLICY: dict[str, Expectation] = {
     "POST /api/v1/packages/{package_id}/cancel": OWN_COMMUNITY,
     "GET /api/v1/packages/{package_id}/history": OWN_COMMUNITY,
     "POST /api/v1/packages/{package_id}/signup": OWN_COMMUNITY,
+    "POST /api/v1/packages/{package_id}/photo": OWN_COMMUNITY,
     "GET /api/v1/packages/{package_id}/signup": OWN_COMMUNITY,
     "POST /api/v1/packages/{package_id}/signup/close": OWN_COMMUNITY,
     "POST /api/v1/packages/{package_id}/signup/adopt": OWN_COMMUNITY,
@@ -209,6 +210,7 @@ BODIES: dict[str, Callable[[], dict[str, Any]]] = {
 }
 # Uploads, sent as multipart forms.
 FILES: dict[str, Callable[[], dict[str, Any]]] = {
+    "POST /api/v1/packages/{package_id}/photo": lambda: {"photo": ("photo.png", b"\x89PNG\r\n\x1a\n", "image/png")},
     "POST /api/v1/packages/{package_id}/payment-statements": lambda: {
         "statement": ("statement.csv", b"Date,Memo,Amount\n2026-11-30,FS-00000000,1.00\n", "text/csv")
     },

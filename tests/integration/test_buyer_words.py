@@ -43,8 +43,8 @@ async def test_the_order_apis_refusals_are_in_the_buyers_language(
     setup = await on_sale(operator, as_key, quantities={"ningbo": 1, "shanghai": 1}, per_buyer_limit=1)
     chinese = (await order(anonymous, setup.id, phone="12")).json()
     assert (chinese["status"], chinese["title"]) == (400, "请检查您填写的内容")
-    assert "电话：请填写电话号码" in chinese["detail"]
-    assert chinese["errors"][0]["field"] == "phone" and "电话" in chinese["errors"][0]["message"]
+    assert "手机号：请填写手机号码" in chinese["detail"]
+    assert chinese["errors"][0]["field"] == "phone" and "手机号" in chinese["errors"][0]["message"]
     english = (
         await anonymous.post(
             f"/api/v1/sales/{setup.id}/orders",
@@ -84,7 +84,7 @@ async def test_the_sale_page_in_chinese_takes_an_early_form_back_with_what_was_t
 
     bad = await anonymous.post(f"/sale/{setup.id}", data=form | {"phone": "12", "address": "x"})
     assert bad.status_code == 400
-    assert "电话：请填写电话号码" in bad.text and "收货地址" in bad.text
+    assert "手机号：请填写手机号码" in bad.text and "收货地址" in bad.text
     assert "String should have" not in bad.text and "Value error" not in bad.text
 
     english = await anonymous.get(f"/sale/{setup.id}", headers=ENGLISH)

@@ -67,6 +67,9 @@ async def test_a_new_leader_goes_from_the_groups_sign_up_to_a_sourcing_round(
     assert invitation == {
         "title": "Sourdough gift box",
         "spec": "Two 500 g loaves, boxed",
+        "display_name": None,
+        "description": "",
+        "photo_url": None,
         "regions": ["ningbo", "shanghai"],
         "per_person_max": 4,
         "closes_at": None,

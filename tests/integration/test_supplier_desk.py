@@ -10,9 +10,12 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 
+from tests.integration.test_webhook_retries import deliveries_of
 from tests.support.catalogue import create_supplier
 from tests.support.desk import AskedSupplier, KeyClient, asked_supplier, csrf_token
+from tests.support.fake_supplier import fake_supplier_server
 from tests.support.fulfilment import in_production, ok
+from tests.support.waiting import eventually
 
 
 @pytest.fixture
@@ -212,3 +215,29 @@ async def test_production_on_the_desk_is_fulfilment_s_answer_to_the_supplier_s_o
     ).text
     assert manifest.content.decode("utf-8-sig") == api.removeprefix("\ufeff")
     assert "attachment" in manifest.headers["content-disposition"]
+
+
+async def test_a_failed_webhook_is_sent_again_from_the_desk_with_its_webhook_id(
+    operator: httpx.AsyncClient, browser: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+):
+    monkeypatch.setenv("FLEXSUPPLY_WEBHOOK_RETRY_SCHEDULE_SECONDS", "[0.1]")
+    with fake_supplier_server() as fake:
+        fake.answers = [(503, {})] * 2  # down for both attempts: the delivery fails
+        created = await create_supplier(operator, webhook_url=fake.url)
+        path = f"/api/v1/suppliers/{created['supplier']['id']}/webhook-deliveries"
+        [failed] = await eventually(lambda: deliveries_of(operator, path, "failed"), timeout_seconds=30)
+        await log_in(browser, created["api_key"]["api_key"])
+        scorecard = await browser.get("/supply/scorecard")
+        assert f"/supply/scorecard/deliveries/{failed['id']}/resend" in scorecard.text
+        assert "重新发送" in scorecard.text
+
+        forged = await browser.post(f"/supply/scorecard/deliveries/{failed['id']}/resend", data={"csrf_token": "x"})
+        assert forged.status_code == 403
+        sent = await browser.post(
+            f"/supply/scorecard/deliveries/{failed['id']}/resend", data={"csrf_token": csrf_token(scorecard)}
+        )
+        assert sent.status_code == 303
+        [delivered] = await eventually(lambda: deliveries_of(operator, path, "delivered"), timeout_seconds=30)
+    assert delivered["id"] == failed["id"]
+    assert [request.headers["webhook-id"] for request in fake.received] == [failed["id"]] * 3
+    assert "webhook-id 不变" in (await browser.get("/supply/scorecard")).text

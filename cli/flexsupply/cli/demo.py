@@ -35,6 +35,7 @@ POLL_SECONDS = 0.25
 WAIT_SECONDS = 180.0
 CONCURRENT_ORDERS = 64
 PAGE = 500  # the APIs' largest page
+COMPLETION_SECONDS = 30.0
 
 
 class DemoFailed(RuntimeError):
@@ -70,6 +71,7 @@ class PackageSummary:
     takeover: str = ""
     refunds: int = 0
     refund_cents: int = 0
+    refunds_paid: int = 0  # the leader's transfers recorded, or back through the provider
     status: str = ""
 
     @property
@@ -338,14 +340,22 @@ class Evening:
             )
             package.outcome, package.sold, package.went_ahead = closed["outcome"], closed["sold"], closed["went_ahead"]
             if not closed["went_ahead"]:
-                refunds = ok(
-                    await self.client.get(
-                        f"/api/v1/packages/{package.package_id}/refunds", headers=self.leader_of(key)
-                    ),
-                    "refunds",
-                )
-                package.refunds = len(refunds)
-                package.refund_cents = sum(refund["amount_cents"] for refund in refunds)
+                await self.pay_back(key)
+
+    async def pay_back(self, key: str) -> None:
+        """The leader pays every refund owed by transfer and records it with the transfer's reference."""
+        package, leader = self.packages[key], self.leader_of(key)
+        url = f"/api/v1/packages/{package.package_id}/refunds"
+        refunds = ok(await self.client.get(url, headers=leader), "refunds")
+        package.refunds = len(refunds)
+        package.refund_cents = sum(refund["amount_cents"] for refund in refunds)
+        for number, refund in enumerate(refunds):
+            if refund["method"] == "transfer" and refund["status"] in ("owed", "failed"):
+                body = {"reference": f"WX{self.run}{number:05d}"}
+                paid = await self.client.post(f"/api/v1/refunds/{refund['id']}/transfer", json=body, headers=leader)
+                ok(paid, "refund transfer")
+        after = ok(await self.client.get(url, headers=leader), "refunds")
+        package.refunds_paid = sum(1 for refund in after if refund["status"] == "succeeded")
 
     async def award(self, key: str) -> None:
         """The suppliers accept what they are offered until the package is awarded."""
@@ -452,11 +462,21 @@ class Evening:
                 ok(await self.client.post("/api/v1/shipments/moves", json={"moves": moves}, headers=maker), step, 200)
 
     async def final_status(self) -> None:
+        """Where each package ended; one whose parcels all arrived is given the moment fulfilment takes to say so."""
         for key, package in self.packages.items():
-            seen = ok(
-                await self.client.get(f"/api/v1/packages/{package.package_id}", headers=self.leader_of(key)), "status"
-            )
-            package.status = seen["status"]
+            url = f"/api/v1/packages/{package.package_id}"
+
+            async def settled(url: str = url, key: str = key) -> str | None:
+                status = ok(await self.client.get(url, headers=self.leader_of(key)), "status")["status"]
+                return status if status in ("completed", "cancelled") else None
+
+            if package.went_ahead and package.parcels and package.parcels_delivered == package.parcels:
+                try:
+                    package.status = await until("completion", settled, COMPLETION_SECONDS)
+                    continue
+                except DemoFailed:
+                    pass  # reported as it stands
+            package.status = ok(await self.client.get(url, headers=self.leader_of(key)), "status")["status"]
 
 
 async def play(
@@ -586,7 +606,7 @@ def print_summary(summary: Summary) -> None:
         ("backups", lambda p: names(p.backups)),
         ("take-over", lambda p: p.takeover or "-"),
         ("parcels delivered", lambda p: f"{p.parcels_delivered} / {p.parcels}"),
-        ("refunds owed", lambda p: f"{p.refunds} ({_money(p.refund_cents)})"),
+        ("refunds owed / paid", lambda p: f"{p.refunds} ({_money(p.refund_cents)}) / {p.refunds_paid}"),
     ]
     table = Table(title=summary.scenario, show_lines=False)
     table.add_column("")

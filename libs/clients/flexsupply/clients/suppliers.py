@@ -49,7 +49,7 @@ class SuppliersClient:
         return {region["code"]: region["name"] for region in response.json()}
 
     async def supplier_name(self, supplier_id: UUID) -> str:
-        """The name people know the supplier by (operators only; 404 as httpx.HTTPStatusError)."""
+        """The supplier's name, as people read it (pages name suppliers, the API ids; 404 as httpx.HTTPStatusError)."""
         response = await self._send("GET", f"/api/v1/suppliers/{supplier_id}")
         return response.json()["name"]
 

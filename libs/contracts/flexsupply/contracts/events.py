@@ -11,7 +11,7 @@ from uuid import UUID, uuid5
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from flexsupply.contracts.text import PRINTABLE
+from flexsupply.contracts.text import Address, PersonName
 
 
 class Event(BaseModel):
@@ -202,8 +202,8 @@ class PickupPoint(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    name: str = Field(min_length=1, max_length=100, pattern=PRINTABLE)
-    address: str = Field(min_length=5, max_length=500, pattern=PRINTABLE)
+    name: PersonName
+    address: Address
     phone: str = Field(min_length=5, max_length=16, pattern=r"^\+[1-9][0-9]{4,14}$", description="E.164.")
 
 

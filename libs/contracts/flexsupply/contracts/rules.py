@@ -26,6 +26,16 @@ MAX_BACKUPS = 5
 Backups = Annotated[int, pydantic.Field(ge=0, le=MAX_BACKUPS)]
 
 
+def _true_or_false(value: object) -> object:
+    # Litestar validates bodies with strict=False, which overrides pydantic's StrictBool: refuse 0, 1, "no" here.
+    if not isinstance(value, bool):
+        raise ValueError("must be true or false")
+    return value
+
+
+Boolean = Annotated[bool, pydantic.BeforeValidator(_true_or_false)]
+
+
 def check_price_tiers(minimums: Sequence[int], moq: int | None) -> None:
     """The contract's tiers: listed by strictly increasing min_quantity, the first applying at or below the moq, so
     every quantity the offer may sell has a price. The catalogue and the optimizer both hold offers to this."""

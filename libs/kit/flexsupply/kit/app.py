@@ -22,6 +22,7 @@ from flexsupply.kit.errors import internal_error_handler, problem_details
 from flexsupply.kit.health import health, live
 from flexsupply.kit.idempotency import IdempotencyKeyReused
 from flexsupply.kit.openapi import DocumentedProblems, PydanticModelSchemas
+from flexsupply.kit.printable import PrintableUrls
 
 Lifespan = Callable[[Litestar], AbstractAsyncContextManager[None]]
 DOCS_ASSETS = "/docs-assets"
@@ -79,7 +80,7 @@ def build_app(
     i18n.register_catalogues(locale_directories)
     return Litestar(
         route_handlers=[live, health, assets, *routers],
-        middleware=[DefineMiddleware(i18n.LocaleMiddleware, time_zone=time_zone)],
+        middleware=[PrintableUrls(), DefineMiddleware(i18n.LocaleMiddleware, time_zone=time_zone)],
         lifespan=list(lifespans),
         plugins=[problem_details(errors), DocumentedProblems(), PydanticModelSchemas()],
         exception_handlers={500: internal_error_handler},

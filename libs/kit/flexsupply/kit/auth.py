@@ -29,6 +29,10 @@ from flexsupply.kit.settings import KitSettings
 
 API_KEY_PREFIX = "fsk"
 LEADER_KEY_PREFIX = "flk"
+# Services that do not keep supplier keys ask the suppliers service and remember the answer this long: a revoked key
+# still works there for at most this (on the suppliers service itself, not at all). Revocation cannot clear their
+# memory by an event: a dramatiq message reaches one worker process, never the web processes that hold the memory.
+KEY_CACHE_SECONDS = 5.0
 
 
 class Role(StrEnum):
@@ -152,11 +156,15 @@ class SupplierKeyIntrospection:
     framework).
 
     Answers are cached for a short while (keyed by a hash, never the key): a supplier polling its inbox costs one
-    call a minute, not one per request, and a revoked key stops working within `ttl_seconds`.
+    call per `ttl_seconds`, not one per request, and a revoked key stops working within it.
     """
 
     def __init__(
-        self, settings: KitSettings, lookup: SupplierLookup, ttl_seconds: float = 30.0, max_entries: int = 10_000
+        self,
+        settings: KitSettings,
+        lookup: SupplierLookup,
+        ttl_seconds: float = KEY_CACHE_SECONDS,
+        max_entries: int = 10_000,
     ) -> None:
         self.settings = settings
         self.lookup = lookup

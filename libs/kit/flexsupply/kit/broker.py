@@ -29,7 +29,8 @@ def create_broker(url: str) -> dramatiq.Broker:
     return new_broker
 
 
-broker = create_broker(KitSettings().broker_url)
+BROKER_URL = KitSettings().broker_url
+broker = create_broker(BROKER_URL)
 dramatiq.set_broker(broker)
 
 
@@ -38,14 +39,30 @@ def is_in_memory() -> bool:
     return isinstance(broker, StubBroker)
 
 
-def ping_broker() -> None:
-    """Raise when the broker cannot be reached (blocking: call it from a thread)."""
-    if is_in_memory():
-        return
-    from dramatiq.brokers.rabbitmq import RabbitmqBroker
-    from dramatiq.brokers.redis import RedisBroker
+def ping_broker(url: str, timeout_seconds: float) -> None:
+    """Raise unless the broker at `url` accepts a connection now (blocking: call it from a thread).
 
-    if isinstance(broker, RedisBroker):
-        broker.client.ping()
-    elif isinstance(broker, RabbitmqBroker):
-        broker.connection.process_data_events(time_limit=0)
+    A connection of its own, opened and closed here: pika's connections handle heartbeats only while called, so
+    one kept idle between checks was dropped by RabbitMQ under load, and health reported the broker down (for
+    about 30 s, with nothing wrong) until it was reopened."""
+    if url.startswith("stub:"):
+        return
+    if url.startswith(("redis:", "rediss:")):
+        import redis
+
+        client = redis.Redis.from_url(url, socket_connect_timeout=timeout_seconds, socket_timeout=timeout_seconds)
+        try:
+            client.ping()
+        finally:
+            client.close()
+        return
+    import pika
+
+    parameters = pika.URLParameters(url)
+    parameters.socket_timeout = parameters.stack_timeout = parameters.blocked_connection_timeout = timeout_seconds
+    parameters.connection_attempts, parameters.retry_delay = 1, 0
+    connection = pika.BlockingConnection(parameters)
+    try:
+        connection.channel()
+    finally:
+        connection.close()

@@ -12,6 +12,8 @@ import asyncpg
 from sqlalchemy import DateTime, Dialect, Engine, Enum, TypeDecorator, event, make_url, text
 from sqlalchemy import create_engine as sa_create_engine
 from sqlalchemy.engine.interfaces import DBAPIConnection
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.pool import AsyncAdaptedQueuePool, ConnectionPoolEntry, NullPool
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -126,6 +128,34 @@ class Database:
             writer.shutdown(wait=True)
             engine.dispose()
         await self.engine.dispose()
+
+
+# What PostgreSQL's driver raises when the server goes away or refuses work for now: a connection lost or refused
+# (class 08), terminated or cancelled by an operator or a restart (57), out of connections, memory or disk (53).
+_DRIVER_UNAVAILABLE = (
+    asyncpg.PostgresConnectionError,
+    asyncpg.exceptions.OperatorInterventionError,
+    asyncpg.exceptions.InsufficientResourcesError,
+)
+
+
+def is_unavailable(exc: BaseException) -> bool:
+    """The database cannot be reached or is busy, so the same request may succeed later: a connection lost, refused
+    or terminated (PostgreSQL), a lock that stays taken or a disk that fails (SQLite: OperationalError), a pool with
+    no connection left. Driver errors arrive raw (the driver's own pool) or wrapped by SQLAlchemy, so the causes of
+    an error are looked at too."""
+    seen: set[int] = set()
+    cause: BaseException | None = exc
+    while cause is not None and id(cause) not in seen:
+        seen.add(id(cause))
+        if isinstance(cause, DBAPIError) and cause.connection_invalidated:
+            return True
+        if isinstance(cause, (OperationalError, PoolTimeout, ConnectionError, *_DRIVER_UNAVAILABLE)):
+            return True
+        if isinstance(cause, asyncpg.InterfaceError) and "connection is closed" in str(cause):
+            return True
+        cause = cause.__cause__ or cause.__context__
+    return False
 
 
 _per_loop: dict[tuple[int, str], Database] = {}

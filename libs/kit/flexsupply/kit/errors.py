@@ -5,6 +5,8 @@ from collections.abc import Mapping
 from http import HTTPStatus
 from typing import Any
 
+from asyncpg import InterfaceError as DriverInterfaceError
+from asyncpg import PostgresError
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.plugins.problem_details import (
@@ -14,14 +16,17 @@ from litestar.plugins.problem_details import (
 )
 from pydantic import BaseModel, Field
 from pydantic.json_schema import SkipJsonSchema
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from flexsupply.contracts.errors import InvalidField, NotFound
+from flexsupply.kit.db import is_unavailable
 
 log = logging.getLogger(__name__)
 PROBLEM_TYPE_BASE = "https://flexsupply.dev/problems/"
 PROBLEM_MEDIA_TYPE = "application/problem+json"
+# A dropped connection is replaced on the next checkout and a lock is usually free within a second or two.
+DATABASE_RETRY_AFTER_SECONDS = 2
 
 
 class ProblemDetails(BaseModel):
@@ -83,14 +88,20 @@ def _http_problem(exc: HTTPException) -> ProblemDetailsException:
     )
 
 
-def _unavailable_problem(exc: Exception) -> ProblemDetailsException:
-    """The database cannot be reached or is busy: the client may retry, so a 503 (documented), not a 500."""
+def _database_problem(exc: Exception) -> ProblemDetailsException:
+    """The database cannot be reached or is busy (kit.db.is_unavailable): the client may retry, so a 503 with
+    Retry-After (documented), not a 500. Any other database error is a bug, answered as one."""
+    if not is_unavailable(exc):
+        log.error("database error", exc_info=exc)
+        return ProblemDetailsException(status_code=500, title="Internal error", type_=PROBLEM_TYPE_BASE + "internal")
     log.warning("database unavailable: %s: %s", type(exc).__name__, exc)
     return ProblemDetailsException(
         status_code=503,
         title="Database unavailable",
-        detail="A database this service uses cannot be reached or is busy; nothing was changed, try again later.",
+        detail="A database this service uses cannot be reached or is busy; try again later (a create with the same "
+        "Idempotency-Key: a connection lost while committing may have stored it).",
         type_=PROBLEM_TYPE_BASE + "database-unavailable",
+        headers={"Retry-After": str(DATABASE_RETRY_AFTER_SECONDS)},
     )
 
 
@@ -126,11 +137,12 @@ def problem_details(domain_errors: Mapping[type[Exception], int]) -> ProblemDeta
         HTTPException: _http_problem,
         ValidationException: _validation_problem,
         IntegrityError: _integrity_problem,
-        # A refused connection (asyncpg), a file that cannot be opened or a lock that stays taken (SQLite), a pool
-        # with no connection left.
-        ConnectionError: _unavailable_problem,
-        OperationalError: _unavailable_problem,
-        PoolTimeout: _unavailable_problem,
+        # Through SQLAlchemy or raw from PostgreSQL's driver (its own pool, for orders): 503 when unavailable.
+        DBAPIError: _database_problem,
+        PostgresError: _database_problem,
+        DriverInterfaceError: _database_problem,
+        ConnectionError: _database_problem,
+        PoolTimeout: _database_problem,
         InvalidField: _invalid_field_problem,
         NotFound: _domain_problem(404),
     }

@@ -1,4 +1,5 @@
-"""Liveness (`/live`) and a full health report (`/health`): each service's database and the broker."""
+"""Liveness (`/live`: the process answers, nothing else) and readiness (`/ready`, also `/health`: each service's
+database and the broker, checked at each call)."""
 
 import asyncio
 from collections.abc import Awaitable, Callable
@@ -10,10 +11,12 @@ from litestar.datastructures import State
 from litestar.openapi import ResponseSpec
 from pydantic import BaseModel, Field
 
-from flexsupply.kit.broker import ping_broker
+from flexsupply.kit.broker import BROKER_URL, ping_broker
 
 Check = Callable[[], Awaitable[None]]
 CHECK_TIMEOUT_SECONDS = 3.0
+# The broker's own timeouts end its thread before the check gives up on it.
+BROKER_TIMEOUT_SECONDS = 2.0
 
 
 def register_check(app: Litestar, service: str, component: str, check: Check) -> None:
@@ -30,7 +33,7 @@ async def _run(check: Check) -> str:
 
 
 async def _ping_broker() -> None:
-    await anyio.to_thread.run_sync(ping_broker)
+    await anyio.to_thread.run_sync(ping_broker, BROKER_URL, BROKER_TIMEOUT_SECONDS)
 
 
 class Liveness(BaseModel):
@@ -45,18 +48,20 @@ class HealthReport(BaseModel):
 
 @get("/live", exclude_from_auth=True, tags=["health"], sync_to_thread=False)
 def live() -> Liveness:
-    """The process answers. Cheap: for orchestrators' liveness probes."""
+    """The process answers: for liveness probes (restart when it fails). It never looks at a database or the
+    broker, so their outage never restarts a service that would work again once they are back."""
     return Liveness(status="up")
 
 
 @get(
-    "/health",
+    ["/ready", "/health"],
     exclude_from_auth=True,
     tags=["health"],
     responses={503: ResponseSpec(HealthReport, description="A database or the broker is down: the report says which.")},
 )
 async def health(state: State) -> Response[HealthReport]:
-    """Each service with its database, and the broker: 200 when all are up, else 503."""
+    """Readiness (send traffic here?): each service with its database, and the broker, each checked now with a
+    fresh connection and a short timeout: 200 when all are up, else 503."""
     checks: dict[str, dict[str, Check]] = state.get("health_checks", {})
     services = {
         service: {component: await _run(check) for component, check in components.items()}

@@ -25,6 +25,8 @@ from flexsupply.kit.db import UtcDateTime
 M = TypeVar("M", bound=BaseModel)
 KEPT_FOR = timedelta(hours=24)
 
+# Printable ASCII without spaces, as a header carries it.
+IDEMPOTENCY_KEY_PATTERN = r"^[\x21-\x7e]+$"
 # The header every create that a client may retry takes.
 IdempotencyKey = Annotated[
     str | None,
@@ -33,6 +35,7 @@ IdempotencyKey = Annotated[
         required=False,
         min_length=8,
         max_length=200,
+        pattern=IDEMPOTENCY_KEY_PATTERN,
         description="Repeat a create safely: the same key returns the first result.",
     ),
 ]

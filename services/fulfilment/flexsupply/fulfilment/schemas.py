@@ -1,14 +1,14 @@
 """Bodies only the fulfilment API uses."""
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Literal
 from uuid import UUID
 
-from pydantic import StringConstraints
 from sqlmodel import Field, SQLModel
 
 from flexsupply.contracts.events import AwardedAllocation, AwardedReserve, PickupPoint
-from flexsupply.contracts.text import PRINTABLE
+from flexsupply.contracts.rules import Boolean
+from flexsupply.contracts.text import Code, Description, Note, Reason
 from flexsupply.fulfilment.domain.states import (
     BatchStatus,
     CaseKind,
@@ -19,11 +19,6 @@ from flexsupply.fulfilment.domain.states import (
     ShipmentStep,
 )
 from flexsupply.fulfilment.models import ExceptionKind, JobStatus, StopStatus
-
-Code = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64, pattern=PRINTABLE)]
-Note = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500, pattern=PRINTABLE)]
-Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000, pattern=PRINTABLE)]
-Description = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000, pattern=PRINTABLE)]
 
 
 class AwardedPackagePublic(SQLModel):
@@ -43,7 +38,7 @@ class AwardedPackagePublic(SQLModel):
 class BatchCreate(SQLModel):
     quantity: int = Field(ge=1, le=1_000_000)
     lot_number: Code
-    quality_passed: bool
+    quality_passed: Boolean
 
 
 class ShipmentStepBody(SQLModel):

@@ -27,6 +27,7 @@ from flexsupply.matching.domain.planning import InvalidRound
 from flexsupply.matching.domain.refund import InvalidRefundMove
 from flexsupply.matching.domain.sale import BuyerLimitReached, InvalidOrderMove, SaleNotOnSale, SaleNotOpen, SoldOut
 from flexsupply.matching.domain.signup import SignupClosed, SignupExists
+from flexsupply.matching.lead import pages as lead_pages
 from flexsupply.matching.models import IdempotencyRecord, MatchingTable, OutboxMessage
 from flexsupply.matching.payments import PaymentRejected
 from flexsupply.matching.settings import MatchingSettings
@@ -41,6 +42,7 @@ def create_router(settings: MatchingSettings) -> Router:
             controllers.CommunityController,
             controllers.LeaderController,
             controllers.PackageController,
+            controllers.PhotoController,
             controllers.SignupController,
             controllers.SourcingRoundController,
             controllers.MatchRunController,
@@ -57,6 +59,7 @@ def create_router(settings: MatchingSettings) -> Router:
             payment_controllers.RefundController,
             payment_controllers.PayeeController,
             *pages.routes(),
+            *lead_pages.routes(settings),
         ],
         dependencies={
             "transaction": Provide(provide_transaction),

@@ -1,12 +1,15 @@
 """HTTP layer of the matching service: parse, authorise, call one use case, return a Public model."""
 
+from dataclasses import dataclass
 from typing import Annotated, Any
 from uuid import UUID
 
 from litestar import Controller, Request, Response, get, patch, post
+from litestar.datastructures import CacheControlHeader, UploadFile
 from litestar.di import NamedDependency
+from litestar.enums import RequestEncodingType
 from litestar.openapi import ResponseSpec
-from litestar.params import FromPath, FromQuery, JSONBody, PathParameter, QueryParameter
+from litestar.params import Body, FromPath, FromQuery, JSONBody, PathParameter, QueryParameter
 
 from flexsupply.contracts.errors import NotFound
 from flexsupply.kit.auth import leaders_only, operators_only, suppliers_only
@@ -15,10 +18,11 @@ from flexsupply.kit.openapi import problem_responses
 from flexsupply.kit.pagination import DEFAULT_LIMIT, Limit, Offset
 from flexsupply.kit.ratelimit import client_address, rate_limits
 from flexsupply.kit.service import Caller, Idempotent, Transaction
-from flexsupply.matching import awards, runs, sale_window, services
+from flexsupply.matching import awards, photos, runs, sale_window, services
 from flexsupply.matching.deps import RegionCatalogue, community_scope, leaders_and_operators
 from flexsupply.matching.domain.award import AwardConflict, AwardStatus
 from flexsupply.matching.domain.package import PackageStatus
+from flexsupply.matching.domain.photo import MAX_PHOTO_BYTES
 from flexsupply.matching.problems import TRANSLATED_PROBLEMS
 from flexsupply.matching.runs import NothingToMatch
 from flexsupply.matching.schemas import (
@@ -56,6 +60,13 @@ from flexsupply.matching.settings import MatchingSettings
 Regions = NamedDependency[RegionCatalogue]
 Settings = NamedDependency[MatchingSettings]
 SignupToken = Annotated[str, PathParameter(min_length=1, max_length=64, description="The sign-up's link token.")]
+
+
+@dataclass
+class PhotoUpload:
+    """The product photo: JPEG, PNG or WebP (told by its bytes), at most 3 MB."""
+
+    photo: UploadFile
 
 
 class CommunityController(Controller):
@@ -204,6 +215,23 @@ class PackageController(Controller):
         moves = await services.package_history(transaction, package_id, community_scope(caller))
         return [TransitionPublic.model_validate(move) for move in moves]
 
+    @post(
+        "/{package_id:uuid}/photo",
+        status_code=200,
+        guards=[leaders_and_operators],
+        request_max_body_size=MAX_PHOTO_BYTES + 100_000,
+    )
+    async def upload_photo(
+        self,
+        transaction: Transaction,
+        caller: Caller,
+        package_id: FromPath[UUID],
+        data: Annotated[PhotoUpload, Body(media_type=RequestEncodingType.MULTI_PART)],
+    ) -> PackagePublic:
+        """Set the product photo buyers see on the sale page (replacing the last one); `photo_url` serves it."""
+        content = await data.photo.read()
+        return await photos.set_package_photo(transaction, package_id, community_scope(caller), content)
+
     @post("/{package_id:uuid}/signup", status_code=201, guards=[leaders_and_operators])
     async def open_signup(
         self, transaction: Transaction, caller: Caller, package_id: FromPath[UUID], data: JSONBody[SignupOpen]
@@ -226,6 +254,23 @@ class PackageController(Controller):
     ) -> PackagePublic:
         """Close the sign-up and make its totals per region the package's quantities."""
         return await services.adopt_signup_totals(transaction, package_id, community_scope(caller))
+
+
+class PhotoController(Controller):
+    path = services.PHOTOS_PATH
+    tags = ["packages"]
+
+    @get(
+        "/{photo_id:uuid}",
+        exclude_from_auth=True,
+        media_type="application/octet-stream",
+        responses={200: ResponseSpec(bytes, description="The photo (image/jpeg, image/png or image/webp).")},
+        # A new photo gets a new id: a URL's bytes never change.
+        cache_control=CacheControlHeader(max_age=31_536_000, public=True),
+    )
+    async def get_photo(self, transaction: Transaction, photo_id: FromPath[UUID]) -> Response[bytes]:
+        photo = await photos.package_photo(transaction, photo_id)
+        return Response(photo.data, media_type=photo.content_type, headers={"X-Content-Type-Options": "nosniff"})
 
 
 class SignupController(Controller):

@@ -5,7 +5,7 @@ from enum import StrEnum
 from typing import Any
 from uuid import UUID, uuid4
 
-from sqlalchemy import JSON, BigInteger, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, LargeBinary, UniqueConstraint
 from sqlalchemy.orm import registry
 from sqlmodel import Field, SQLModel
 
@@ -90,6 +90,10 @@ class DemandPackage(MatchingTable, table=True):
     title: str = Field(max_length=200)
     sku: str = Field(max_length=64, index=True)
     spec: str = Field(max_length=4000)
+    # What buyers read: the product's name and a few lines about it (the title stays the leader's own label).
+    display_name: str | None = Field(default=None, max_length=200)
+    description: str = Field(default="", max_length=4000)
+    photo_id: UUID | None = Field(default=None)  # the current PackagePhoto: a new upload gets a new id (and URL)
     quantities: dict[str, int] = Field(sa_type=JSON)  # region code -> units
     needed_by: datetime = Field(sa_type=UtcDateTime)  # type: ignore[call-overload]
     min_quality: int
@@ -113,6 +117,19 @@ class DemandPackage(MatchingTable, table=True):
     plan_run_id: UUID | None = Field(default=None)
     created_at: datetime = Field(default_factory=utc_now, sa_type=UtcDateTime, index=True)  # type: ignore[call-overload]
     updated_at: datetime = Field(default_factory=utc_now, sa_type=UtcDateTime)  # type: ignore[call-overload]
+
+
+class PackagePhoto(MatchingTable, table=True):
+    """A package's product photo, kept in the database: every process of either deployment serves it, with no shared
+    folder. Small (the upload is limited), and read only by the photo's own URL."""
+
+    __tablename__ = "package_photo"  # type: ignore[assignment]
+
+    id: UUID = Field(default_factory=uuid4, primary_key=True)
+    package_id: UUID = Field(foreign_key="demand_package.id", index=True)
+    content_type: str = Field(max_length=40)
+    data: bytes = Field(sa_type=LargeBinary)
+    created_at: datetime = Field(default_factory=utc_now, sa_type=UtcDateTime)  # type: ignore[call-overload]
 
 
 class PackageTransition(MatchingTable, table=True):

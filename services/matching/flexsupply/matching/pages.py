@@ -87,8 +87,8 @@ def _sale_page(
         template_name="sale.html",
         context={
             "sale": sale,
-            # The package's display name once the leader gave one (an older package has its title only).
-            "item_name": getattr(sale, "display_name", None) or sale.title,
+            # The package's display name when the leader gave one, else its title.
+            "item_name": sale.display_name or sale.title,
             "region_names": region_names,
             "seconds_to_opening": seconds_to_opening,
             "countdown_text": _countdown(seconds_to_opening or 0),
@@ -116,7 +116,7 @@ def _order_page(
         template_name="order.html",
         context={
             "order": order,
-            "item_name": getattr(order, "package_display_name", None) or order.package_title,
+            "item_name": order.package_title,
             "region_names": region_names,
             "token": order.token,
             "cancellable": cancellable,

@@ -16,6 +16,7 @@ from litestar.response import ServerSentEvent
 from flexsupply.contracts.errors import NotFound
 from flexsupply.kit.clock import utc_now
 from flexsupply.kit.db import Database
+from flexsupply.kit.idempotency import IDEMPOTENCY_KEY_PATTERN
 from flexsupply.kit.openapi import problem_responses
 from flexsupply.kit.pagination import DEFAULT_LIMIT, Limit, Offset
 from flexsupply.kit.ratelimit import client_address, rate_limits
@@ -43,6 +44,7 @@ from flexsupply.matching.schemas import (
 from flexsupply.matching.settings import MatchingSettings
 
 Settings = NamedDependency[MatchingSettings]
+SSE_MEDIA_TYPE = "text/event-stream"
 OrderToken = Annotated[str, PathParameter(min_length=16, max_length=64, description="The order's token.")]
 # Required here: a buyer's retry (a double tap, an answer lost on the way) must never order twice.
 OrderKey = Annotated[
@@ -52,7 +54,7 @@ OrderKey = Annotated[
         required=True,
         min_length=8,
         max_length=200,
-        pattern=r"^[\x21-\x7e]+$",
+        pattern=IDEMPOTENCY_KEY_PATTERN,
         description="Required: the same key returns the first order instead of a second one.",
     ),
 ]
@@ -92,8 +94,15 @@ class SaleController(Controller):
     @get(
         "/{package_id:uuid}/stock/events",
         exclude_from_auth=True,
-        responses={200: ResponseSpec(StockPublic, description="`event: stock` with the stock, on each change.")},
-        media_type="text/event-stream",
+        responses={
+            200: ResponseSpec(
+                str,
+                generate_examples=False,
+                media_type=SSE_MEDIA_TYPE,
+                description="Server-sent events: `event: stock`, its `data` a StockPublic as JSON, on each change.",
+            )
+        },
+        media_type=SSE_MEDIA_TYPE,
     )
     async def stock_events(self, state: State, package_id: FromPath[UUID]) -> ServerSentEvent:
         """The live counter: a server-sent event each time the stock changes, until the sale has ended."""

@@ -29,6 +29,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from flexsupply.contracts.errors import InvalidField, NotFound
 from flexsupply.contracts.events import SaleClosingDue, SaleOpeningDue
+from flexsupply.contracts.text import REASON_LENGTH, fit
 from flexsupply.kit import outbox
 from flexsupply.kit.clock import utc_now
 from flexsupply.kit.db import Database
@@ -598,6 +599,9 @@ async def sale_view(session: AsyncSession, package_id: UUID) -> SalePublic:
         title=package.title,
         sku=package.sku,
         spec=package.spec,
+        display_name=package.display_name,
+        description=package.description,
+        photo_url=services.photo_url(package),
         currency=sale.currency if sale else package.currency,
         unit_price_cents=sale.unit_price_cents if sale else package.sale_price_cents,
         opens_at=package.sale_opens_at,
@@ -824,10 +828,11 @@ async def close_sale(
     total = sum(sold.values())
     step = sale_outcome(total, sale.threshold_units)
     went_ahead = step is PackageStep.REACH_THRESHOLD
-    outcome = (
+    outcome = fit(
         f"{total} units paid of the threshold {sale.threshold_units}: "
         + ("the group-buy goes ahead" if went_ahead else "the group-buy is cancelled and paid orders are refunded")
-        + (f" (closed early: {early_reason})" if early_reason else "")
+        + (f" (closed early: {early_reason})" if early_reason else ""),
+        REASON_LENGTH,
     )
     for order in orders:
         if order.status is OrderStatus.PAID:
@@ -872,10 +877,10 @@ async def void_orders(session: AsyncSession, package_id: UUID, reason: str) -> N
         if order.status not in LIVE:
             continue
         order.status = move_order(order.status, OrderStep.VOID)
-        order.reason, order.updated_at = f"the group-buy was cancelled: {reason}", now
+        order.reason, order.updated_at = fit(f"the group-buy was cancelled: {reason}", REASON_LENGTH), now
         await refunds.owe_order_refund(session, order, RefundCause.PACKAGE_CANCELLED)
     if sale.closed_at is None:
-        sale.closed_at, sale.went_ahead, sale.outcome = now, False, f"cancelled: {reason}"
+        sale.closed_at, sale.went_ahead, sale.outcome = now, False, fit(f"cancelled: {reason}", REASON_LENGTH)
     _stock_seen.pop(package_id, None)
 
 

@@ -6,21 +6,28 @@ from typing import Annotated, Any
 from uuid import UUID
 
 import pydantic
-from pydantic import AfterValidator, AwareDatetime, StringConstraints, ValidationInfo, field_validator
+from pydantic import AfterValidator, AwareDatetime, ValidationInfo, field_validator
 from sqlmodel import Field, SQLModel
 
 from flexsupply.contracts.events import PickupPoint
-from flexsupply.contracts.rules import MAX_CENTS, MAX_UNITS, Backups, Currency, RegionCode, Sku, Units, as_utc
-from flexsupply.contracts.text import PRINTABLE
+from flexsupply.contracts.rules import (
+    MAX_CENTS,
+    MAX_UNITS,
+    Backups,
+    Boolean,
+    Currency,
+    RegionCode,
+    Sku,
+    Units,
+    as_utc,
+)
+from flexsupply.contracts.text import Address, Name, Note, PersonName, Reason, Spec, text
 from flexsupply.matching.domain.award import AwardStatus, ReservationStatus
 from flexsupply.matching.domain.package import PackageStatus, PackageStep
 from flexsupply.matching.domain.phone import Phone
 from flexsupply.matching.domain.refund import RefundCause, RefundMethod, RefundStatus
 from flexsupply.matching.domain.sale import OrderStatus, SaleEnding
 
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-Spec = Annotated[str, StringConstraints(strip_whitespace=True, max_length=4000)]
-Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)]
 UtcDatetime = Annotated[AwareDatetime, AfterValidator(as_utc)]
 Quantities = Annotated[
     dict[RegionCode, Units],
@@ -67,7 +74,7 @@ class CommunityCreated(SQLModel):
 
 
 class LeaderKeyRotate(SQLModel):
-    revoke_existing: bool = Field(default=True, description="Revoke the leader's other keys now.")
+    revoke_existing: Boolean = Field(default=True, description="Revoke the leader's other keys now.")
 
 
 class LeaderMe(SQLModel):
@@ -84,6 +91,10 @@ class PackageTerms(SQLModel):
     title: Name
     sku: Sku
     spec: Spec = ""
+    display_name: Name | None = Field(
+        default=None, description="The product's name as buyers read it (the title if none)."
+    )
+    description: Spec = Field(default="", description="A few lines for buyers about the product.")
     quantities: Quantities
     needed_by: UtcDatetime = Field(description="When buyers must have it (UTC).")
     min_quality: int = Field(default=0, ge=0, le=100, description="Least acceptable quality score.")
@@ -142,6 +153,7 @@ class PackagePublic(PackageTerms):
     status: PackageStatus
     next_steps: list[PackageStep] = Field(description="The steps the package may take from its status.")
     round_id: UUID | None
+    photo_url: str | None = Field(description="The product photo, public (upload: POST .../photo).")
     created_at: datetime
     updated_at: datetime
 
@@ -168,7 +180,7 @@ class SignupOpen(SQLModel):
 
 
 class SignupEntryCreate(SQLModel):
-    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+    name: PersonName
     phone: Phone = Field(description="Signing up again with the same phone replaces the entry.")
     region: RegionCode
     quantity: int = Field(ge=1, le=MAX_UNITS)
@@ -188,6 +200,9 @@ class SignupInvitation(SQLModel):
 
     title: str
     spec: str
+    display_name: str | None
+    description: str
+    photo_url: str | None
     regions: list[str]
     per_person_max: int
     closes_at: datetime | None
@@ -373,7 +388,7 @@ class AwardPublic(SQLModel):
 
 
 class AwardDecline(SQLModel):
-    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+    reason: Note
 
 
 class ReservationLinePublic(SQLModel):
@@ -444,17 +459,13 @@ class PackageAwardsPublic(SQLModel):
 
 # --- the flash sale ----------------------------------------------------------------------------------------------
 
-# A Chinese address can be a few characters ("3栋2单元"): the least is two, enough to refuse a stray key.
-Address = Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=500, pattern=PRINTABLE)]
-BuyerName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100, pattern=PRINTABLE)]
-
 
 class OrderCreate(SQLModel):
     """A buyer's order. Name, phone and address are shown only to the leader, staff and the shipping supplier."""
 
     quantity: int = Field(ge=1, le=MAX_UNITS)
     region: RegionCode = Field(description="One of the sale's delivery regions.")
-    name: BuyerName
+    name: PersonName
     phone: Phone = Field(description="The per-buyer limit counts by phone; stored as E.164.")
     address: Address
 
@@ -489,7 +500,7 @@ class LeaderRefundPublic(RefundPublic):
 class RefundPaidByTransfer(SQLModel):
     """The leader paid the refund back by bank or wallet transfer."""
 
-    reference: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)] = Field(
+    reference: Annotated[str, text(100)] = Field(
         description="The transfer's reference (bank serial number, WeChat transfer number)."
     )
 
@@ -497,8 +508,8 @@ class RefundPaidByTransfer(SQLModel):
 class PayeeSettings(SQLModel):
     """Whom buyers pay by transfer when WeChat Pay is not configured: shown on every order of the community."""
 
-    payee_name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
-    payee_account: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)] = Field(
+    payee_name: Annotated[str, text(100)]
+    payee_account: Annotated[str, text(200)] = Field(
         description="Bank account (with its bank), or a WeChat or Alipay id."
     )
 
@@ -607,6 +618,9 @@ class SalePublic(StockPublic):
     title: str
     sku: str
     spec: str
+    display_name: str | None = Field(description="The product's name for buyers; show the title when null.")
+    description: str
+    photo_url: str | None
     currency: str
     unit_price_cents: int
     opens_at: datetime

@@ -154,8 +154,17 @@ async def leader_me(session: AsyncSession, leader_id: UUID) -> LeaderMe:
 # --- demand packages --------------------------------------------------------------------------------------------
 
 
+PHOTOS_PATH = "/package-photos"
+
+
+def photo_url(package: DemandPackage) -> str | None:
+    return f"{PHOTOS_PATH}/{package.photo_id}" if package.photo_id else None
+
+
 def package_public(package: DemandPackage) -> PackagePublic:
-    return PackagePublic.model_validate(package, update={"next_steps": allowed_steps(package.status)})
+    return PackagePublic.model_validate(
+        package, update={"next_steps": allowed_steps(package.status), "photo_url": photo_url(package)}
+    )
 
 
 async def get_package(
@@ -375,6 +384,9 @@ async def signup_invitation(session: AsyncSession, token: str) -> SignupInvitati
     return SignupInvitation(
         title=package.title,
         spec=package.spec,
+        display_name=package.display_name,
+        description=package.description,
+        photo_url=photo_url(package),
         regions=sorted(package.quantities),
         per_person_max=signup.per_person_max,
         closes_at=signup.closes_at,

@@ -12,6 +12,9 @@ class MatchingSettings(KitSettings):
         description="SQLAlchemy URL of the matching database; a SQLite file in the data folder when unset.",
     )
 
+    secure_cookies: bool = Field(
+        default=False, description="Send the leader console's session cookie over HTTPS only (set it behind TLS)."
+    )
     match_time_limit_seconds: float = Field(
         default=30.0, gt=0, le=600, description="A matching run's solver time limit unless the run asks for another."
     )

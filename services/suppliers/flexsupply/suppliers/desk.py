@@ -56,6 +56,7 @@ from flexsupply.kit.service import Transaction, database_key
 from flexsupply.suppliers import services
 from flexsupply.suppliers.deps import SERVICE
 from flexsupply.suppliers.domain.rfq import ReplyDeadlinePassed, is_open
+from flexsupply.suppliers.domain.webhook_retry import NoWebhookUrl
 from flexsupply.suppliers.models import DeliveryStatus
 from flexsupply.suppliers.schemas import OfferPublic, QuoteCreate, RfqDecline
 from flexsupply.suppliers.settings import SuppliersSettings
@@ -864,3 +865,17 @@ class ScorecardPage(Controller):
             section="scorecard",
             session=transaction,
         )
+
+    @post("/deliveries/{delivery_id:uuid}/resend", status_code=303)
+    async def resend(self, request: Request[Any, Any, Any], delivery_id: FromPath[UUID]) -> Response[Any]:
+        """The same message again, with its webhook-id, once the supplier's endpoint is back (the API's resend)."""
+        await _form(request)
+        try:
+            async with _database(request.app.state).transaction() as session:
+                await services.resend_webhook(session, delivery_id, _user(request).supplier_id)
+            _tell(request, _("Sent again, with the same webhook-id: your system can tell it is the same message."))
+        except NotFound:
+            _tell(request, _("Not found: it no longer exists, or it is not yours."))
+        except NoWebhookUrl:
+            _tell(request, _("Not sent: your account has no webhook address. Ask the operator to set one."))
+        return Redirect(f"{DESK}/scorecard", status_code=303)

@@ -9,16 +9,16 @@ from sqlmodel import Field, SQLModel
 
 from flexsupply.contracts.events import RfqItem
 from flexsupply.contracts.offers import OfferTerms
-from flexsupply.contracts.rules import MAX_UNITS, RegionCode
+from flexsupply.contracts.rules import MAX_UNITS, Boolean, RegionCode
 from flexsupply.contracts.sourcing import RfqStatus
+from flexsupply.contracts.text import TOKEN_PATTERN, Name, Note, text
 from flexsupply.suppliers.models import QuoteStatus
 
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 WebhookUrl = Annotated[AnyHttpUrl, UrlConstraints(max_length=2000)]
 
 
 class RegionUpsert(SQLModel):
-    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
+    name: Annotated[str, text(120)]
 
 
 class RegionPublic(SQLModel):
@@ -85,7 +85,7 @@ class ApiKeyIssued(ApiKeyPublic):
 
 
 class ApiKeyRotate(SQLModel):
-    revoke_existing: bool = Field(default=True, description="Revoke every other key of the supplier now.")
+    revoke_existing: Boolean = Field(default=True, description="Revoke every other key of the supplier now.")
 
 
 class SupplierCreated(SQLModel):
@@ -124,7 +124,9 @@ class WebhookDeliveryPublic(SQLModel):
 
 
 class ApiKeyIntrospect(SQLModel):
-    api_key: str = Field(min_length=1, max_length=200, description="A supplier's API key, as it presents it.")
+    api_key: Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=TOKEN_PATTERN)] = Field(
+        description="A supplier's API key, as it presents it."
+    )
 
 
 class ApiKeyIntrospection(SQLModel):
@@ -169,9 +171,7 @@ class QuotePublic(OfferTerms):
 
 
 class RfqDecline(SQLModel):
-    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)] = Field(
-        description="Why the supplier will not quote (matching shows it to the group leader)."
-    )
+    reason: Note = Field(description="Why the supplier will not quote (matching shows it to the group leader).")
 
 
 class RfqDeclinePublic(SQLModel):
