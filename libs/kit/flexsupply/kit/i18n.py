@@ -56,8 +56,9 @@ def register_catalogues(directories: Iterable[Path]) -> None:
 
 
 def catalogue_files(locale: str, directories: Sequence[Path] | None = None) -> list[Path]:
+    """In the order the folders were registered (a later one's translation of a msgid wins), by name within one."""
     folders = _catalogue_directories if directories is None else directories
-    return sorted(path for folder in folders for path in (folder / locale / "LC_MESSAGES").glob("*.po"))
+    return [path for folder in folders for path in sorted((folder / locale / "LC_MESSAGES").glob("*.po"))]
 
 
 @cache
