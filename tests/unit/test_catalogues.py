@@ -48,6 +48,20 @@ def test_every_marked_message_has_a_chinese_translation() -> None:
     assert missing == [], "untranslated for zh_CN:\n" + "\n".join(missing)
 
 
+def test_a_message_reads_the_same_in_every_area() -> None:
+    """The areas' catalogues are merged into one: a msgid translated two ways would read as whichever merged last."""
+    translations: dict[str, dict[str, str]] = {}
+    for path in i18n.catalogue_files("zh_CN", LOCALE_DIRECTORIES):
+        with path.open("rb") as po_file:
+            for message in read_po(po_file, locale="zh_CN"):
+                if message.id:
+                    msgid = message.id if isinstance(message.id, str) else message.id[0]
+                    text = message.string if isinstance(message.string, str) else " | ".join(message.string or ())
+                    translations.setdefault(msgid, {})[str(path.relative_to(ROOT / "services"))] = text
+    differing = {msgid: areas for msgid, areas in translations.items() if len(set(areas.values())) > 1}
+    assert differing == {}
+
+
 def test_no_catalogue_entry_is_fuzzy() -> None:
     fuzzy = [msgid for msgid, (_, is_fuzzy) in zh_cn_entries().items() if is_fuzzy]
     assert fuzzy == []
