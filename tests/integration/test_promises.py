@@ -89,6 +89,17 @@ async def production_of(client: httpx.AsyncClient, package_id: str) -> dict[str,
     return await eventually(issued, 30)
 
 
+async def assignment_done(operator: httpx.AsyncClient, package_id: str) -> None:
+    """The buyers' orders are assigned to production: only then does a batch plan its parcels (a slower broker
+    delivers the award's event later than the supplier may report its first batch)."""
+
+    async def done() -> bool:
+        answer = await operator.get(f"/api/v1/awarded-packages/{package_id}/assignment")
+        return answer.status_code == 200 and answer.json()["status"] == "done"
+
+    await eventually(done, 30)
+
+
 async def make_and_deliver(client: httpx.AsyncClient, production: dict[str, Any], units: int) -> None:
     """The supplier makes `units` in one batch and ships and delivers every parcel planned for it."""
     base = f"/api/v1/production-orders/{production['id']}"
@@ -128,6 +139,7 @@ async def test_a_package_follows_its_fulfilment_and_shows_what_backup_is_left(
 
     # The maker starts: the package is in fulfilment. It delivers the first buyer's 2 units, then stops.
     production = await production_of(maker, package_id)
+    await assignment_done(operator, package_id)
     await make_and_deliver(maker, production, 2)
 
     async def in_fulfilment() -> dict[str, Any] | None:
