@@ -545,6 +545,10 @@ def embedded_stack(out: Path) -> Iterator[tuple[str, str]]:
         "FLEXSUPPLY_BROKER_URL": "stub://",
         "FLEXSUPPLY_PORT": str(port),
         "FLEXSUPPLY_HOST": "127.0.0.1",
+        # Every buyer of the evening comes from this one loopback address: the per-address limits, set for a
+        # real group's many phones and networks, would refuse most of them (the per-phone limit still holds).
+        "FLEXSUPPLY_RATE_LIMIT_ORDERS_PER_ADDRESS": "100000/minute",
+        "FLEXSUPPLY_RATE_LIMIT_PAYMENT_CALLBACKS_PER_ADDRESS": "100000/minute",
     }
     for name in ("SUPPLIERS", "MATCHING", "FULFILMENT"):
         env.pop(f"FLEXSUPPLY_{name}_DATABASE_URL", None)
