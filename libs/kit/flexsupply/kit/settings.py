@@ -1,5 +1,8 @@
 """Settings shared by every service, read from FLEXSUPPLY_* environment variables."""
 
+import contextlib
+import os
+import secrets
 from pathlib import Path
 from typing import Annotated
 
@@ -76,3 +79,21 @@ class KitSettings(BaseSettings):
         if self.operator_token is None:
             raise RuntimeError("FLEXSUPPLY_OPERATOR_TOKEN is not set")
         return self.operator_token.get_secret_value()
+
+
+def session_secret(configured: SecretStr | None, data_dir: Path) -> str:
+    """The secret session cookies are keyed from: the configured one, else one made once in the data folder and
+    shared by every service there (each derives a key of its own from it)."""
+    if configured is not None:
+        return configured.get_secret_value()
+    path = data_dir / "session-secret"
+    if not path.exists():
+        # Written whole, then linked: a second process starting at once keeps the first one's secret.
+        data_dir.mkdir(parents=True, exist_ok=True)
+        draft = path.with_name(f".session-secret.{os.getpid()}")
+        draft.touch(mode=0o600)
+        draft.write_text(secrets.token_urlsafe(32))
+        with contextlib.suppress(FileExistsError):
+            os.link(draft, path)
+        draft.unlink()
+    return path.read_text().strip()

@@ -1,11 +1,8 @@
-import contextlib
 import hashlib
-import os
-import secrets
 
 from pydantic import AliasChoices, Field, SecretStr
 
-from flexsupply.kit.settings import KitSettings
+from flexsupply.kit.settings import KitSettings, session_secret
 
 
 class FulfilmentSettings(KitSettings):
@@ -30,18 +27,5 @@ class FulfilmentSettings(KitSettings):
 
     def session_key(self) -> bytes:
         """The 32-byte key of the board's session cookies (AES-GCM), from the configured secret or the data folder."""
-        if self.session_secret is not None:
-            secret = self.session_secret.get_secret_value()
-        else:
-            path = self.data_dir / "session-secret"
-            if not path.exists():
-                # Written whole, then linked: a second process starting at once keeps the first one's secret.
-                self.data_dir.mkdir(parents=True, exist_ok=True)
-                draft = path.with_name(f".session-secret.{os.getpid()}")
-                draft.touch(mode=0o600)
-                draft.write_text(secrets.token_urlsafe(32))
-                with contextlib.suppress(FileExistsError):
-                    os.link(draft, path)
-                draft.unlink()
-            secret = path.read_text().strip()
+        secret = session_secret(self.session_secret, self.data_dir)
         return hashlib.sha256(secret.encode()).digest()

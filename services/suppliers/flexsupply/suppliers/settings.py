@@ -1,12 +1,9 @@
-import contextlib
 import hashlib
-import os
-import secrets
 from typing import Annotated
 
 from pydantic import AliasChoices, Field, SecretStr
 
-from flexsupply.kit.settings import KitSettings
+from flexsupply.kit.settings import KitSettings, session_secret
 from flexsupply.suppliers.domain.webhook_retry import STANDARD_SCHEDULE_SECONDS, RetryPolicy
 
 
@@ -49,18 +46,5 @@ class SuppliersSettings(KitSettings):
 
         The same secret as the staff board's, read the same way, but a key of the desk's own: a board cookie is no
         desk cookie."""
-        if self.session_secret is not None:
-            secret = self.session_secret.get_secret_value()
-        else:
-            path = self.data_dir / "session-secret"
-            if not path.exists():
-                # Written whole, then linked: a second process starting at once keeps the first one's secret.
-                self.data_dir.mkdir(parents=True, exist_ok=True)
-                draft = path.with_name(f".session-secret.{os.getpid()}")
-                draft.touch(mode=0o600)
-                draft.write_text(secrets.token_urlsafe(32))
-                with contextlib.suppress(FileExistsError):
-                    os.link(draft, path)
-                draft.unlink()
-            secret = path.read_text().strip()
+        secret = session_secret(self.session_secret, self.data_dir)
         return hashlib.sha256(f"supplier desk:{secret}".encode()).digest()
